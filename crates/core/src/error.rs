@@ -1,0 +1,97 @@
+//! Errors from reading a carrier body. Like rust-csv: one error type with a kind enum, and a
+//! message that says what is wrong and where, because the dashboard shows it to people verbatim.
+
+use std::fmt;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParseErrorKind {
+    /// The body is empty or only white space.
+    Empty,
+    /// The body's shape matches none of the known formats (the message lists them).
+    UnknownFormat,
+    /// Not well-formed JSON or CSV (position given).
+    Syntax,
+    /// Well-formed, but a field is missing, has the wrong type, or an impossible value.
+    InvalidField,
+    /// The caller forced a carrier whose format does not match the body.
+    CarrierMismatch,
+    /// The options passed by the caller are wrong (unknown carrier name, bad subject).
+    InvalidOption,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ParseError {
+    pub kind: ParseErrorKind,
+    pub message: String,
+    /// 1-based line and column in the body, where known.
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    /// The JSON path or CSV column, e.g. `usageHistory[2].bytesUsed`.
+    pub field: Option<String>,
+}
+
+impl ParseError {
+    pub fn new(kind: ParseErrorKind, message: impl Into<String>) -> ParseError {
+        ParseError {
+            kind,
+            message: message.into(),
+            line: None,
+            column: None,
+            field: None,
+        }
+    }
+
+    pub fn at(mut self, line: u64, column: u64) -> ParseError {
+        self.line = Some(line);
+        self.column = Some(column);
+        self
+    }
+
+    pub fn at_line(mut self, line: u64) -> ParseError {
+        self.line = Some(line);
+        self
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> ParseError {
+        self.field = Some(field.into());
+        self
+    }
+
+    /// An invalid or missing field, named by its path.
+    pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ParseError {
+        ParseError::new(ParseErrorKind::InvalidField, message).field(field)
+    }
+
+    /// A serde_json error, with its line and column.
+    pub fn from_json(err: &serde_json::Error, what: &str) -> ParseError {
+        let kind = match err.classify() {
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {
+                ParseErrorKind::Syntax
+            }
+            _ => ParseErrorKind::InvalidField,
+        };
+        // serde_json's own message ends in "at line L column C"; keep only the reason.
+        let text = err.to_string();
+        let reason = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(reason, _)| reason);
+        ParseError::new(kind, format!("{what}: {reason}"))
+            .at(err.line() as u64, err.column() as u64)
+    }
+}
+
+impl fmt::Display for ParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        if let Some(field) = &self.field {
+            write!(f, " (field `{field}`)")?;
+        }
+        match (self.line, self.column) {
+            (Some(l), Some(c)) => write!(f, " at line {l}, column {c}"),
+            (Some(l), None) => write!(f, " at line {l}"),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for ParseError {}

@@ -1,0 +1,11 @@
+//! usagelens' platform-free core: the normalized usage model, the four carrier readers, identifier
+//! validation, sans-IO request plans and aggregation. Nothing here touches the browser, so all of
+//! it runs under native `cargo test`.
+
+pub mod error;
+pub mod model;
+pub mod readers;
+
+pub use error::{ParseError, ParseErrorKind};
+pub use model::*;
+pub use readers::{detect, parse, Format, ParseOptions, ParseReport};

@@ -1,0 +1,718 @@
+//! The normalized usage model.
+//!
+//! A [`Record`] is one quantity of one service for one subject over one period. Records are kept
+//! compact (48 bytes, `Copy`) because a fleet holds millions of them: every string a record refers
+//! to (subject id, zone, rate plan, networks, attributes) lives once in the [`UsageSet`]'s
+//! interner, and a record holds 32-bit handles to it. [`RecordJson`] is the public JSON contract
+//! (camelCase), produced on demand by [`UsageSet::record_json`].
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+/// Which reader produced a record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Carrier {
+    VodafoneVrs,
+    Telecomx,
+    Thingspace,
+    ControlCenter,
+}
+
+impl Carrier {
+    pub const ALL: [Carrier; 4] = [
+        Carrier::VodafoneVrs,
+        Carrier::Telecomx,
+        Carrier::Thingspace,
+        Carrier::ControlCenter,
+    ];
+
+    /// The contract's name: `vodafone-vrs`, `telecomx`, `thingspace`, `control-center`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Carrier::VodafoneVrs => "vodafone-vrs",
+            Carrier::Telecomx => "telecomx",
+            Carrier::Thingspace => "thingspace",
+            Carrier::ControlCenter => "control-center",
+        }
+    }
+
+    /// A name for people: "Vodafone VRS", "TelecomX", ...
+    pub fn label(self) -> &'static str {
+        match self {
+            Carrier::VodafoneVrs => "Vodafone VRS",
+            Carrier::Telecomx => "TelecomX",
+            Carrier::Thingspace => "Verizon ThingSpace",
+            Carrier::ControlCenter => "Cisco Control Center",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Carrier> {
+        Carrier::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+}
+
+impl fmt::Display for Carrier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Event,
+    Day,
+    Month,
+    Cycle,
+}
+
+impl Granularity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Granularity::Event => "event",
+            Granularity::Day => "day",
+            Granularity::Month => "month",
+            Granularity::Cycle => "cycle",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Service {
+    Data,
+    Voice,
+    Sms,
+    Mms,
+}
+
+impl Service {
+    pub const ALL: [Service; 4] = [Service::Data, Service::Voice, Service::Sms, Service::Mms];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Service::Data => "data",
+            Service::Voice => "voice",
+            Service::Sms => "sms",
+            Service::Mms => "mms",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Service> {
+        Service::ALL.into_iter().find(|s| s.as_str() == name)
+    }
+
+    /// Each service has exactly one unit, so a record need not store it.
+    pub fn unit(self) -> Unit {
+        match self {
+            Service::Data => Unit::Bytes,
+            Service::Voice => Unit::Seconds,
+            Service::Sms | Service::Mms => Unit::Messages,
+        }
+    }
+}
+
+/// data: up/down/total; voice, sms, mms: mo/mt/total.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Up,
+    Down,
+    Mo,
+    Mt,
+    Total,
+}
+
+impl Direction {
+    pub const ALL: [Direction; 5] = [
+        Direction::Up,
+        Direction::Down,
+        Direction::Mo,
+        Direction::Mt,
+        Direction::Total,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Up => "up",
+            Direction::Down => "down",
+            Direction::Mo => "mo",
+            Direction::Mt => "mt",
+            Direction::Total => "total",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Direction> {
+        Direction::ALL.into_iter().find(|d| d.as_str() == name)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Unit {
+    Bytes,
+    Seconds,
+    Messages,
+}
+
+impl Unit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Unit::Bytes => "bytes",
+            Unit::Seconds => "seconds",
+            Unit::Messages => "messages",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectKind {
+    Imsi,
+    Iccid,
+    Msisdn,
+    Imei,
+    Eid,
+    Mdn,
+    Meid,
+    Esn,
+    Account,
+    Label,
+}
+
+impl SubjectKind {
+    pub const ALL: [SubjectKind; 10] = [
+        SubjectKind::Imsi,
+        SubjectKind::Iccid,
+        SubjectKind::Msisdn,
+        SubjectKind::Imei,
+        SubjectKind::Eid,
+        SubjectKind::Mdn,
+        SubjectKind::Meid,
+        SubjectKind::Esn,
+        SubjectKind::Account,
+        SubjectKind::Label,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubjectKind::Imsi => "imsi",
+            SubjectKind::Iccid => "iccid",
+            SubjectKind::Msisdn => "msisdn",
+            SubjectKind::Imei => "imei",
+            SubjectKind::Eid => "eid",
+            SubjectKind::Mdn => "mdn",
+            SubjectKind::Meid => "meid",
+            SubjectKind::Esn => "esn",
+            SubjectKind::Account => "account",
+            SubjectKind::Label => "label",
+        }
+    }
+
+    /// Case-insensitive: ThingSpace writes `eid` and `Eid` for the same kind.
+    pub fn parse(name: &str) -> Option<SubjectKind> {
+        SubjectKind::ALL
+            .into_iter()
+            .find(|k| k.as_str().eq_ignore_ascii_case(name))
+    }
+}
+
+/// Who the usage belongs to, as the public contract writes it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Subject {
+    pub kind: SubjectKind,
+    pub id: String,
+}
+
+impl Subject {
+    pub fn new(kind: SubjectKind, id: impl Into<String>) -> Subject {
+        Subject {
+            kind,
+            id: id.into(),
+        }
+    }
+}
+
+impl fmt::Display for Subject {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.kind.as_str(), self.id)
+    }
+}
+
+/// A PLMN as the body describes it; every part optional because carriers give what they have.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Network {
+    pub mcc: Option<String>,
+    pub mnc: Option<String>,
+    pub country: Option<String>,
+    pub name: Option<String>,
+}
+
+impl Network {
+    pub fn is_empty(&self) -> bool {
+        self.mcc.is_none() && self.mnc.is_none() && self.country.is_none() && self.name.is_none()
+    }
+}
+
+/// A handle to an interned string; `Sym::NONE` stands for "absent".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Sym(u32);
+
+impl Sym {
+    pub const NONE: Sym = Sym(u32::MAX);
+
+    pub fn is_none(self) -> bool {
+        self == Sym::NONE
+    }
+
+    pub fn index(self) -> Option<usize> {
+        (!self.is_none()).then_some(self.0 as usize)
+    }
+}
+
+/// Where a record was used relative to its home network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Roaming {
+    Unknown,
+    Home,
+    Roaming,
+}
+
+impl Roaming {
+    pub fn from_option(value: Option<bool>) -> Roaming {
+        match value {
+            None => Roaming::Unknown,
+            Some(false) => Roaming::Home,
+            Some(true) => Roaming::Roaming,
+        }
+    }
+
+    pub fn as_option(self) -> Option<bool> {
+        match self {
+            Roaming::Unknown => None,
+            Roaming::Home => Some(false),
+            Roaming::Roaming => Some(true),
+        }
+    }
+}
+
+/// The compact, resident form of one record. Strings are handles into the owning [`UsageSet`].
+///
+/// `start` is Unix seconds (UTC); `end = start + duration` (half-open; 0 for an instantaneous event).
+/// `allowance` uses `u64::MAX` for "none" so the record stays 48 bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Record {
+    pub start: i64,
+    pub quantity: u64,
+    allowance: u64,
+    pub duration: u32,
+    pub subject: Sym,
+    pub zone: Sym,
+    /// Interned [`Context`]: networks, rate plan, source and attributes, shared by all the
+    /// quantities read from one row of the body.
+    pub context: Sym,
+    pub carrier: Carrier,
+    pub granularity: Granularity,
+    pub service: Service,
+    pub direction: Direction,
+    pub roaming: Roaming,
+}
+
+impl Record {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        carrier: Carrier,
+        subject: Sym,
+        start: i64,
+        duration: u32,
+        granularity: Granularity,
+        service: Service,
+        direction: Direction,
+        quantity: u64,
+    ) -> Record {
+        Record {
+            start,
+            quantity,
+            allowance: u64::MAX,
+            duration,
+            subject,
+            zone: Sym::NONE,
+            context: Sym::NONE,
+            carrier,
+            granularity,
+            service,
+            direction,
+            roaming: Roaming::Unknown,
+        }
+    }
+
+    pub fn end(&self) -> i64 {
+        self.start + i64::from(self.duration)
+    }
+
+    pub fn unit(&self) -> Unit {
+        self.service.unit()
+    }
+
+    pub fn allowance(&self) -> Option<u64> {
+        (self.allowance != u64::MAX).then_some(self.allowance)
+    }
+
+    pub fn with_allowance(mut self, allowance: Option<u64>) -> Record {
+        // u64::MAX is the "none" marker; a real allowance that large is clamped just below it.
+        self.allowance = allowance.map_or(u64::MAX, |a| a.min(u64::MAX - 1));
+        self
+    }
+
+    pub fn with_zone(mut self, zone: Sym) -> Record {
+        self.zone = zone;
+        self
+    }
+
+    pub fn with_roaming(mut self, roaming: Option<bool>) -> Record {
+        self.roaming = Roaming::from_option(roaming);
+        self
+    }
+
+    pub fn with_context(mut self, context: Sym) -> Record {
+        self.context = context;
+        self
+    }
+}
+
+/// What one row of a body says around its quantities. Interned, so the thousands of ThingSpace
+/// days that share `source = "Raw Usage"` share one context.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Context {
+    pub home_network: Option<Network>,
+    pub visited_network: Option<Network>,
+    pub rate_plan: Option<String>,
+    pub rate_plan_version: Option<String>,
+    pub source: Option<String>,
+    /// Sorted by key, so equal attribute sets intern to the same context.
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Carrier events kept beside the records; the dashboard shows them as chart annotations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum UsageEvent {
+    /// TelecomX `charges[]`: an SMS to a premium service, billed on top of the plan.
+    #[serde(rename_all = "camelCase")]
+    OverchargedSms {
+        carrier: Carrier,
+        subject: Option<Subject>,
+        /// RFC 3339 UTC.
+        at: String,
+        number: Option<String>,
+        description: Option<String>,
+        amount: u64,
+        price: Option<f64>,
+        /// True when the SMS is VAT exempt (the document's `vat`).
+        vat_exempt: Option<bool>,
+        wholesale: Option<f64>,
+        cost: Option<f64>,
+    },
+    /// TelecomX `restOfWorldChangeLog[]` (also spelled `restOfWorldRoaming`).
+    #[serde(rename_all = "camelCase")]
+    RestOfWorld {
+        carrier: Carrier,
+        subject: Option<Subject>,
+        /// `CHANGE`, `ACTIVATION`, `REVERSION` or `CHANGE_RATEPLAN`.
+        change: String,
+        /// RFC 3339 UTC; the document's `when`.
+        at: String,
+        expires_at: Option<String>,
+        soc_id: Option<String>,
+        soc_description: Option<String>,
+        /// `AUTOSTART` or `PURCHASE`.
+        soc_row_type: Option<String>,
+        cost: Option<f64>,
+        wholesale: Option<f64>,
+        price: Option<f64>,
+        is_included: Option<bool>,
+    },
+}
+
+impl UsageEvent {
+    /// The event's time (RFC 3339), for placing it on a time axis.
+    pub fn at(&self) -> &str {
+        match self {
+            UsageEvent::OverchargedSms { at, .. } | UsageEvent::RestOfWorld { at, .. } => at,
+        }
+    }
+}
+
+/// Something a reader noticed and did not turn into an error: the data is still usable.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Warning {
+    pub message: String,
+    /// A JSON path or CSV column the warning is about, e.g. `usageHistory[3].extendedAttributes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// 1-based line (CSV rows, or the JSON line) where known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
+}
+
+impl Warning {
+    pub fn new(message: impl Into<String>) -> Warning {
+        Warning {
+            message: message.into(),
+            field: None,
+            line: None,
+        }
+    }
+
+    pub fn at_field(mut self, field: impl Into<String>) -> Warning {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn at_line(mut self, line: u64) -> Warning {
+        self.line = Some(line);
+        self
+    }
+}
+
+/// The public JSON form of a record (see `schema/usage-record.schema.json`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordJson {
+    pub carrier: Carrier,
+    pub subject: Option<Subject>,
+    pub start: String,
+    pub end: String,
+    pub granularity: Granularity,
+    pub service: Service,
+    pub direction: Direction,
+    pub quantity: u64,
+    pub unit: Unit,
+    pub zone: Option<String>,
+    pub roaming: Option<bool>,
+    pub home_network: Option<Network>,
+    pub visited_network: Option<Network>,
+    pub rate_plan: Option<String>,
+    pub rate_plan_version: Option<String>,
+    pub allowance: Option<u64>,
+    pub source: Option<String>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+/// Formats Unix seconds as the contract's RFC 3339 UTC string (`2020-12-01T00:00:00Z`).
+pub fn format_timestamp(unix_seconds: i64) -> String {
+    match chrono::DateTime::from_timestamp(unix_seconds, 0) {
+        Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        None => unix_seconds.to_string(),
+    }
+}
+
+/// Records plus the tables their handles point into. One set can hold many parsed bodies
+/// (a fleet), so strings are shared across all of them.
+#[derive(Clone, Debug, Default)]
+pub struct UsageSet {
+    pub records: Vec<Record>,
+    pub events: Vec<UsageEvent>,
+    strings: Vec<Box<str>>,
+    string_index: HashMap<Box<str>, u32>,
+    subjects: Vec<Subject>,
+    subject_index: HashMap<Subject, u32>,
+    contexts: Vec<Context>,
+    context_index: HashMap<Context, u32>,
+}
+
+impl UsageSet {
+    pub fn new() -> UsageSet {
+        UsageSet::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn intern(&mut self, text: &str) -> Sym {
+        if let Some(&i) = self.string_index.get(text) {
+            return Sym(i);
+        }
+        let i = self.strings.len() as u32;
+        self.strings.push(text.into());
+        self.string_index.insert(text.into(), i);
+        Sym(i)
+    }
+
+    pub fn intern_opt(&mut self, text: Option<&str>) -> Sym {
+        text.map_or(Sym::NONE, |t| self.intern(t))
+    }
+
+    /// The string behind a handle; `None` for `Sym::NONE` or a handle from another set.
+    pub fn resolve(&self, sym: Sym) -> Option<&str> {
+        sym.index().and_then(|i| self.strings.get(i)).map(|s| &**s)
+    }
+
+    /// Looks a string up without adding it (for filters: an unknown zone matches nothing).
+    pub fn lookup(&self, text: &str) -> Option<Sym> {
+        self.string_index.get(text).map(|&i| Sym(i))
+    }
+
+    pub fn intern_subject(&mut self, subject: &Subject) -> Sym {
+        if let Some(&i) = self.subject_index.get(subject) {
+            return Sym(i);
+        }
+        let i = self.subjects.len() as u32;
+        self.subjects.push(subject.clone());
+        self.subject_index.insert(subject.clone(), i);
+        Sym(i)
+    }
+
+    pub fn subject(&self, sym: Sym) -> Option<&Subject> {
+        sym.index().and_then(|i| self.subjects.get(i))
+    }
+
+    pub fn subjects(&self) -> &[Subject] {
+        &self.subjects
+    }
+
+    pub fn intern_context(&mut self, context: Context) -> Sym {
+        if context == Context::default() {
+            return Sym::NONE;
+        }
+        if let Some(&i) = self.context_index.get(&context) {
+            return Sym(i);
+        }
+        let i = self.contexts.len() as u32;
+        self.contexts.push(context.clone());
+        self.context_index.insert(context, i);
+        Sym(i)
+    }
+
+    pub fn context(&self, sym: Sym) -> Option<&Context> {
+        sym.index().and_then(|i| self.contexts.get(i))
+    }
+
+    pub fn push(&mut self, record: Record) {
+        self.records.push(record);
+    }
+
+    /// Moves another set's records and events into this one, re-interning their strings.
+    pub fn extend_from(&mut self, other: &UsageSet) {
+        let mut string_map: HashMap<u32, Sym> = HashMap::new();
+        let mut subject_map: HashMap<u32, Sym> = HashMap::new();
+        let mut context_map: HashMap<u32, Sym> = HashMap::new();
+        self.records.reserve(other.records.len());
+        for r in &other.records {
+            let mut r = *r;
+            r.zone = match r.zone.index() {
+                None => Sym::NONE,
+                Some(i) => *string_map
+                    .entry(i as u32)
+                    .or_insert_with(|| self.intern(&other.strings[i])),
+            };
+            r.subject = match r.subject.index() {
+                None => Sym::NONE,
+                Some(i) => *subject_map
+                    .entry(i as u32)
+                    .or_insert_with(|| self.intern_subject(&other.subjects[i])),
+            };
+            r.context = match r.context.index() {
+                None => Sym::NONE,
+                Some(i) => *context_map
+                    .entry(i as u32)
+                    .or_insert_with(|| self.intern_context(other.contexts[i].clone())),
+            };
+            self.records.push(r);
+        }
+        self.events.extend(other.events.iter().cloned());
+    }
+
+    /// The public JSON form of one record.
+    pub fn record_json(&self, record: &Record) -> RecordJson {
+        let context = self.context(record.context);
+        RecordJson {
+            carrier: record.carrier,
+            subject: self.subject(record.subject).cloned(),
+            start: format_timestamp(record.start),
+            end: format_timestamp(record.end()),
+            granularity: record.granularity,
+            service: record.service,
+            direction: record.direction,
+            quantity: record.quantity,
+            unit: record.unit(),
+            zone: self.resolve(record.zone).map(str::to_owned),
+            roaming: record.roaming.as_option(),
+            home_network: context.and_then(|c| c.home_network.clone()),
+            visited_network: context.and_then(|c| c.visited_network.clone()),
+            rate_plan: context.and_then(|c| c.rate_plan.clone()),
+            rate_plan_version: context.and_then(|c| c.rate_plan_version.clone()),
+            allowance: record.allowance(),
+            source: context.and_then(|c| c.source.clone()),
+            attributes: context.map(|c| c.attributes.clone()).unwrap_or_default(),
+        }
+    }
+
+    pub fn records_json(&self) -> Vec<RecordJson> {
+        self.records.iter().map(|r| self.record_json(r)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_stays_small() {
+        assert_eq!(std::mem::size_of::<Record>(), 48);
+    }
+
+    #[test]
+    fn allowance_none_and_some() {
+        let r = Record::new(
+            Carrier::Telecomx,
+            Sym::NONE,
+            0,
+            0,
+            Granularity::Month,
+            Service::Voice,
+            Direction::Mo,
+            5,
+        );
+        assert_eq!(r.allowance(), None);
+        assert_eq!(r.with_allowance(Some(36000)).allowance(), Some(36000));
+    }
+
+    #[test]
+    fn extend_from_reinterns_strings() {
+        let mut a = UsageSet::new();
+        let zone_a = a.intern("EU");
+        let mut b = UsageSet::new();
+        b.intern("padding");
+        let zone_b = b.intern("World");
+        let subject = b.intern_subject(&Subject::new(SubjectKind::Iccid, "8901"));
+        b.push(
+            Record::new(
+                Carrier::ControlCenter,
+                subject,
+                0,
+                10,
+                Granularity::Cycle,
+                Service::Data,
+                Direction::Total,
+                7,
+            )
+            .with_zone(zone_b),
+        );
+        a.extend_from(&b);
+        assert_ne!(zone_a, a.records[0].zone);
+        let json = a.record_json(&a.records[0]);
+        assert_eq!(json.zone.as_deref(), Some("World"));
+        assert_eq!(json.subject.unwrap().id, "8901");
+        assert_eq!(json.end, "1970-01-01T00:00:10Z");
+    }
+}

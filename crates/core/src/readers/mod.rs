@@ -1,0 +1,303 @@
+//! The four carrier readers and format detection.
+//!
+//! Each reader turns one response body into normalized [`Record`]s appended to a [`UsageSet`],
+//! plus typed events and warnings. Readers never panic: bad input is a [`ParseError`] that names
+//! the field, line or value.
+
+pub mod control_center;
+pub mod telecomx;
+pub mod thingspace;
+pub mod vodafone;
+
+use serde::Serialize;
+
+use crate::error::{ParseError, ParseErrorKind};
+use crate::model::{Carrier, Subject, SubjectKind, UsageSet, Warning};
+
+/// The body formats usagelens reads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Format {
+    /// TMF635 `Usage` (one object or an array of them).
+    #[serde(rename = "tmf635-json")]
+    Tmf635Json,
+    #[serde(rename = "telecomx-json")]
+    TelecomxJson,
+    #[serde(rename = "telecomx-csv")]
+    TelecomxCsv,
+    #[serde(rename = "thingspace-json")]
+    ThingspaceJson,
+    #[serde(rename = "control-center-json")]
+    ControlCenterJson,
+}
+
+impl Format {
+    pub const ALL: [Format; 5] = [
+        Format::Tmf635Json,
+        Format::TelecomxJson,
+        Format::TelecomxCsv,
+        Format::ThingspaceJson,
+        Format::ControlCenterJson,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Tmf635Json => "tmf635-json",
+            Format::TelecomxJson => "telecomx-json",
+            Format::TelecomxCsv => "telecomx-csv",
+            Format::ThingspaceJson => "thingspace-json",
+            Format::ControlCenterJson => "control-center-json",
+        }
+    }
+
+    pub fn carrier(self) -> Carrier {
+        match self {
+            Format::Tmf635Json => Carrier::VodafoneVrs,
+            Format::TelecomxJson | Format::TelecomxCsv => Carrier::Telecomx,
+            Format::ThingspaceJson => Carrier::Thingspace,
+            Format::ControlCenterJson => Carrier::ControlCenter,
+        }
+    }
+
+    /// One line per format, for error messages that list what is known.
+    pub fn describe_all() -> String {
+        [
+            "Vodafone VRS TMF635 Usage JSON (usageCharacteristic)",
+            "TelecomX usage JSON (account, data, voice, sms, mms)",
+            "TelecomX usage CSV (header number,name,ratePlan,year,month,...)",
+            "ThingSpace usage history JSON (usageHistory, hasMoreData)",
+            "Control Center usageInZone JSON (deviceCycleUsageInZones)",
+        ]
+        .join("; ")
+    }
+}
+
+/// What the caller tells a reader.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ParseOptions {
+    /// Skip detection and read the body as this carrier's format (an error if it does not fit).
+    pub carrier: Option<Carrier>,
+    /// The subject the body is about, where the body does not say (Vodafone never does).
+    pub subject: Option<Subject>,
+}
+
+impl ParseOptions {
+    pub fn carrier(mut self, carrier: Carrier) -> ParseOptions {
+        self.carrier = Some(carrier);
+        self
+    }
+
+    pub fn subject(mut self, subject: Subject) -> ParseOptions {
+        self.subject = Some(subject);
+        self
+    }
+}
+
+/// The default identifier kind of each carrier, for a subject given as a bare string.
+pub fn default_subject_kind(carrier: Option<Carrier>, id: &str) -> SubjectKind {
+    match carrier {
+        Some(Carrier::VodafoneVrs) => SubjectKind::Imsi,
+        Some(Carrier::Telecomx) => SubjectKind::Account,
+        Some(Carrier::ControlCenter) => SubjectKind::Iccid,
+        Some(Carrier::Thingspace) | None => guess_subject_kind(id),
+    }
+}
+
+/// Guesses an identifier's kind from its shape (used when the caller gives a bare string and the
+/// carrier does not fix the kind). Ambiguous shapes fall back to `label`.
+pub fn guess_subject_kind(id: &str) -> SubjectKind {
+    let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
+    let hex = !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit());
+    match id.len() {
+        24 if hex && !digits => SubjectKind::Account,
+        32 if digits => SubjectKind::Eid,
+        18..=20 if digits && id.starts_with("89") => SubjectKind::Iccid,
+        15 if digits => SubjectKind::Imsi,
+        14 if hex && !digits => SubjectKind::Meid,
+        10 if digits => SubjectKind::Mdn,
+        _ => SubjectKind::Label,
+    }
+}
+
+/// What a reader produced from one body, besides the records it appended to the set.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ParseReport {
+    pub carrier: Carrier,
+    pub format: Format,
+    /// The subject the records belong to (from the body, else from the options).
+    pub subject: Option<Subject>,
+    /// Index range of the records this body added to `UsageSet::records`.
+    #[serde(skip)]
+    pub records: std::ops::Range<usize>,
+    /// Index range of the events this body added to `UsageSet::events`.
+    #[serde(skip)]
+    pub events: std::ops::Range<usize>,
+    pub warnings: Vec<Warning>,
+    /// ThingSpace: true when the carrier has more rows (HTTP 202); `None` for other carriers.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub has_more_data: Option<bool>,
+    /// ThingSpace: the last row's timestamp (Unix seconds), where the next page starts.
+    #[serde(skip)]
+    pub last_timestamp: Option<i64>,
+}
+
+/// What each reader returns; `parse` wraps it into a [`ParseReport`].
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ReadOutcome {
+    pub subject: Option<Subject>,
+    pub warnings: Vec<Warning>,
+    pub has_more_data: Option<bool>,
+    pub last_timestamp: Option<i64>,
+}
+
+/// Recognizes a body's format from its shape: CSV header or the JSON fields it carries.
+///
+/// Only field names are looked at (a scan, not a parse), so detection costs little next to reading.
+pub fn detect(text: &str) -> Result<Format, ParseError> {
+    let body = text.trim_start_matches('\u{feff}').trim_start();
+    if body.is_empty() {
+        return Err(ParseError::new(
+            ParseErrorKind::Empty,
+            format!(
+                "the body is empty; expected one of: {}",
+                Format::describe_all()
+            ),
+        ));
+    }
+    if body.starts_with('{') || body.starts_with('[') {
+        return detect_json(body);
+    }
+    let first_line = body.lines().next().unwrap_or_default();
+    if telecomx::is_csv_header(first_line) {
+        return Ok(Format::TelecomxCsv);
+    }
+    Err(ParseError::new(
+        ParseErrorKind::UnknownFormat,
+        format!(
+            "the body is neither JSON nor a known CSV header (first line starts with {:?}); expected one of: {}",
+            first_line.chars().take(60).collect::<String>(),
+            Format::describe_all()
+        ),
+    )
+    .at_line(1))
+}
+
+fn has_key(body: &str, key: &str) -> bool {
+    // Keys are looked for with their quotes; TelecomX's documented example also writes keys bare
+    // (JavaScript notation), so `key:` is accepted too.
+    body.contains(&format!("\"{key}\"")) || body.contains(&format!("{key}:"))
+}
+
+fn detect_json(body: &str) -> Result<Format, ParseError> {
+    if has_key(body, "usageHistory") {
+        return Ok(Format::ThingspaceJson);
+    }
+    if has_key(body, "deviceCycleUsageInZones") {
+        return Ok(Format::ControlCenterJson);
+    }
+    if has_key(body, "usageCharacteristic") || has_key(body, "usageSpecification") {
+        return Ok(Format::Tmf635Json);
+    }
+    if has_key(body, "roamingRegions")
+        || (has_key(body, "account")
+            && (has_key(body, "voice") || has_key(body, "data") || has_key(body, "sms")))
+    {
+        return Ok(Format::TelecomxJson);
+    }
+    if let Some(err) = carrier_error_body(body) {
+        return Err(err);
+    }
+    Err(ParseError::new(
+        ParseErrorKind::UnknownFormat,
+        format!(
+            "the JSON has none of the fields of a known usage response; expected one of: {}",
+            Format::describe_all()
+        ),
+    ))
+}
+
+/// A saved carrier *error* response is not usage: say whose error it is and what it said.
+fn carrier_error_body(body: &str) -> Option<ParseError> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let obj = value.as_object()?;
+    let text = |v: Option<&serde_json::Value>| -> Option<String> {
+        match v? {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        }
+    };
+    let (code, message) = if let Some(fault) = obj.get("fault").and_then(|f| f.as_object()) {
+        (text(fault.get("code")), text(fault.get("message")))
+    } else if obj.contains_key("errorCode") || obj.contains_key("errorMessage") {
+        (text(obj.get("errorCode")), text(obj.get("errorMessage")))
+    } else if obj.contains_key("error") && obj.contains_key("error_description") {
+        (text(obj.get("error")), text(obj.get("error_description")))
+    } else if obj.contains_key("code") && obj.contains_key("reason") {
+        // TMF630 error shape.
+        (text(obj.get("code")), text(obj.get("reason")))
+    } else {
+        return None;
+    };
+    Some(ParseError::new(
+        ParseErrorKind::UnknownFormat,
+        format!(
+            "this is a carrier error response, not usage: code {}, message {}",
+            code.as_deref().unwrap_or("(none)"),
+            message.as_deref().unwrap_or("(none)")
+        ),
+    ))
+}
+
+/// Reads one body into `set`: detects (or checks) its format, runs the carrier's reader, and
+/// reports what was added. On error nothing is added to `set`.
+pub fn parse(
+    text: &str,
+    options: &ParseOptions,
+    set: &mut UsageSet,
+) -> Result<ParseReport, ParseError> {
+    let format = match (detect(text), options.carrier) {
+        (Ok(format), Some(forced)) if format.carrier() != forced => {
+            return Err(ParseError::new(
+                ParseErrorKind::CarrierMismatch,
+                format!(
+                    "the body looks like {} ({}), not {} as requested",
+                    format.carrier().label(),
+                    format.as_str(),
+                    forced.label()
+                ),
+            ))
+        }
+        (Ok(format), _) => format,
+        (Err(err), _) => return Err(err),
+    };
+    let records_before = set.records.len();
+    let events_before = set.events.len();
+    let body = text.trim_start_matches('\u{feff}');
+    let outcome = match format {
+        Format::Tmf635Json => vodafone::read(body, options, set),
+        Format::TelecomxJson => telecomx::read_json(body, options, set),
+        Format::TelecomxCsv => telecomx::read_csv(body, options, set),
+        Format::ThingspaceJson => thingspace::read(body, options, set),
+        Format::ControlCenterJson => control_center::read(body, options, set),
+    };
+    match outcome {
+        Ok(outcome) => Ok(ParseReport {
+            carrier: format.carrier(),
+            format,
+            subject: outcome.subject,
+            records: records_before..set.records.len(),
+            events: events_before..set.events.len(),
+            warnings: outcome.warnings,
+            has_more_data: outcome.has_more_data,
+            last_timestamp: outcome.last_timestamp,
+        }),
+        Err(err) => {
+            // Nothing is half-added: a failed body leaves the set as it was (interned strings
+            // aside, which are harmless).
+            set.records.truncate(records_before);
+            set.events.truncate(events_before);
+            Err(err)
+        }
+    }
+}

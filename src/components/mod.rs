@@ -1,0 +1,3 @@
+//! Leptos components, one per file.
+
+pub mod app;
