@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+pub mod fetch;
 
 use wasm_bindgen::prelude::*;
 

@@ -2,7 +2,10 @@
 //! validation, sans-IO request plans and aggregation. Nothing here touches the browser, so all of
 //! it runs under native `cargo test`.
 
+pub mod aggregate;
 pub mod error;
+pub mod fetch;
+pub mod ident;
 pub mod model;
 pub mod readers;
 

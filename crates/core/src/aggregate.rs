@@ -1,0 +1,1 @@
+//! Aggregation over records: totals, time series, breakdowns.

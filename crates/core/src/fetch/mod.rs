@@ -1,0 +1,1 @@
+//! Sans-IO fetch layer: request plans, response steps, typed carrier errors.

@@ -1,0 +1,1 @@
+//! Identifier validation: every identifier is checked before a request is sent.
