@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# Renders deploy/nginx/usagelens.conf.template and runs nginx in the foreground (Ctrl-C stops it).
+# Every setting is an environment variable; the defaults serve ./dist and proxy to the carrier
+# sandbox on 127.0.0.1:8787.
+#
+#   APP_PORT=8080 PROXY_PORT=8081 DIST_DIR=dist scripts/nginx.sh
+#   VODAFONE_UPSTREAM=https://api-sandbox.vf-dmp.engineering.vodafone.com scripts/nginx.sh
+#
+# RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
+# With --render-only the config is written and its path printed, nginx is not started.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+LISTEN_HOST=${LISTEN_HOST:-127.0.0.1}
+APP_PORT=${APP_PORT:-8080}
+PROXY_PORT=${PROXY_PORT:-8081}
+DIST_DIR=$(cd "${DIST_DIR:-$root/dist}" 2>/dev/null && pwd || echo "${DIST_DIR:-$root/dist}")
+RUN_DIR=${RUN_DIR:-$root/target/nginx}
+SANDBOX=${SANDBOX_URL:-http://127.0.0.1:8787}
+VODAFONE_UPSTREAM=${VODAFONE_UPSTREAM:-$SANDBOX/vodafone}
+TELECOMX_UPSTREAM=${TELECOMX_UPSTREAM:-$SANDBOX/telecomx}
+THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-$SANDBOX/thingspace}
+CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-$SANDBOX/control-center}
+ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"http://$LISTEN_HOST:$APP_PORT http://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
+MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
+
+mkdir -p "$RUN_DIR"
+RUN_DIR=$(cd "$RUN_DIR" && pwd)
+origins=""
+for origin in $ALLOWED_ORIGINS; do
+  origins+="\"$origin\" \"$origin\";"$'\n'"        "
+done
+cp "$root/deploy/nginx/cors.conf" "$RUN_DIR/cors.conf"
+conf="$RUN_DIR/nginx.conf"
+template=$(<"$root/deploy/nginx/usagelens.conf.template")
+for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR VODAFONE_UPSTREAM \
+  TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM; do
+  template=${template//@$name@/${!name}}
+done
+template=${template//@ALLOWED_ORIGINS@/$origins}
+printf '%s\n' "$template" >"$conf"
+if [ "${1:-}" = "--render-only" ]; then
+  echo "$conf"
+  exit 0
+fi
+nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
+"$nginx_bin" -t -q -p "$RUN_DIR" -c "$conf"
+echo "usagelens: app on http://$LISTEN_HOST:$APP_PORT/, carrier proxy on http://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2
+exec "$nginx_bin" -p "$RUN_DIR" -c "$conf"
