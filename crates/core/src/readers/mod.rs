@@ -5,6 +5,7 @@
 //! the field, line or value.
 
 pub mod control_center;
+pub(crate) mod json_util;
 pub mod telecomx;
 pub mod thingspace;
 pub mod vodafone;

@@ -1,29 +1,814 @@
+//! TelecomX MVNO account usage, JSON and CSV (document 001).
+//!
+//! Rules:
+//! - Whole calendar months (UTC): each record runs from the 1st of its month to the 1st of the
+//!   next, granularity `month`. Only year and month of `date` are used.
+//! - Subject: `account._id` as kind `account`, else the caller's. `account.number` -> attribute
+//!   `msisdn`, `account.name` -> `accountName`, `account.ratePlan` -> `ratePlanId`,
+//!   `account.ratePlanName` -> the record's rate plan.
+//! - Data: one data/total record per month per roaming region; zone = the region's name, roaming =
+//!   not the homeland region, attributes `regionId`, `roamLikeHome`. The homeland region's
+//!   allowance is `account.data` megabytes (MiB: the example's 12288 is its "12Gb" plan).
+//! - Voice values are *remaining* seconds. used = subscription - remaining when the subscription
+//!   is > 0 (a negative remaining is use beyond the package), else -remaining (no package: the
+//!   number is always negative). allowance = the subscription seconds when > 0. A positive
+//!   remaining without a package is inconsistent: used 0 and a warning.
+//!   Destination categories are zones `homeland, euNordic, restOfEurope, world1, world2, world3`,
+//!   direction mo (calls made to those destinations), roaming false. Roaming regions use the
+//!   region's name as zone, direction total (roaming minutes count calls made and received),
+//!   roaming = not the homeland region.
+//! - SMS and MMS: counts per zone `homeland`, `international` (roaming false) and `roaming`
+//!   (roaming true), direction mo (messages sent).
+//! - `charges[]` become overcharged-SMS events; `restOfWorldChangeLog[]` (also spelled
+//!   `restOfWorldRoaming`) Rest-of-World events.
+//! - CSV: the document's column headers, matched case-insensitively; `Voice roaming <region>
+//!   secs` pairs with `Voice subscription roaming <region> secs`. CSV data columns are per
+//!   destination category and map to the same zones as voice (roaming false for homeland, null for
+//!   the others: the CSV does not say whether the bytes were used abroad).
+
+use serde_json::{Map, Value};
+
+use super::json_util::{
+    boolean, count, count_str, decimal, parse_json, signed, text, timestamp, type_name,
+};
 use crate::error::{ParseError, ParseErrorKind};
-use crate::model::UsageSet;
+use crate::model::{
+    format_timestamp, Carrier, Context, Direction, Granularity, Record, Service, Subject,
+    SubjectKind, Sym, UsageEvent, UsageSet, Warning,
+};
 use crate::readers::{ParseOptions, ReadOutcome};
 
+/// Destination categories: (JSON field, subscription field, zone name, CSV label).
+const CATEGORIES: [(&str, &str, &str, &str); 6] = [
+    ("homeland", "subscriptionHomeland", "homeland", "homeland"),
+    ("euNordic", "subscriptionEuNordic", "euNordic", "eu/nordic"),
+    (
+        "restOfEurope",
+        "subscriptionRestOfEurope",
+        "restOfEurope",
+        "rest of europe",
+    ),
+    ("world1", "subscriptionWorld1", "world1", "world 1"),
+    ("world2", "subscriptionWorld2", "world2", "world 2"),
+    ("world3", "subscriptionWorld3", "world3", "world 3"),
+];
+
+const MIB: u64 = 1 << 20;
+
+/// True when a first line is the TelecomX CSV header (any case, spacing or quoting).
 pub fn is_csv_header(line: &str) -> bool {
-    line.starts_with("number,name,ratePlan,year,month")
+    let normalized: String = line
+        .chars()
+        .filter(|c| *c != '"' && !c.is_whitespace())
+        .collect::<String>()
+        .to_ascii_lowercase();
+    normalized.starts_with("number,name,rateplan,year,month")
+        || normalized.contains("voicehomelandsecs")
+}
+
+/// Start of the month holding `unix` and the length of that month in seconds.
+fn month_of(unix: i64) -> Option<(i64, u32)> {
+    use chrono::{Datelike, NaiveDate};
+    let date = chrono::DateTime::from_timestamp(unix, 0)?.date_naive();
+    month_start(date.year(), date.month()).and_then(|start| {
+        let next = if date.month() == 12 {
+            NaiveDate::from_ymd_opt(date.year() + 1, 1, 1)
+        } else {
+            NaiveDate::from_ymd_opt(date.year(), date.month() + 1, 1)
+        }?;
+        let end = next.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+        Some((start, u32::try_from(end - start).ok()?))
+    })
+}
+
+fn month_start(year: i32, month: u32) -> Option<i64> {
+    chrono::NaiveDate::from_ymd_opt(year, month, 1)?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// Seconds used from a remaining/subscription pair (see the module rules).
+fn voice_used(remaining: i64, subscription: i64) -> Result<(u64, bool), String> {
+    if subscription > 0 {
+        let used = subscription
+            .checked_sub(remaining)
+            .ok_or("the remaining seconds are out of range")?;
+        if used < 0 {
+            return Err(format!(
+                "{remaining} seconds remaining is more than the {subscription} included"
+            ));
+        }
+        Ok((used as u64, true))
+    } else if remaining <= 0 {
+        Ok((remaining.unsigned_abs(), false))
+    } else {
+        Ok((0, false))
+    }
+}
+
+struct Account {
+    subject: Sym,
+    context: Sym,
+    data_allowance: Option<u64>,
+}
+
+fn account_context(
+    root: &Map<String, Value>,
+    options: &ParseOptions,
+    set: &mut UsageSet,
+    outcome: &mut ReadOutcome,
+) -> Result<Account, ParseError> {
+    let account = match root.get("account") {
+        Some(Value::Object(a)) => Some(a),
+        None | Some(Value::Null) => None,
+        Some(other) => {
+            return Err(ParseError::invalid_field(
+                "account",
+                format!("expected an object, found {}", type_name(other)),
+            ))
+        }
+    };
+    let field = |k: &str| account.and_then(|a| a.get(k)).and_then(text);
+    let subject = field("_id")
+        .map(|id| Subject::new(SubjectKind::Account, object_id(&id)))
+        .or_else(|| options.subject.clone());
+    let subject_sym = subject
+        .as_ref()
+        .map_or(Sym::NONE, |s| set.intern_subject(s));
+    outcome.subject = subject;
+    let mut context = Context {
+        rate_plan: field("ratePlanName"),
+        ..Context::default()
+    };
+    for (key, attribute) in [
+        ("number", "msisdn"),
+        ("name", "accountName"),
+        ("ratePlan", "ratePlanId"),
+    ] {
+        if let Some(v) = field(key) {
+            context.attributes.insert(attribute.to_owned(), v);
+        }
+    }
+    let data_allowance = match account.and_then(|a| a.get("data")) {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(count(v, "account.data")?.saturating_mul(MIB)),
+    };
+    Ok(Account {
+        subject: subject_sym,
+        context: set.intern_context(context),
+        data_allowance,
+    })
+}
+
+/// `ObjectID("…")` in the document's example is the id itself.
+fn object_id(id: &str) -> String {
+    id.strip_prefix("ObjectID(\"")
+        .and_then(|s| s.strip_suffix("\")"))
+        .unwrap_or(id)
+        .to_owned()
+}
+
+fn array<'a>(root: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], ParseError> {
+    match root.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(ParseError::invalid_field(
+            key,
+            format!("expected an array, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, ParseError> {
+    value.as_object().ok_or_else(|| {
+        ParseError::invalid_field(
+            path,
+            format!("expected an object, found {}", type_name(value)),
+        )
+    })
+}
+
+fn month_field(entry: &Map<String, Value>, path: &str) -> Result<(i64, u32), ParseError> {
+    let field = format!("{path}.date");
+    let Some(date) = entry.get("date").and_then(|v| v.as_str()) else {
+        return Err(ParseError::invalid_field(
+            field,
+            "each month's entry needs a date",
+        ));
+    };
+    let t = timestamp(date, &field)?;
+    month_of(t).ok_or_else(|| ParseError::invalid_field(field, format!("{date:?} is out of range")))
+}
+
+fn optional<'a>(entry: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    entry.get(key).filter(|v| !v.is_null())
 }
 
 pub fn read_json(
-    _text: &str,
-    _options: &ParseOptions,
-    _set: &mut UsageSet,
+    text_body: &str,
+    options: &ParseOptions,
+    set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    Err(ParseError::new(
-        ParseErrorKind::UnknownFormat,
-        "reader under construction",
-    ))
+    let body = parse_json(text_body, "TelecomX usage JSON").map_err(js_notation_hint)?;
+    let Value::Object(root) = &body else {
+        return Err(ParseError::invalid_field(
+            "(root)",
+            format!(
+                "a TelecomX usage response is an object, found {}",
+                type_name(&body)
+            ),
+        ));
+    };
+    let mut outcome = ReadOutcome::default();
+    let account = account_context(root, options, set, &mut outcome)?;
+    let base = |start: i64, duration: u32, service, direction, quantity| {
+        Record::new(
+            Carrier::Telecomx,
+            account.subject,
+            start,
+            duration,
+            Granularity::Month,
+            service,
+            direction,
+            quantity,
+        )
+        .with_context(account.context)
+    };
+
+    for (i, entry) in array(root, "data")?.iter().enumerate() {
+        let path = format!("data[{i}]");
+        let entry = object(entry, &path)?;
+        let (start, duration) = month_field(entry, &path)?;
+        let regions = match entry.get("regions") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(ParseError::invalid_field(
+                    format!("{path}.regions"),
+                    format!("expected an array, found {}", type_name(other)),
+                ))
+            }
+        };
+        for (j, region) in regions.iter().enumerate() {
+            let rpath = format!("{path}.regions[{j}]");
+            let region = object(region, &rpath)?;
+            let info = region_info(region, &rpath)?;
+            let Some(bytes) = optional(region, "bytes") else {
+                continue;
+            };
+            let bytes = count(bytes, &format!("{rpath}.bytes"))?;
+            let zone = set.intern_opt(info.name.as_deref());
+            let context = region_context(set, account.context, &info);
+            let allowance = if info.homeland == Some(true) {
+                account.data_allowance
+            } else {
+                None
+            };
+            set.push(
+                base(start, duration, Service::Data, Direction::Total, bytes)
+                    .with_zone(zone)
+                    .with_roaming(info.homeland.map(|h| !h))
+                    .with_context(context)
+                    .with_allowance(allowance),
+            );
+        }
+    }
+
+    for (i, entry) in array(root, "voice")?.iter().enumerate() {
+        let path = format!("voice[{i}]");
+        let entry = object(entry, &path)?;
+        let (start, duration) = month_field(entry, &path)?;
+        for (field, subscription_field, zone_name, _) in CATEGORIES {
+            let Some(remaining) = optional(entry, field) else {
+                continue;
+            };
+            let fpath = format!("{path}.{field}");
+            let remaining = signed(remaining, &fpath)?;
+            let subscription = match optional(entry, subscription_field) {
+                Some(v) => signed(v, &format!("{path}.{subscription_field}"))?,
+                None => 0,
+            };
+            let (used, has_package) = voice_used(remaining, subscription)
+                .map_err(|m| ParseError::invalid_field(fpath.clone(), m))?;
+            if !has_package && remaining > 0 {
+                outcome.warnings.push(
+                    Warning::new(format!(
+                        "{remaining} seconds remaining but no package ({subscription_field} is 0); counted as 0 used"
+                    ))
+                    .at_field(fpath),
+                );
+            }
+            let zone = set.intern(zone_name);
+            set.push(
+                base(start, duration, Service::Voice, Direction::Mo, used)
+                    .with_zone(zone)
+                    .with_roaming(Some(false))
+                    .with_allowance(has_package.then_some(subscription as u64)),
+            );
+        }
+        let regions = match entry.get("roamingRegions") {
+            None | Some(Value::Null) => &[][..],
+            Some(Value::Array(a)) => a,
+            Some(other) => {
+                return Err(ParseError::invalid_field(
+                    format!("{path}.roamingRegions"),
+                    format!("expected an array, found {}", type_name(other)),
+                ))
+            }
+        };
+        for (j, region) in regions.iter().enumerate() {
+            let rpath = format!("{path}.roamingRegions[{j}]");
+            let region = object(region, &rpath)?;
+            let info = region_info(region, &rpath)?;
+            let Some(remaining) = optional(region, "seconds") else {
+                continue;
+            };
+            let fpath = format!("{rpath}.seconds");
+            let remaining = signed(remaining, &fpath)?;
+            let subscription = match optional(region, "subscriptionSeconds") {
+                Some(v) => signed(v, &format!("{rpath}.subscriptionSeconds"))?,
+                None => 0,
+            };
+            let (used, has_package) = voice_used(remaining, subscription)
+                .map_err(|m| ParseError::invalid_field(fpath.clone(), m))?;
+            if !has_package && remaining > 0 {
+                outcome.warnings.push(
+                    Warning::new(format!(
+                        "{remaining} seconds remaining but no package (subscriptionSeconds is 0); counted as 0 used"
+                    ))
+                    .at_field(fpath),
+                );
+            }
+            let zone = set.intern_opt(info.name.as_deref());
+            let context = region_context(set, account.context, &info);
+            set.push(
+                base(start, duration, Service::Voice, Direction::Total, used)
+                    .with_zone(zone)
+                    .with_roaming(info.homeland.map(|h| !h))
+                    .with_context(context)
+                    .with_allowance(has_package.then_some(subscription as u64)),
+            );
+        }
+    }
+
+    for (key, service) in [("sms", Service::Sms), ("mms", Service::Mms)] {
+        for (i, entry) in array(root, key)?.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            let entry = object(entry, &path)?;
+            let (start, duration) = month_field(entry, &path)?;
+            for (field, roaming) in [
+                ("homeland", false),
+                ("international", false),
+                ("roaming", true),
+            ] {
+                let Some(v) = optional(entry, field) else {
+                    continue;
+                };
+                let n = count(v, &format!("{path}.{field}"))?;
+                let zone = set.intern(field);
+                set.push(
+                    base(start, duration, service, Direction::Mo, n)
+                        .with_zone(zone)
+                        .with_roaming(Some(roaming)),
+                );
+            }
+        }
+    }
+
+    let subject = outcome.subject.clone();
+    for (i, charge) in array(root, "charges")?.iter().enumerate() {
+        let path = format!("charges[{i}]");
+        let charge = object(charge, &path)?;
+        set.events
+            .push(overcharged_sms(charge, &path, subject.clone())?);
+    }
+    for key in ["restOfWorldChangeLog", "restOfWorldRoaming"] {
+        for (i, change) in array(root, key)?.iter().enumerate() {
+            let path = format!("{key}[{i}]");
+            let change = object(change, &path)?;
+            set.events.push(rest_of_world(
+                change,
+                &path,
+                subject.clone(),
+                &mut outcome.warnings,
+            )?);
+        }
+    }
+    Ok(outcome)
+}
+
+/// The document's example is JavaScript notation; say so rather than only "key must be a string".
+fn js_notation_hint(mut err: ParseError) -> ParseError {
+    if err.kind == ParseErrorKind::Syntax && err.message.contains("key must be a string") {
+        err.message.push_str(
+            " (this looks like JavaScript object notation, as in TelecomX's documentation example; a real response is JSON: quote the keys with \", use \" for strings and write ObjectID(\"x\") as \"x\")",
+        );
+    }
+    err
+}
+
+struct RegionInfo {
+    id: Option<String>,
+    name: Option<String>,
+    homeland: Option<bool>,
+    roam_like_home: Option<bool>,
+}
+
+fn region_info(region: &Map<String, Value>, path: &str) -> Result<RegionInfo, ParseError> {
+    let flag = |k: &str| -> Result<Option<bool>, ParseError> {
+        optional(region, k)
+            .map(|v| boolean(v, &format!("{path}.{k}")))
+            .transpose()
+    };
+    Ok(RegionInfo {
+        id: optional(region, "_id")
+            .and_then(text)
+            .map(|s| object_id(&s)),
+        name: optional(region, "name").and_then(text),
+        homeland: flag("homeland")?,
+        roam_like_home: flag("roamLikeHome")?,
+    })
+}
+
+fn region_context(set: &mut UsageSet, account: Sym, info: &RegionInfo) -> Sym {
+    let mut context = set.context(account).cloned().unwrap_or_default();
+    if let Some(id) = &info.id {
+        context.attributes.insert("regionId".into(), id.clone());
+    }
+    if let Some(r) = info.roam_like_home {
+        context
+            .attributes
+            .insert("roamLikeHome".into(), r.to_string());
+    }
+    set.intern_context(context)
+}
+
+fn event_time(
+    entry: &Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<Option<String>, ParseError> {
+    match optional(entry, key) {
+        None => Ok(None),
+        Some(Value::String(t)) => Ok(Some(format_timestamp(timestamp(
+            t,
+            &format!("{path}.{key}"),
+        )?))),
+        Some(other) => Err(ParseError::invalid_field(
+            format!("{path}.{key}"),
+            format!("expected a date string, found {}", type_name(other)),
+        )),
+    }
+}
+
+fn money(entry: &Map<String, Value>, key: &str, path: &str) -> Result<Option<f64>, ParseError> {
+    optional(entry, key)
+        .map(|v| decimal(v, &format!("{path}.{key}")))
+        .transpose()
+}
+
+fn overcharged_sms(
+    charge: &Map<String, Value>,
+    path: &str,
+    subject: Option<Subject>,
+) -> Result<UsageEvent, ParseError> {
+    let at = event_time(charge, "date", path)?.ok_or_else(|| {
+        ParseError::invalid_field(format!("{path}.date"), "a charge needs its date")
+    })?;
+    Ok(UsageEvent::OverchargedSms {
+        carrier: Carrier::Telecomx,
+        subject,
+        at,
+        number: optional(charge, "number").and_then(text),
+        description: optional(charge, "description").and_then(text),
+        amount: match optional(charge, "amount") {
+            Some(v) => count(v, &format!("{path}.amount"))?,
+            None => 1,
+        },
+        price: money(charge, "price", path)?,
+        vat_exempt: optional(charge, "vat")
+            .map(|v| boolean(v, &format!("{path}.vat")))
+            .transpose()?,
+        wholesale: money(charge, "wholesale", path)?,
+        cost: money(charge, "cost", path)?,
+    })
+}
+
+fn rest_of_world(
+    change: &Map<String, Value>,
+    path: &str,
+    subject: Option<Subject>,
+    warnings: &mut Vec<Warning>,
+) -> Result<UsageEvent, ParseError> {
+    let kind = optional(change, "type").and_then(text).ok_or_else(|| {
+        ParseError::invalid_field(
+            format!("{path}.type"),
+            "a Rest-of-World change needs its type",
+        )
+    })?;
+    if !["CHANGE", "ACTIVATION", "REVERSION", "CHANGE_RATEPLAN"].contains(&kind.as_str()) {
+        warnings.push(
+            Warning::new(format!(
+                "unknown Rest-of-World change type {kind:?}; known: CHANGE, ACTIVATION, REVERSION, CHANGE_RATEPLAN"
+            ))
+            .at_field(format!("{path}.type")),
+        );
+    }
+    let at = event_time(change, "when", path)?.ok_or_else(|| {
+        ParseError::invalid_field(
+            format!("{path}.when"),
+            "a Rest-of-World change needs its time",
+        )
+    })?;
+    let soc = match optional(change, "soc") {
+        None => None,
+        Some(Value::Object(s)) => Some(s),
+        Some(other) => {
+            return Err(ParseError::invalid_field(
+                format!("{path}.soc"),
+                format!("expected an object or null, found {}", type_name(other)),
+            ))
+        }
+    };
+    let soc_field = |k: &str| soc.and_then(|s| optional(s, k)).and_then(text);
+    Ok(UsageEvent::RestOfWorld {
+        carrier: Carrier::Telecomx,
+        subject,
+        change: kind,
+        at,
+        expires_at: event_time(change, "expiresAt", path)?,
+        soc_id: soc_field("_id"),
+        soc_description: soc_field("description"),
+        soc_row_type: soc_field("rowType"),
+        cost: money(change, "cost", path)?,
+        wholesale: money(change, "wholesale", path)?,
+        price: money(change, "price", path)?,
+        is_included: optional(change, "isIncluded")
+            .map(|v| boolean(v, &format!("{path}.isIncluded")))
+            .transpose()?,
+    })
+}
+
+/// What one CSV column means.
+#[derive(Clone, Debug, PartialEq)]
+enum Column {
+    Number,
+    Name,
+    RatePlan,
+    Year,
+    Month,
+    /// Remaining seconds towards a destination category (index into CATEGORIES).
+    VoiceCategory(usize),
+    VoiceCategorySubscription(usize),
+    VoiceRoaming(String),
+    VoiceRoamingSubscription(String),
+    DataCategory(usize),
+    Messages(Service, &'static str),
+    Unknown,
+}
+
+fn classify(header: &str) -> Column {
+    let h = header.trim().to_ascii_lowercase();
+    let h = h.split_whitespace().collect::<Vec<_>>().join(" ");
+    let category = |label: &str| CATEGORIES.iter().position(|c| c.3 == label);
+    match h.as_str() {
+        "number" => return Column::Number,
+        "name" => return Column::Name,
+        "rateplan" => return Column::RatePlan,
+        "year" => return Column::Year,
+        "month" => return Column::Month,
+        _ => {}
+    }
+    for (prefix, service) in [("sms ", Service::Sms), ("mms ", Service::Mms)] {
+        if let Some(rest) = h.strip_prefix(prefix) {
+            return match rest {
+                "homeland" => Column::Messages(service, "homeland"),
+                "international" => Column::Messages(service, "international"),
+                "roaming" => Column::Messages(service, "roaming"),
+                _ => Column::Unknown,
+            };
+        }
+    }
+    if let Some(rest) = h
+        .strip_prefix("data ")
+        .and_then(|r| r.strip_suffix(" bytes"))
+    {
+        return category(rest).map_or(Column::Unknown, Column::DataCategory);
+    }
+    let Some(rest) = h
+        .strip_prefix("voice ")
+        .and_then(|r| r.strip_suffix(" secs"))
+    else {
+        return Column::Unknown;
+    };
+    // Region names keep the header's own spelling, so they match between the two columns and
+    // show as the user's carrier wrote them.
+    let original = header.trim();
+    let region_of = |prefix_len: usize| {
+        original
+            .get(prefix_len..original.len().saturating_sub(" secs".len()))
+            .unwrap_or_default()
+            .trim()
+            .to_owned()
+    };
+    if rest.starts_with("subscription roaming ") {
+        return Column::VoiceRoamingSubscription(region_of("voice subscription roaming ".len()));
+    }
+    if let Some(label) = rest.strip_prefix("subscription ") {
+        return category(label).map_or(Column::Unknown, Column::VoiceCategorySubscription);
+    }
+    if rest.starts_with("roaming ") {
+        return Column::VoiceRoaming(region_of("voice roaming ".len()));
+    }
+    category(rest).map_or(Column::Unknown, Column::VoiceCategory)
 }
 
 pub fn read_csv(
-    _text: &str,
-    _options: &ParseOptions,
-    _set: &mut UsageSet,
+    text_body: &str,
+    options: &ParseOptions,
+    set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    Err(ParseError::new(
-        ParseErrorKind::UnknownFormat,
-        "reader under construction",
-    ))
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(false)
+        .from_reader(text_body.as_bytes());
+    let headers = reader
+        .headers()
+        .map_err(|e| csv_error(&e, "TelecomX usage CSV header"))?
+        .clone();
+    let columns: Vec<Column> = headers.iter().map(classify).collect();
+    let mut outcome = ReadOutcome::default();
+    for (i, (column, name)) in columns.iter().zip(headers.iter()).enumerate() {
+        if *column == Column::Unknown {
+            outcome.warnings.push(
+                Warning::new(format!(
+                    "column {} {name:?} is not a TelecomX usage column; ignored",
+                    i + 1
+                ))
+                .at_field(name)
+                .at_line(1),
+            );
+        }
+    }
+    for required in [Column::Year, Column::Month] {
+        if !columns.contains(&required) {
+            return Err(ParseError::invalid_field(
+                if required == Column::Year {
+                    "year"
+                } else {
+                    "month"
+                },
+                "the TelecomX CSV header has no year or month column",
+            )
+            .at_line(1));
+        }
+    }
+    let subject = options.subject.clone();
+    let subject_sym = subject
+        .as_ref()
+        .map_or(Sym::NONE, |s| set.intern_subject(s));
+    outcome.subject = subject;
+
+    let mut record = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => return Err(csv_error(&e, "TelecomX usage CSV")),
+        }
+        let line = record.position().map_or(0, |p| p.line());
+        let cell = |column: &Column| -> Option<(&str, &str)> {
+            columns
+                .iter()
+                .position(|c| c == column)
+                .and_then(|i| Some((record.get(i)?, headers.get(i)?)))
+        };
+        let number = |column: &Column| -> Result<Option<i64>, ParseError> {
+            match cell(column) {
+                Some((v, _)) if v.trim().is_empty() => Ok(None),
+                Some((v, header)) => v.trim().parse::<i64>().map(Some).map_err(|_| {
+                    ParseError::invalid_field(
+                        header,
+                        format!("expected a whole number, found {v:?}"),
+                    )
+                    .at_line(line)
+                }),
+                None => Ok(None),
+            }
+        };
+        let year = number(&Column::Year)?.unwrap_or(0);
+        let month = number(&Column::Month)?.unwrap_or(0);
+        let start = i32::try_from(year)
+            .ok()
+            .zip(u32::try_from(month).ok())
+            .and_then(|(y, m)| month_start(y, m))
+            .ok_or_else(|| {
+                ParseError::invalid_field("year/month", format!("{year}-{month} is not a month"))
+                    .at_line(line)
+            })?;
+        let (_, duration) = month_of(start).unwrap_or((start, 30 * 86_400));
+
+        let mut context = Context {
+            rate_plan: cell(&Column::RatePlan)
+                .map(|(v, _)| v.to_owned())
+                .filter(|v| !v.is_empty()),
+            ..Context::default()
+        };
+        if let Some((v, _)) = cell(&Column::Number).filter(|(v, _)| !v.is_empty()) {
+            context.attributes.insert("msisdn".into(), v.to_owned());
+        }
+        if let Some((v, _)) = cell(&Column::Name).filter(|(v, _)| !v.is_empty()) {
+            context
+                .attributes
+                .insert("accountName".into(), v.to_owned());
+        }
+        let context = set.intern_context(context);
+        let base = |service, direction, quantity| {
+            Record::new(
+                Carrier::Telecomx,
+                subject_sym,
+                start,
+                duration,
+                Granularity::Month,
+                service,
+                direction,
+                quantity,
+            )
+            .with_context(context)
+        };
+
+        for (ci, column) in columns.iter().enumerate() {
+            let header = headers.get(ci).unwrap_or_default();
+            let raw = record.get(ci).unwrap_or_default().trim();
+            if raw.is_empty() {
+                continue;
+            }
+            match column {
+                Column::VoiceCategory(k) => {
+                    let remaining = number(column)?.unwrap_or(0);
+                    let subscription = number(&Column::VoiceCategorySubscription(*k))?.unwrap_or(0);
+                    let (used, has_package) = voice_used(remaining, subscription)
+                        .map_err(|m| ParseError::invalid_field(header, m).at_line(line))?;
+                    let zone = set.intern(CATEGORIES[*k].2);
+                    set.push(
+                        base(Service::Voice, Direction::Mo, used)
+                            .with_zone(zone)
+                            .with_roaming(Some(false))
+                            .with_allowance(has_package.then_some(subscription as u64)),
+                    );
+                }
+                Column::VoiceRoaming(region) => {
+                    let remaining = number(column)?.unwrap_or(0);
+                    let subscription =
+                        number(&Column::VoiceRoamingSubscription(region.clone()))?.unwrap_or(0);
+                    let (used, has_package) = voice_used(remaining, subscription)
+                        .map_err(|m| ParseError::invalid_field(header, m).at_line(line))?;
+                    let zone = set.intern(region);
+                    set.push(
+                        base(Service::Voice, Direction::Total, used)
+                            .with_zone(zone)
+                            .with_allowance(has_package.then_some(subscription as u64)),
+                    );
+                }
+                Column::DataCategory(k) => {
+                    let bytes = count_str(raw, header).map_err(|e| e.at_line(line))?;
+                    let zone = set.intern(CATEGORIES[*k].2);
+                    set.push(
+                        base(Service::Data, Direction::Total, bytes)
+                            .with_zone(zone)
+                            .with_roaming((*k == 0).then_some(false)),
+                    );
+                }
+                Column::Messages(service, zone_name) => {
+                    let n = count_str(raw, header).map_err(|e| e.at_line(line))?;
+                    let zone = set.intern(zone_name);
+                    set.push(
+                        base(*service, Direction::Mo, n)
+                            .with_zone(zone)
+                            .with_roaming(Some(*zone_name == "roaming")),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+fn csv_error(err: &csv::Error, what: &str) -> ParseError {
+    let line = err.position().map(|p| p.line());
+    let message = match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("{what}: a row has {len} fields where the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => format!("{what}: the text is not valid UTF-8"),
+        _ => format!("{what}: {err}"),
+    };
+    let e = ParseError::new(ParseErrorKind::Syntax, message);
+    match line {
+        Some(l) => e.at_line(l),
+        None => e,
+    }
 }
