@@ -1,1 +1,651 @@
-//! Aggregation over records: totals, time series, breakdowns.
+//! Aggregation over records: totals, time series and breakdowns for the current filters.
+//!
+//! Every function is one pass over the records with no per-record allocation: filters are
+//! compiled to interned handles first, so the hot loop compares integers, not strings.
+
+use std::collections::HashMap;
+
+use crate::model::{Carrier, Direction, Granularity, Record, Service, Subject, Sym, UsageSet};
+
+/// What the user is looking at. Empty lists mean "all".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Filter {
+    /// Unix seconds, half-open; a record matches when its period overlaps `[from, to)`.
+    pub from: Option<i64>,
+    pub to: Option<i64>,
+    pub services: Vec<Service>,
+    pub directions: Vec<Direction>,
+    pub zones: Vec<String>,
+    pub roaming: Option<bool>,
+    pub subjects: Vec<Subject>,
+    pub carriers: Vec<Carrier>,
+}
+
+impl Filter {
+    pub fn is_empty(&self) -> bool {
+        *self == Filter::default()
+    }
+
+    /// Resolves names to the set's handles; an unknown zone or subject matches nothing.
+    /// Unknown values are dropped, so a list of only unknown values matches nothing.
+    pub fn compile(&self, set: &UsageSet) -> CompiledFilter {
+        let zones = (!self.zones.is_empty()).then(|| {
+            self.zones
+                .iter()
+                .filter_map(|z| {
+                    if z == NO_ZONE {
+                        Some(Sym::NONE)
+                    } else {
+                        set.lookup(z)
+                    }
+                })
+                .collect()
+        });
+        let subjects = (!self.subjects.is_empty()).then(|| {
+            self.subjects
+                .iter()
+                .filter_map(|s| {
+                    set.subjects()
+                        .iter()
+                        .position(|known| known == s)
+                        .map(|i| set.subject_sym(i))
+                })
+                .collect()
+        });
+        CompiledFilter {
+            from: self.from,
+            to: self.to,
+            services: self.services.clone(),
+            directions: self.directions.clone(),
+            zones,
+            roaming: self.roaming,
+            subjects,
+            carriers: self.carriers.clone(),
+        }
+    }
+}
+
+/// The label used for records without a zone.
+pub const NO_ZONE: &str = "(no zone)";
+
+/// A [`Filter`] resolved against one set.
+#[derive(Clone, Debug)]
+pub struct CompiledFilter {
+    from: Option<i64>,
+    to: Option<i64>,
+    services: Vec<Service>,
+    directions: Vec<Direction>,
+    zones: Option<Vec<Sym>>,
+    roaming: Option<bool>,
+    subjects: Option<Vec<Sym>>,
+    carriers: Vec<Carrier>,
+}
+
+impl CompiledFilter {
+    #[inline]
+    pub fn matches(&self, r: &Record) -> bool {
+        if let Some(from) = self.from {
+            if r.end().max(r.start + 1) <= from {
+                return false;
+            }
+        }
+        if let Some(to) = self.to {
+            if r.start >= to {
+                return false;
+            }
+        }
+        (self.services.is_empty() || self.services.contains(&r.service))
+            && (self.directions.is_empty() || self.directions.contains(&r.direction))
+            && (self.carriers.is_empty() || self.carriers.contains(&r.carrier))
+            && self
+                .roaming
+                .is_none_or(|want| r.roaming.as_option() == Some(want))
+            && self.zones.as_ref().is_none_or(|z| z.contains(&r.zone))
+            && self
+                .subjects
+                .as_ref()
+                .is_none_or(|s| s.contains(&r.subject) && !r.subject.is_none())
+    }
+}
+
+/// Sums per service for the KPI cards.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Totals {
+    pub data_bytes: u64,
+    pub voice_seconds: u64,
+    pub sms: u64,
+    pub mms: u64,
+    /// The part of each used while roaming (records with `roaming == true`).
+    pub roaming_data_bytes: u64,
+    pub roaming_voice_seconds: u64,
+    pub records: usize,
+    pub allowance: Vec<AllowanceUse>,
+}
+
+impl Totals {
+    pub fn of(&self, service: Service) -> u64 {
+        match service {
+            Service::Data => self.data_bytes,
+            Service::Voice => self.voice_seconds,
+            Service::Sms => self.sms,
+            Service::Mms => self.mms,
+        }
+    }
+}
+
+/// How much of an included allowance one period used, and where it is heading.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AllowanceUse {
+    pub service: Service,
+    pub zone: Option<String>,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub used: u64,
+    pub allowance: u64,
+    pub fraction_used: f64,
+    /// Linear projection to the period's end when `now` lies inside the period.
+    pub projected_at_end: Option<u64>,
+}
+
+pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
+    let compiled = filter.compile(set);
+    let mut t = Totals::default();
+    // (service, zone, period start, period end, subject) -> (used, allowance)
+    type PeriodKey = (Service, Sym, i64, i64, Sym);
+    let mut allowances: HashMap<PeriodKey, (u64, u64)> = HashMap::new();
+    for r in set.records.iter().filter(|r| compiled.matches(r)) {
+        t.records += 1;
+        let q = r.quantity;
+        let roaming = r.roaming.as_option() == Some(true);
+        match r.service {
+            Service::Data => {
+                t.data_bytes = t.data_bytes.saturating_add(q);
+                if roaming {
+                    t.roaming_data_bytes = t.roaming_data_bytes.saturating_add(q);
+                }
+            }
+            Service::Voice => {
+                t.voice_seconds = t.voice_seconds.saturating_add(q);
+                if roaming {
+                    t.roaming_voice_seconds = t.roaming_voice_seconds.saturating_add(q);
+                }
+            }
+            Service::Sms => t.sms = t.sms.saturating_add(q),
+            Service::Mms => t.mms = t.mms.saturating_add(q),
+        }
+        if let Some(a) = r.allowance() {
+            let e = allowances
+                .entry((r.service, r.zone, r.start, r.end(), r.subject))
+                .or_insert((0, a));
+            e.0 = e.0.saturating_add(q);
+        }
+    }
+    let mut list: Vec<AllowanceUse> = allowances
+        .into_iter()
+        .map(|((service, zone, start, end, _), (used, allowance))| {
+            let projected_at_end = (now > start && now < end).then(|| {
+                let elapsed = (now - start) as f64;
+                (used as f64 * (end - start) as f64 / elapsed).round() as u64
+            });
+            AllowanceUse {
+                service,
+                zone: set.resolve(zone).map(str::to_owned),
+                period_start: start,
+                period_end: end,
+                used,
+                allowance,
+                fraction_used: if allowance == 0 {
+                    0.0
+                } else {
+                    used as f64 / allowance as f64
+                },
+                projected_at_end,
+            }
+        })
+        .collect();
+    list.sort_by(|a, b| {
+        b.period_start
+            .cmp(&a.period_start)
+            .then(a.service.cmp(&b.service))
+            .then(a.zone.cmp(&b.zone))
+    });
+    t.allowance = list;
+    t
+}
+
+/// What the chart stacks by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum GroupBy {
+    Zone,
+    Service,
+    Direction,
+    Carrier,
+    Subject,
+    RatePlan,
+    Roaming,
+}
+
+impl GroupBy {
+    pub const ALL: [GroupBy; 7] = [
+        GroupBy::Zone,
+        GroupBy::Direction,
+        GroupBy::Service,
+        GroupBy::Carrier,
+        GroupBy::Subject,
+        GroupBy::RatePlan,
+        GroupBy::Roaming,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            GroupBy::Zone => "zone",
+            GroupBy::Service => "service",
+            GroupBy::Direction => "direction",
+            GroupBy::Carrier => "carrier",
+            GroupBy::Subject => "subject",
+            GroupBy::RatePlan => "ratePlan",
+            GroupBy::Roaming => "roaming",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<GroupBy> {
+        GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            GroupBy::Zone => "Zone",
+            GroupBy::Service => "Service",
+            GroupBy::Direction => "Direction",
+            GroupBy::Carrier => "Carrier",
+            GroupBy::Subject => "Subject",
+            GroupBy::RatePlan => "Rate plan",
+            GroupBy::Roaming => "Roaming",
+        }
+    }
+}
+
+fn group_key(set: &UsageSet, r: &Record, by: GroupBy) -> String {
+    match by {
+        GroupBy::Zone => set.resolve(r.zone).unwrap_or(NO_ZONE).to_owned(),
+        GroupBy::Service => r.service.as_str().to_owned(),
+        GroupBy::Direction => r.direction.as_str().to_owned(),
+        GroupBy::Carrier => r.carrier.label().to_owned(),
+        GroupBy::Subject => set
+            .subject(r.subject)
+            .map_or_else(|| "(unknown subject)".to_owned(), |s| s.to_string()),
+        GroupBy::RatePlan => set
+            .context(r.context)
+            .and_then(|c| c.rate_plan.clone())
+            .unwrap_or_else(|| "(no rate plan)".to_owned()),
+        GroupBy::Roaming => match r.roaming.as_option() {
+            Some(true) => "roaming".to_owned(),
+            Some(false) => "home".to_owned(),
+            None => "unknown".to_owned(),
+        },
+    }
+}
+
+/// The group's key for each record, computed once per distinct handle rather than per record.
+struct GroupKeys {
+    by: GroupBy,
+    cache: HashMap<(u32, u32, u8), usize>,
+    keys: Vec<String>,
+}
+
+impl GroupKeys {
+    fn new(by: GroupBy) -> GroupKeys {
+        GroupKeys {
+            by,
+            cache: HashMap::new(),
+            keys: Vec::new(),
+        }
+    }
+
+    fn index(&mut self, set: &UsageSet, r: &Record) -> usize {
+        let handle = |s: Sym| s.index().map_or(u32::MAX, |i| i as u32);
+        let id = match self.by {
+            GroupBy::Zone => (handle(r.zone), 0, 0),
+            GroupBy::Service => (r.service as u32, 0, 0),
+            GroupBy::Direction => (r.direction as u32, 0, 0),
+            GroupBy::Carrier => (r.carrier as u32, 0, 0),
+            GroupBy::Subject => (handle(r.subject), 0, 0),
+            GroupBy::RatePlan => (handle(r.context), 0, 0),
+            GroupBy::Roaming => (0, 0, r.roaming as u8),
+        };
+        if let Some(&i) = self.cache.get(&id) {
+            return i;
+        }
+        let key = group_key(set, r, self.by);
+        let i = match self.keys.iter().position(|k| *k == key) {
+            Some(i) => i,
+            None => {
+                self.keys.push(key);
+                self.keys.len() - 1
+            }
+        };
+        self.cache.insert(id, i);
+        i
+    }
+}
+
+/// Bucket width of a time series.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Bucket {
+    Day,
+    Month,
+    /// One bucket per distinct record period (Control Center billing cycles).
+    Cycle,
+    /// The data's own granularity.
+    Auto,
+}
+
+impl Bucket {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Bucket::Day => "day",
+            Bucket::Month => "month",
+            Bucket::Cycle => "cycle",
+            Bucket::Auto => "auto",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Bucket> {
+        [Bucket::Day, Bucket::Month, Bucket::Cycle, Bucket::Auto]
+            .into_iter()
+            .find(|b| b.as_str() == name)
+    }
+}
+
+/// Start of the bucket holding `t`.
+pub fn bucket_start(t: i64, bucket: Bucket) -> i64 {
+    match bucket {
+        Bucket::Month => {
+            use chrono::Datelike;
+            chrono::DateTime::from_timestamp(t, 0)
+                .and_then(|d| d.date_naive().with_day(1))
+                .and_then(|d| d.and_hms_opt(0, 0, 0))
+                .map_or(t, |d| d.and_utc().timestamp())
+        }
+        Bucket::Cycle => t,
+        Bucket::Day | Bucket::Auto => t.div_euclid(86_400) * 86_400,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeriesData {
+    pub key: String,
+    /// One value per bucket.
+    pub values: Vec<u64>,
+    pub total: u64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimeSeries {
+    /// Bucket starts, ascending.
+    pub buckets: Vec<i64>,
+    pub bucket: Bucket,
+    /// Sorted by total, largest first.
+    pub series: Vec<SeriesData>,
+}
+
+impl TimeSeries {
+    pub fn is_empty(&self) -> bool {
+        self.buckets.is_empty()
+    }
+
+    /// Highest stacked value of any bucket (for the axis).
+    pub fn max_stack(&self) -> u64 {
+        (0..self.buckets.len())
+            .map(|i| {
+                self.series
+                    .iter()
+                    .map(|s| s.values[i])
+                    .fold(0u64, u64::saturating_add)
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// The data's own granularity: the coarsest granularity among the matching records decides.
+pub fn resolve_bucket(set: &UsageSet, filter: &CompiledFilter) -> Bucket {
+    let mut coarsest = Bucket::Day;
+    for r in set.records.iter().filter(|r| filter.matches(r)) {
+        match r.granularity {
+            Granularity::Cycle => return Bucket::Cycle,
+            Granularity::Month => coarsest = Bucket::Month,
+            Granularity::Day | Granularity::Event => {}
+        }
+    }
+    coarsest
+}
+
+/// Stacked series of one service's quantity per bucket. A record counts in the bucket holding
+/// its start (exact, and simple to explain).
+pub fn time_series(
+    set: &UsageSet,
+    filter: &Filter,
+    metric: Service,
+    group_by: GroupBy,
+    bucket: Bucket,
+) -> TimeSeries {
+    let mut f = filter.clone();
+    f.services = vec![metric];
+    let compiled = f.compile(set);
+    let bucket = if bucket == Bucket::Auto {
+        resolve_bucket(set, &compiled)
+    } else {
+        bucket
+    };
+    let mut groups = GroupKeys::new(group_by);
+    let mut cells: HashMap<(i64, usize), u64> = HashMap::new();
+    for r in set.records.iter().filter(|r| compiled.matches(r)) {
+        let b = bucket_start(r.start, bucket);
+        let g = groups.index(set, r);
+        let cell = cells.entry((b, g)).or_insert(0);
+        *cell = cell.saturating_add(r.quantity);
+    }
+    let mut buckets: Vec<i64> = cells.keys().map(|(b, _)| *b).collect();
+    buckets.sort_unstable();
+    buckets.dedup();
+    let position: HashMap<i64, usize> = buckets.iter().enumerate().map(|(i, b)| (*b, i)).collect();
+    let mut series: Vec<SeriesData> = groups
+        .keys
+        .into_iter()
+        .map(|key| SeriesData {
+            key,
+            values: vec![0; buckets.len()],
+            total: 0,
+        })
+        .collect();
+    for ((b, g), q) in cells {
+        let s = &mut series[g];
+        s.values[position[&b]] = q;
+        s.total = s.total.saturating_add(q);
+    }
+    series.sort_by(|a, b| b.total.cmp(&a.total).then(a.key.cmp(&b.key)));
+    TimeSeries {
+        buckets,
+        bucket,
+        series,
+    }
+}
+
+/// Keeps the `max_series - 1` largest series and folds the rest into "Other".
+pub fn limit_series(mut ts: TimeSeries, max_series: usize) -> TimeSeries {
+    if ts.series.len() <= max_series || max_series == 0 {
+        return ts;
+    }
+    let rest = ts.series.split_off(max_series - 1);
+    let mut other = SeriesData {
+        key: "Other".to_owned(),
+        values: vec![0; ts.buckets.len()],
+        total: 0,
+    };
+    for s in rest {
+        for (o, v) in other.values.iter_mut().zip(s.values) {
+            *o = o.saturating_add(v);
+        }
+        other.total = other.total.saturating_add(s.total);
+    }
+    ts.series.push(other);
+    ts
+}
+
+/// Sums neighbouring buckets so that at most `max_points` remain (never more bars than pixels).
+pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
+    if max_points == 0 || ts.buckets.len() <= max_points {
+        return ts;
+    }
+    let factor = ts.buckets.len().div_ceil(max_points);
+    let buckets = ts.buckets.iter().step_by(factor).copied().collect();
+    let series = ts
+        .series
+        .into_iter()
+        .map(|s| SeriesData {
+            values: s
+                .values
+                .chunks(factor)
+                .map(|c| c.iter().copied().fold(0u64, u64::saturating_add))
+                .collect(),
+            ..s
+        })
+        .collect();
+    TimeSeries {
+        buckets,
+        bucket: ts.bucket,
+        series,
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct BreakdownRow {
+    pub key: String,
+    pub quantity: u64,
+    pub share: f64,
+    pub records: usize,
+}
+
+/// One service's quantity per group, largest first.
+pub fn breakdown(
+    set: &UsageSet,
+    filter: &Filter,
+    metric: Service,
+    by: GroupBy,
+) -> Vec<BreakdownRow> {
+    let mut f = filter.clone();
+    f.services = vec![metric];
+    let compiled = f.compile(set);
+    let mut groups = GroupKeys::new(by);
+    let mut sums: Vec<(u64, usize)> = Vec::new();
+    for r in set.records.iter().filter(|r| compiled.matches(r)) {
+        let g = groups.index(set, r);
+        if sums.len() <= g {
+            sums.resize(g + 1, (0, 0));
+        }
+        sums[g].0 = sums[g].0.saturating_add(r.quantity);
+        sums[g].1 += 1;
+    }
+    let total: u64 = sums.iter().map(|s| s.0).fold(0, u64::saturating_add);
+    let mut rows: Vec<BreakdownRow> = groups
+        .keys
+        .into_iter()
+        .zip(sums)
+        .map(|(key, (quantity, records))| BreakdownRow {
+            key,
+            quantity,
+            share: if total == 0 {
+                0.0
+            } else {
+                quantity as f64 / total as f64
+            },
+            records,
+        })
+        .collect();
+    rows.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.key.cmp(&b.key)));
+    rows
+}
+
+/// Values present in the set, for the filter controls.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Facets {
+    pub zones: Vec<String>,
+    pub subjects: Vec<Subject>,
+    pub carriers: Vec<Carrier>,
+    pub services: Vec<Service>,
+    pub min_start: Option<i64>,
+    pub max_end: Option<i64>,
+}
+
+pub fn distinct_values(set: &UsageSet) -> Facets {
+    let mut zones: Vec<Sym> = Vec::new();
+    let mut f = Facets::default();
+    for r in &set.records {
+        if !zones.contains(&r.zone) {
+            zones.push(r.zone);
+        }
+        if !f.carriers.contains(&r.carrier) {
+            f.carriers.push(r.carrier);
+        }
+        if !f.services.contains(&r.service) {
+            f.services.push(r.service);
+        }
+        f.min_start = Some(f.min_start.map_or(r.start, |m| m.min(r.start)));
+        f.max_end = Some(f.max_end.map_or(r.end(), |m| m.max(r.end())));
+    }
+    f.zones = zones
+        .into_iter()
+        .map(|z| set.resolve(z).unwrap_or(NO_ZONE).to_owned())
+        .collect();
+    f.zones.sort();
+    f.zones.dedup();
+    f.subjects = set.subjects().to_vec();
+    f.carriers.sort();
+    f.services.sort();
+    f
+}
+
+/// Indices of the matching records, in set order.
+pub fn filtered_indices(set: &UsageSet, filter: &Filter) -> Vec<u32> {
+    let compiled = filter.compile(set);
+    set.records
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| compiled.matches(r))
+        .map(|(i, _)| i as u32)
+        .collect()
+}
+
+/// Columns the records table sorts by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortKey {
+    Start,
+    Carrier,
+    Subject,
+    Service,
+    Direction,
+    Quantity,
+    Zone,
+}
+
+pub fn sort_indices(set: &UsageSet, indices: &mut [u32], key: SortKey, descending: bool) {
+    let rec = |i: &u32| &set.records[*i as usize];
+    match key {
+        SortKey::Start => indices.sort_by_key(|i| rec(i).start),
+        SortKey::Carrier => indices.sort_by_key(|i| rec(i).carrier),
+        SortKey::Service => indices.sort_by_key(|i| rec(i).service),
+        SortKey::Direction => indices.sort_by_key(|i| rec(i).direction),
+        SortKey::Quantity => indices.sort_by_key(|i| rec(i).quantity),
+        SortKey::Zone => {
+            indices.sort_by(|a, b| set.resolve(rec(a).zone).cmp(&set.resolve(rec(b).zone)))
+        }
+        SortKey::Subject => indices.sort_by(|a, b| {
+            set.subject(rec(a).subject)
+                .cmp(&set.subject(rec(b).subject))
+        }),
+    }
+    if descending {
+        indices.reverse();
+    }
+}

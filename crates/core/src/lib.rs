@@ -4,10 +4,12 @@
 
 pub mod aggregate;
 pub mod error;
+pub mod export;
 pub mod fetch;
 pub mod ident;
 pub mod model;
 pub mod readers;
+pub mod units;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use model::*;

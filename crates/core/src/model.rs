@@ -576,6 +576,15 @@ impl UsageSet {
         sym.index().and_then(|i| self.subjects.get(i))
     }
 
+    /// The handle of the `index`-th subject of [`UsageSet::subjects`].
+    pub fn subject_sym(&self, index: usize) -> Sym {
+        if index < self.subjects.len() {
+            Sym(index as u32)
+        } else {
+            Sym::NONE
+        }
+    }
+
     pub fn subjects(&self) -> &[Subject] {
         &self.subjects
     }

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Installs what usagelens needs to build, serve and test, skipping whatever is already there.
+# Used by scripts/run.sh, scripts/test.sh and CI. Safe to run again.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+export PATH="$HOME/.cargo/bin:$root/node_modules/.bin:$PATH"
+say() { echo "setup: $*" >&2; }
+
+# Chromium (browser tests), ChromeDriver (wasm-bindgen-test), nginx (the CORS proxy).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
+command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing+=(nginx)
+if [ ${#missing[@]} -gt 0 ]; then
+  say "apt-get install ${missing[*]}"
+  sudo_cmd=""
+  [ "$(id -u)" -eq 0 ] || sudo_cmd="sudo"
+  $sudo_cmd apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# Trunk 0.22 needs a newer rustc than this machine's; 0.21.14 is the last that builds here.
+if ! trunk --version 2>/dev/null | grep -q '0\.21\.14'; then
+  say "cargo install trunk 0.21.14 (about 12 minutes on 2 cores)"
+  cargo install --locked trunk@0.21.14
+fi
+
+# wasm-bindgen-cli must be exactly the wasm-bindgen of Cargo.lock; `--locked` fails for it.
+wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
+if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then
+  say "cargo install wasm-bindgen-cli $wb_version"
+  cargo install wasm-bindgen-cli --version "$wb_version"
+fi
+
+# npm: binaryen 132 (Debian's wasm-opt 108 breaks this rustc's modules), playwright-core, axe-core.
+if [ ! -x node_modules/.bin/wasm-opt ] || [ ! -d node_modules/playwright-core ] ||
+  [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+fi

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every check and test layer; exits non-zero on the first failing layer.
+#   1. cargo fmt --check, clippy (native and wasm32)
+#   2. native cargo test (core readers, model, aggregation, fetch plans, sandbox, app logic)
+#   3. wasm-bindgen-test in headless Chromium (parseUsage and components through wasm)
+#   4. end-to-end: release build served by nginx, driven by playwright-core in Chromium
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+"$root/scripts/setup.sh"
+export PATH="$HOME/.cargo/bin:$root/node_modules/.bin:$PATH"
+export CHROMEDRIVER=${CHROMEDRIVER:-/usr/bin/chromedriver}
+start=$(date +%s)
+layer() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
+
+layer "format and lints"
+cargo fmt --all -- --check
+cargo clippy --workspace --all-targets -- -D warnings
+cargo clippy -p usagelens --target wasm32-unknown-unknown --all-targets -- -D warnings
+
+layer "native tests"
+cargo test --workspace
+
+layer "browser tests (wasm-bindgen-test, headless Chromium)"
+cargo test -p usagelens --target wasm32-unknown-unknown
+
+layer "end-to-end (release build, nginx, playwright-core)"
+trunk build --release --offline
+node --test tests/e2e/
+
+layer "all layers passed"

@@ -1,0 +1,40 @@
+// The release build, served by nginx, mounts its first screen and exposes parseUsage.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
+
+let stack;
+let browser;
+before(async () => {
+  stack = await startStack();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+test('the first screen mounts and is screenshotted', async () => {
+  const { page, errors, context } = await openApp(browser, stack.appUrl);
+  await page.getByTestId('load-demo').waitFor();
+  await page.screenshot({ path: join(shots, 'first-screen.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('window.wasmBindings.parseUsage reads a body and throws a located error', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl);
+  const body = readFileSync(join(root, 'crates/core/tests/fixtures/control-center-example.json'), 'utf8');
+  const result = await page.evaluate((text) => {
+    const r = window.wasmBindings.parseUsage(text);
+    return { carrier: r.carrier, n: r.records.length, data: r.records.filter((x) => x.service === 'data').reduce((a, x) => a + x.quantity, 0) };
+  }, body);
+  assert.deepEqual(result, { carrier: 'control-center', n: 15, data: 3670016 });
+  const message = await page.evaluate(() => {
+    try { window.wasmBindings.parseUsage('{"usageHistory": [,]}'); return 'no error'; } catch (e) { return `${e instanceof Error}: ${e.message}`; }
+  });
+  assert.match(message, /^true: .*line 1, column/);
+  await context.close();
+});

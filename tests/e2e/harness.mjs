@@ -1,0 +1,115 @@
+// Shared end-to-end harness: starts the carrier sandbox and nginx (serving dist/ and the CORS
+// proxy) on free loopback ports, and launches Debian's Chromium through playwright-core.
+// Every process it starts is stopped by `stop()`.
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const shots = join(root, 'target', 'e2e');
+mkdirSync(shots, { recursive: true });
+
+export async function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+async function waitForPort(port, what, child) {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    if (child && child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
+    const open = await new Promise((resolve) => {
+      const socket = new (require_net().Socket)();
+      socket.once('connect', () => { socket.destroy(); resolve(true); });
+      socket.once('error', () => resolve(false));
+      socket.connect(port, '127.0.0.1');
+    });
+    if (open) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${what} did not listen on ${port} within 30 s`);
+}
+
+let netModule;
+function require_net() { return netModule; }
+netModule = await import('node:net');
+
+/** Starts nginx over dist/ (and the sandbox when `sandbox` is true); returns URLs and stop(). */
+export async function startStack({ sandbox = false } = {}) {
+  if (!existsSync(join(root, 'dist', 'index.html'))) {
+    throw new Error('dist/ is missing: run `trunk build --release --offline` first (scripts/test.sh does)');
+  }
+  const children = [];
+  const env = { ...process.env };
+  let sandboxPort = null;
+  if (sandbox) {
+    sandboxPort = await freePort();
+    const bin = join(root, 'target', 'debug', 'carrier-sandbox');
+    if (!existsSync(bin)) execFileSync('cargo', ['build', '-q', '-p', 'carrier-sandbox'], { cwd: root, stdio: 'inherit' });
+    const child = spawn(bin, ['--port', String(sandboxPort), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    await waitForPort(sandboxPort, 'carrier-sandbox', child);
+  }
+  const appPort = await freePort();
+  const proxyPort = await freePort();
+  const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
+  const nginx = spawn(join(root, 'scripts', 'nginx.sh'), [], {
+    env: {
+      ...env,
+      APP_PORT: String(appPort),
+      PROXY_PORT: String(proxyPort),
+      RUN_DIR: runDir,
+      DIST_DIR: join(root, 'dist'),
+      SANDBOX_URL: `http://127.0.0.1:${sandboxPort ?? 9}`,
+    },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  children.push(nginx);
+  await waitForPort(appPort, 'nginx', nginx);
+  await waitForPort(proxyPort, 'nginx proxy', nginx);
+  return {
+    appUrl: `http://127.0.0.1:${appPort}/`,
+    proxyUrl: `http://127.0.0.1:${proxyPort}/`,
+    sandboxPort,
+    async stop() {
+      for (const child of children.reverse()) {
+        if (child.exitCode === null) child.kill('SIGTERM');
+      }
+      await Promise.all(children.map((c) => c.exitCode !== null ? null : new Promise((r) => c.once('exit', r))));
+    },
+  };
+}
+
+/** Debian's Chromium, with the flags this closed network needs. */
+export async function launchBrowser() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+    headless: true,
+    args: [
+      '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    ],
+  });
+}
+
+/** Opens the app and waits until it has mounted; collects page errors into `errors`. */
+export async function openApp(browser, url, { viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url);
+  await page.waitForSelector('#usagelens-app main', { timeout: 30_000 });
+  return { page, context, errors };
+}
