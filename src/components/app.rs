@@ -1,11 +1,95 @@
 use leptos::prelude::*;
 
-/// The dashboard's root.
+use super::breakdown::Breakdown;
+use super::chart_panel::ChartPanel;
+use super::export_buttons::ExportButtons;
+use super::filters_bar::FiltersBar;
+use super::import_panel::ImportPanel;
+use super::kpi_cards::KpiCards;
+use super::record_detail::RecordDetail;
+use super::records_table::RecordsTable;
+use super::source_list::SourceList;
+use crate::state::AppState;
+
+/// The dashboard's root: import on top, then the view of whatever is loaded.
 #[component]
 pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    let dark = RwSignal::new(None::<bool>);
+    let theme = move || match dark.get() {
+        None => "auto",
+        Some(true) => "dark",
+        Some(false) => "light",
+    };
+    let has_records = move || state.with_set(|s| !s.is_empty());
     view! {
-        <main class="app">
-            <h1>"usagelens"</h1>
-        </main>
+        <div class="ul-root" data-theme=theme>
+            <header class="ul-header">
+                <div class="ul-brand">
+                    <span class="ul-logo" aria-hidden="true"></span>
+                    <h1>"usagelens"</h1>
+                    <p class="ul-tagline">"Mobile usage from four carriers, in one view"</p>
+                </div>
+                <div class="ul-header-actions">
+                    <Show when=move || { state.busy.get() > 0 }>
+                        <span class="ul-progress" role="status">
+                            <span class="ul-spinner" aria-hidden="true"></span>
+                            "Loading…"
+                        </span>
+                    </Show>
+                    <button
+                        class="ul-button ul-ghost"
+                        type="button"
+                        on:click=move |_| {
+                            dark.update(|d| {
+                                *d = match *d {
+                                    None => Some(true),
+                                    Some(true) => Some(false),
+                                    Some(false) => None,
+                                }
+                            })
+                        }
+                    >
+                        {move || format!("Theme: {}", theme())}
+                    </button>
+                </div>
+            </header>
+            <main class="ul-main">
+                <ImportPanel />
+                <SourceList />
+                <Show
+                    when=has_records
+                    fallback=|| {
+                        view! {
+                            <section class="ul-empty" aria-labelledby="ul-empty-title">
+                                <h2 id="ul-empty-title">"No usage loaded yet"</h2>
+                                <p>
+                                    "Load the built-in demo (one response from each carrier), drop saved responses "
+                                    "(Vodafone VRS TMF635 JSON, TelecomX JSON or CSV, ThingSpace usage history, "
+                                    "Control Center usageInZone), or paste one. Everything is read in your browser; "
+                                    "nothing is uploaded."
+                                </p>
+                            </section>
+                        }
+                    }
+                >
+                    <FiltersBar />
+                    <KpiCards />
+                    <div class="ul-grid">
+                        <ChartPanel />
+                        <Breakdown />
+                    </div>
+                    <section class="ul-card" aria-labelledby="ul-records-title">
+                        <div class="ul-card-head">
+                            <h2 id="ul-records-title">"Records"</h2>
+                            <ExportButtons />
+                        </div>
+                        <RecordsTable />
+                    </section>
+                    <RecordDetail />
+                </Show>
+            </main>
+        </div>
     }
 }

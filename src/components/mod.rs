@@ -1,3 +1,13 @@
 //! Leptos components, one per file.
 
 pub mod app;
+pub mod breakdown;
+pub mod chart_panel;
+pub mod export_buttons;
+pub mod filters_bar;
+pub mod import_panel;
+pub mod kpi_cards;
+pub mod record_detail;
+pub mod records_table;
+pub mod source_list;
+pub mod usage_chart;

@@ -1,0 +1,92 @@
+use leptos::prelude::*;
+use usagelens_core::aggregate::totals;
+use usagelens_core::units::{format_bytes, format_count, format_duration};
+use usagelens_core::Service;
+
+use crate::state::AppState;
+
+/// Totals for the current filters: data, voice, SMS, MMS, roaming share and allowances.
+#[component]
+pub fn KpiCards() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let now = (js_sys::Date::now() / 1000.0) as i64;
+    let totals = Memo::new(move |_| {
+        let filter = state.filter.get();
+        state.with_set(|set| totals(set, &filter, now))
+    });
+    let base = move || state.byte_base.get();
+    let share = |part: u64, whole: u64| {
+        if whole == 0 {
+            "no data".to_owned()
+        } else {
+            format!("{:.0}% roaming", part as f64 * 100.0 / whole as f64)
+        }
+    };
+    let card = move |service: Service, label: &'static str, testid: &'static str| {
+        let value = move || totals.with(|t| t.of(service));
+        let shown = move || match service {
+            Service::Data => format_bytes(value(), base()),
+            Service::Voice => format_duration(value()),
+            _ => format_count(value()),
+        };
+        let note = move || {
+            totals.with(|t| match service {
+                Service::Data => share(t.roaming_data_bytes, t.data_bytes),
+                Service::Voice => format!(
+                    "{} · {}",
+                    format!("{} min", t.voice_seconds / 60),
+                    share(t.roaming_voice_seconds, t.voice_seconds)
+                ),
+                Service::Sms => "messages".to_owned(),
+                Service::Mms => "messages".to_owned(),
+            })
+        };
+        view! {
+            <div class="ul-kpi" data-testid=testid data-value=move || value().to_string()>
+                <span class="ul-kpi-label">{label}</span>
+                <span class="ul-kpi-value">{shown}</span>
+                <span class="ul-kpi-note">{note}</span>
+            </div>
+        }
+    };
+    view! {
+        <section class="ul-kpis" aria-label="Totals for the current filters">
+            {card(Service::Data, "Data", "kpi-data")}
+            {card(Service::Voice, "Voice", "kpi-voice")}
+            {card(Service::Sms, "SMS", "kpi-sms")}
+            {card(Service::Mms, "MMS", "kpi-mms")}
+        </section>
+        <Show when=move || totals.with(|t| !t.allowance.is_empty())>
+            <section class="ul-card ul-allowances" aria-labelledby="ul-allowance-title">
+                <h2 id="ul-allowance-title">"Allowances"</h2>
+                <ul>
+                    {move || totals.with(|t| t.allowance.iter().take(8).map(|a| {
+                        let fmt = |q: u64| match a.service {
+                            Service::Data => format_bytes(q, state.byte_base.get_untracked()),
+                            Service::Voice => format_duration(q),
+                            _ => format_count(q),
+                        };
+                        let pct = (a.fraction_used * 100.0).round();
+                        let label = format!(
+                            "{} {} · {}: {} of {}",
+                            a.service.as_str(),
+                            a.zone.clone().unwrap_or_default(),
+                            usagelens_core::units::format_date(a.period_start, usagelens_core::Granularity::Month, 0),
+                            fmt(a.used),
+                            fmt(a.allowance)
+                        );
+                        let over = a.fraction_used > 1.0;
+                        let projection = a.projected_at_end.map(|p| format!(" · projected {} by period end", fmt(p)));
+                        view! {
+                            <li class="ul-allowance">
+                                <span>{label}{projection}</span>
+                                <progress max="100" value=pct.min(100.0) aria-label=format!("{pct}% used")></progress>
+                                <span class="ul-allowance-pct" class:ul-over=over>{format!("{pct}%")}</span>
+                            </li>
+                        }
+                    }).collect_view())}
+                </ul>
+            </section>
+        </Show>
+    }
+}

@@ -1,0 +1,73 @@
+use leptos::prelude::*;
+
+use crate::state::AppState;
+
+/// Every loaded body: its carrier, format and subject, its warnings, or the reader's error.
+#[component]
+pub fn SourceList() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    view! {
+        <Show when=move || state.sources.with(|s| !s.is_empty())>
+            <section class="ul-card ul-sources" aria-labelledby="ul-sources-title">
+                <div class="ul-card-head">
+                    <h2 id="ul-sources-title">"Sources"</h2>
+                    <button class="ul-button ul-ghost" type="button" on:click=move |_| state.clear()>
+                        "Clear all"
+                    </button>
+                </div>
+                <ul class="ul-source-list">
+                    <For each=move || state.sources.get() key=|s| s.id let:source>
+                        {
+                            let id = source.id;
+                            let failed = source.error.is_some();
+                            let carrier = source.carrier.map(|c| c.label()).unwrap_or("unknown carrier");
+                            let format = source.format.map(|f| f.as_str()).unwrap_or("");
+                            let subject = source.subject.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "subject not in body".into());
+                            let warnings = source.warnings.clone();
+                            view! {
+                                <li class="ul-source" class:ul-failed=failed>
+                                    <div class="ul-source-main">
+                                        <span class="ul-source-name">{source.name.clone()}</span>
+                                        <span class="ul-badge">{source.origin.label()}</span>
+                                        {(!failed).then(|| view! {
+                                            <span class="ul-source-meta">
+                                                {format!("{carrier} · {format} · {subject} · {} records", source.records)}
+                                            </span>
+                                        })}
+                                        <button
+                                            class="ul-icon-button"
+                                            type="button"
+                                            aria-label=format!("Remove {}", source.name)
+                                            on:click=move |_| state.remove_source(id)
+                                        >
+                                            "×"
+                                        </button>
+                                    </div>
+                                    {source.error.clone().map(|e| view! {
+                                        <p class="ul-error" role="alert" data-testid="error">{e}</p>
+                                    })}
+                                    {(!warnings.is_empty()).then(|| view! {
+                                        <details class="ul-warnings">
+                                            <summary>{format!("{} warning(s)", warnings.len())}</summary>
+                                            <ul>
+                                                {warnings.iter().map(|w| {
+                                                    let place = match (&w.field, w.line) {
+                                                        (Some(f), Some(l)) => format!(" ({f}, line {l})"),
+                                                        (Some(f), None) => format!(" ({f})"),
+                                                        (None, Some(l)) => format!(" (line {l})"),
+                                                        (None, None) => String::new(),
+                                                    };
+                                                    view! { <li>{format!("{}{place}", w.message)}</li> }
+                                                }).collect_view()}
+                                            </ul>
+                                        </details>
+                                    })}
+                                </li>
+                            }
+                        }
+                    </For>
+                </ul>
+            </section>
+        </Show>
+    }
+}

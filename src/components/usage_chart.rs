@@ -1,0 +1,163 @@
+use leptos::prelude::*;
+use usagelens_core::aggregate::TimeSeries;
+
+/// Colours of the stacked series (CSS variables, so themes can change them).
+const PALETTE: usize = 8;
+
+const WIDTH: f64 = 800.0;
+const HEIGHT: f64 = 280.0;
+const LEFT: f64 = 72.0;
+const BOTTOM: f64 = 28.0;
+const TOP: f64 = 12.0;
+
+/// A stacked bar chart of a [`TimeSeries`], drawn as SVG.
+///
+/// Written here rather than with a charting crate because it needs stacking, per-bar tooltips,
+/// legend toggles and event markers together, and stays one small component whose inputs are
+/// plain data, so the renderer can be swapped without touching the dashboard.
+/// At most one bar per bucket is drawn and the caller downsamples to the pixel width first.
+#[component]
+pub fn UsageChart(
+    #[prop(into)] series: Signal<TimeSeries>,
+    /// Formats a quantity for the axis and tooltips.
+    #[prop(into)]
+    format: Callback<u64, String>,
+    /// Formats a bucket start for the x axis.
+    #[prop(into)]
+    format_bucket: Callback<i64, String>,
+    /// (time, label) markers drawn over the bars.
+    #[prop(into)]
+    events: Signal<Vec<(i64, String)>>,
+    #[prop(into)] title: Signal<String>,
+) -> impl IntoView {
+    let hidden = RwSignal::new(Vec::<String>::new());
+    let visible = move || {
+        let ts = series.get();
+        let hidden = hidden.get();
+        TimeSeries {
+            series: ts
+                .series
+                .into_iter()
+                .enumerate()
+                .filter(|(_, s)| !hidden.contains(&s.key))
+                .map(|(i, mut s)| {
+                    // Keep each series' colour when others are hidden.
+                    s.key = format!("{i}\u{0}{}", s.key);
+                    s
+                })
+                .collect(),
+            ..ts
+        }
+    };
+    let bars = move || {
+        let ts = visible();
+        let n = ts.buckets.len().max(1) as f64;
+        let max = ts.max_stack().max(1) as f64;
+        let plot_w = WIDTH - LEFT - 8.0;
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let slot = plot_w / n;
+        let bar_w = (slot * 0.8).max(1.0);
+        let mut rects = Vec::new();
+        for (b, start) in ts.buckets.iter().enumerate() {
+            let mut y = TOP + plot_h;
+            let x = LEFT + b as f64 * slot + (slot - bar_w) / 2.0;
+            for s in &ts.series {
+                let v = s.values[b];
+                if v == 0 {
+                    continue;
+                }
+                let h = v as f64 / max * plot_h;
+                y -= h;
+                let (color, key) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
+                let color: usize = color.parse().unwrap_or(0) % PALETTE;
+                let tip = format!("{}: {} ({})", key, format.run(v), format_bucket.run(*start));
+                rects.push(view! {
+                    <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{bar_w:.1}") height=format!("{:.1}", h.max(0.5))
+                        class=format!("ul-series-{color}")>
+                        <title>{tip}</title>
+                    </rect>
+                });
+            }
+        }
+        rects.collect_view()
+    };
+    let axis = move || {
+        let ts = series.get();
+        let max = visible().max_stack();
+        let plot_h = HEIGHT - TOP - BOTTOM;
+        let ticks = (0..=4).map(|i| {
+            let v = max as f64 * i as f64 / 4.0;
+            let y = TOP + plot_h - plot_h * i as f64 / 4.0;
+            view! {
+                <g class="ul-tick">
+                    <line x1=LEFT x2=WIDTH - 8.0 y1=format!("{y:.1}") y2=format!("{y:.1}") />
+                    <text x=LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{format.run(v.round() as u64)}</text>
+                </g>
+            }
+        }).collect_view();
+        let n = ts.buckets.len();
+        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+        let every = n.div_ceil(8).max(1);
+        let labels = ts.buckets.iter().enumerate().filter(|(i, _)| i % every == 0).map(|(i, b)| {
+            let x = LEFT + i as f64 * slot + slot / 2.0;
+            view! { <text class="ul-xlabel" x=format!("{x:.1}") y=HEIGHT - 8.0 text-anchor="middle">{format_bucket.run(*b)}</text> }
+        }).collect_view();
+        (ticks, labels)
+    };
+    let markers = move || {
+        let ts = series.get();
+        let (Some(first), Some(last)) = (ts.buckets.first().copied(), ts.buckets.last().copied())
+        else {
+            return Vec::new();
+        };
+        let n = ts.buckets.len();
+        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+        let span = (last - first).max(1) as f64;
+        events
+            .get()
+            .into_iter()
+            .filter(|(t, _)| *t >= first && *t <= last + 86_400 * 31)
+            .map(|(t, label)| {
+                let x = if n == 1 { LEFT + slot / 2.0 } else { LEFT + slot / 2.0 + (t - first) as f64 / span * (slot * (n - 1) as f64) };
+                let x = x.min(WIDTH - 10.0);
+                view! {
+                    <g class="ul-event">
+                        <line x1=format!("{x:.1}") x2=format!("{x:.1}") y1=TOP y2=HEIGHT - BOTTOM />
+                        <circle cx=format!("{x:.1}") cy=TOP + 4.0 r="4"><title>{label}</title></circle>
+                    </g>
+                }
+            })
+            .collect()
+    };
+    view! {
+        <figure class="ul-chart" data-testid="chart">
+            <svg
+                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                role="img"
+                aria-label=move || title.get()
+                xmlns="http://www.w3.org/2000/svg"
+            >
+                {move || axis()}
+                <g class="ul-bars">{bars}</g>
+                {markers}
+            </svg>
+            <figcaption class="ul-legend">
+                {move || series.get().series.iter().enumerate().map(|(i, s)| {
+                    let key = s.key.clone();
+                    let key_for_click = key.clone();
+                    let pressed = move || !hidden.with(|h| h.contains(&key));
+                    view! {
+                        <button type="button" class="ul-legend-item" aria-pressed=move || pressed().to_string()
+                            on:click=move |_| hidden.update(|h| {
+                                if let Some(p) = h.iter().position(|k| *k == key_for_click) { h.remove(p); } else { h.push(key_for_click.clone()); }
+                            })>
+                            <span class=format!("ul-swatch ul-series-{}", i % PALETTE) aria-hidden="true"></span>
+                            {s.key.clone()}
+                            <span class="ul-legend-total">{format.run(s.total)}</span>
+                        </button>
+                    }
+                }).collect_view()}
+            </figcaption>
+        </figure>
+    }
+}

@@ -1,0 +1,98 @@
+// The dashboard on the release build: demo data, per-file errors, filters, export, screenshots.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
+
+let stack;
+let browser;
+before(async () => {
+  stack = await startStack();
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+const kpi = (page, name) => page.getByTestId(`kpi-${name}`).getAttribute('data-value').then(Number);
+
+/** Sums of the demo files as parseUsage reads them, computed in the page. */
+async function demoSums(page) {
+  return page.evaluate(async () => {
+    const index = await (await fetch('demo/index.json')).json();
+    const sums = { data: 0, voice: 0, sms: 0, mms: 0 };
+    for (const entry of index.files) {
+      const text = await (await fetch(`demo/${entry.file}`)).text();
+      const result = window.wasmBindings.parseUsage(text, entry.subject ? { subject: entry.subject } : undefined);
+      for (const r of result.records) sums[r.service] += r.quantity;
+    }
+    return sums;
+  });
+}
+
+test('demo data: KPIs equal the sums of the demo records, chart and table appear', async () => {
+  const { page, errors, context } = await openApp(browser, stack.appUrl);
+  await page.getByTestId('load-demo').click();
+  await page.getByTestId('chart').waitFor();
+  await page.getByTestId('records-table').waitFor();
+  const sums = await demoSums(page);
+  assert.ok(sums.data > 0 && sums.voice > 0 && sums.sms > 0 && sums.mms > 0, JSON.stringify(sums));
+  for (const name of ['data', 'voice', 'sms', 'mms']) {
+    assert.equal(await kpi(page, name), sums[name], name);
+  }
+  assert.equal(await page.getByTestId('error').count(), 0);
+  await page.screenshot({ path: join(shots, 'dashboard-desktop.png'), fullPage: true });
+
+  // A filter changes the KPIs.
+  await page.getByTestId('filter-roaming').selectOption('yes');
+  const roamingData = await kpi(page, 'data');
+  assert.ok(roamingData > 0 && roamingData < sums.data, `${roamingData} of ${sums.data}`);
+  await page.getByTestId('filter-roaming').selectOption('');
+  assert.equal(await kpi(page, 'data'), sums.data);
+
+  // Export CSV round-trips to the same totals.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()]);
+  const csv = readFileSync(await download.path(), 'utf8').trim().split('\n');
+  const header = csv[0].split(',');
+  const service = header.indexOf('service');
+  const quantity = header.indexOf('quantity');
+  let exportedData = 0;
+  for (const line of csv.slice(1)) {
+    // Quantities and services never contain commas; split on the unquoted ones before them.
+    const cells = line.match(/("([^"]|"")*"|[^,]*)(,|$)/g).map((c) => c.replace(/,$/, ''));
+    if (cells[service] === 'data') exportedData += Number(cells[quantity]);
+  }
+  assert.equal(exportedData, sums.data);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('each sample file by itself, and a broken file shows its error while the rest load', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl);
+  const files = ['vodafone-vrs.json', 'telecomx.json', 'telecomx.csv', 'thingspace.json', 'control-center.json']
+    .map((f) => ({ name: f, mimeType: f.endsWith('.csv') ? 'text/csv' : 'application/json', buffer: readFileSync(join(root, 'public/demo', f)) }));
+  files.push({ name: 'broken.json', mimeType: 'application/json', buffer: Buffer.from('{"usageHistory": [1,') });
+  await page.getByTestId('import-file').setInputFiles(files);
+  await page.getByTestId('error').waitFor();
+  await page.getByTestId('chart').waitFor();
+  const error = await page.getByTestId('error').innerText();
+  assert.match(error, /line 1, column/);
+  assert.equal(await page.getByTestId('error').count(), 1);
+  assert.ok(await kpi(page, 'data') > 0);
+  await context.close();
+});
+
+test('paste, mobile width and dark mode', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl, { viewport: { width: 360, height: 800 }, colorScheme: 'dark' });
+  const body = readFileSync(join(root, 'crates/core/tests/fixtures/thingspace-doc-device.json'), 'utf8');
+  await page.getByTestId('import-paste').fill(body);
+  await page.getByTestId('import-paste-submit').click();
+  await page.getByTestId('chart').waitFor();
+  assert.equal(await kpi(page, 'data'), 16384);
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px at 360px`);
+  await page.screenshot({ path: join(shots, 'dashboard-mobile-dark.png'), fullPage: true });
+  await context.close();
+});
