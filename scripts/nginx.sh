@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Renders deploy/nginx/usagelens.conf.template and runs nginx in the foreground (Ctrl-C stops it).
-# Every setting is an environment variable; the defaults serve ./dist and proxy to the carrier
-# sandbox on 127.0.0.1:8787.
+# Every setting is an environment variable; the defaults serve ./dist and proxy to the carriers'
+# documented API hosts (point an *_UPSTREAM at any other base, e.g. a test double).
 #
 #   APP_PORT=8080 PROXY_PORT=8081 DIST_DIR=dist scripts/nginx.sh
-#   VODAFONE_UPSTREAM=https://api-sandbox.vf-dmp.engineering.vodafone.com scripts/nginx.sh
+#   CONTROL_CENTER_UPSTREAM=https://restapi3.jasper.com scripts/nginx.sh
 #
 # RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
 # With --render-only the config is written and its path printed, nginx is not started.
@@ -15,18 +15,20 @@ APP_PORT=${APP_PORT:-8080}
 PROXY_PORT=${PROXY_PORT:-8081}
 DIST_DIR=$(cd "${DIST_DIR:-$root/dist}" 2>/dev/null && pwd || echo "${DIST_DIR:-$root/dist}")
 RUN_DIR=${RUN_DIR:-$root/target/nginx}
-SANDBOX=${SANDBOX_URL:-http://127.0.0.1:8787}
-VODAFONE_UPSTREAM=${VODAFONE_UPSTREAM:-$SANDBOX/vodafone}
-TELECOMX_UPSTREAM=${TELECOMX_UPSTREAM:-$SANDBOX/telecomx}
-THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-$SANDBOX/thingspace}
-CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-$SANDBOX/control-center}
+VODAFONE_UPSTREAM=${VODAFONE_UPSTREAM:-https://api-sandbox.vf-dmp.engineering.vodafone.com}
+TELECOMX_UPSTREAM=${TELECOMX_UPSTREAM:-https://api.telecomx.dk}
+THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-https://thingspace.verizon.com}
+CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-https://restapi1.jasper.com}
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"http://$LISTEN_HOST:$APP_PORT http://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
 
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 origins=""
+seen=" "
 for origin in $ALLOWED_ORIGINS; do
+  case "$seen" in *" $origin "*) continue ;; esac
+  seen+="$origin "
   origins+="\"$origin\" \"$origin\";"$'\n'"        "
 done
 cp "$root/deploy/nginx/cors.conf" "$RUN_DIR/cors.conf"

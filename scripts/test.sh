@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test layer; exits non-zero on the first failing layer.
 #   1. cargo fmt --check, clippy (native and wasm32)
-#   2. native cargo test (core readers, model, aggregation, fetch plans, sandbox, app logic)
+#   2. native cargo test (core readers, model, aggregation, export; app state)
 #   3. wasm-bindgen-test in headless Chromium (parseUsage and components through wasm)
 #   4. end-to-end: release build served by nginx, driven by playwright-core in Chromium
 set -euo pipefail

@@ -3,7 +3,6 @@
 
 pub mod api;
 pub mod components;
-pub mod fetch;
 pub mod state;
 
 use wasm_bindgen::prelude::*;

@@ -38,3 +38,16 @@ test('window.wasmBindings.parseUsage reads a body and throws a located error', a
   assert.match(message, /^true: .*line 1, column/);
   await context.close();
 });
+
+test('the carrier proxy answers preflights for allowed origins only', async () => {
+  const preflight = (origin) => fetch(`${stack.proxyUrl}thingspace/api/m2m/v1/devices/usage/actions/list`, {
+    method: 'OPTIONS',
+    headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,vz-m2m-token' },
+  });
+  const allowed = await preflight(stack.appUrl.replace(/\/$/, ''));
+  assert.equal(allowed.status, 204);
+  assert.equal(allowed.headers.get('access-control-allow-origin'), stack.appUrl.replace(/\/$/, ''));
+  assert.match(allowed.headers.get('access-control-allow-headers'), /VZ-M2M-Token/);
+  const other = await preflight('http://evil.example');
+  assert.equal(other.headers.get('access-control-allow-origin'), null);
+});

@@ -1,9 +1,8 @@
-// Shared end-to-end harness: starts the carrier sandbox and nginx (serving dist/ and the CORS
-// proxy) on free loopback ports, and launches Debian's Chromium through playwright-core.
+// Shared end-to-end harness: starts nginx (serving dist/ and the CORS proxy) on free loopback ports, and launches Debian's Chromium through playwright-core.
 // Every process it starts is stopped by `stop()`.
-import { spawn, execFileSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, existsSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -29,7 +28,7 @@ async function waitForPort(port, what, child) {
   while (Date.now() < deadline) {
     if (child && child.exitCode !== null) throw new Error(`${what} exited with ${child.exitCode}`);
     const open = await new Promise((resolve) => {
-      const socket = new (require_net().Socket)();
+      const socket = new Socket();
       socket.once('connect', () => { socket.destroy(); resolve(true); });
       socket.once('error', () => resolve(false));
       socket.connect(port, '127.0.0.1');
@@ -40,26 +39,13 @@ async function waitForPort(port, what, child) {
   throw new Error(`${what} did not listen on ${port} within 30 s`);
 }
 
-let netModule;
-function require_net() { return netModule; }
-netModule = await import('node:net');
-
-/** Starts nginx over dist/ (and the sandbox when `sandbox` is true); returns URLs and stop(). */
-export async function startStack({ sandbox = false } = {}) {
+/** Starts nginx over dist/ and the carrier proxy; returns URLs and stop(). */
+export async function startStack() {
   if (!existsSync(join(root, 'dist', 'index.html'))) {
     throw new Error('dist/ is missing: run `trunk build --release --offline` first (scripts/test.sh does)');
   }
   const children = [];
   const env = { ...process.env };
-  let sandboxPort = null;
-  if (sandbox) {
-    sandboxPort = await freePort();
-    const bin = join(root, 'target', 'debug', 'carrier-sandbox');
-    if (!existsSync(bin)) execFileSync('cargo', ['build', '-q', '-p', 'carrier-sandbox'], { cwd: root, stdio: 'inherit' });
-    const child = spawn(bin, ['--port', String(sandboxPort), '--quiet'], { stdio: ['ignore', 'ignore', 'inherit'] });
-    children.push(child);
-    await waitForPort(sandboxPort, 'carrier-sandbox', child);
-  }
   const appPort = await freePort();
   const proxyPort = await freePort();
   const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
@@ -70,7 +56,12 @@ export async function startStack({ sandbox = false } = {}) {
       PROXY_PORT: String(proxyPort),
       RUN_DIR: runDir,
       DIST_DIR: join(root, 'dist'),
-      SANDBOX_URL: `http://127.0.0.1:${sandboxPort ?? 9}`,
+      // nginx resolves upstream hosts when it starts and this machine has no DNS: the tests
+      // point the proxy at a closed loopback port instead (they only read dist/ through it).
+      VODAFONE_UPSTREAM: 'http://127.0.0.1:9/vodafone',
+      TELECOMX_UPSTREAM: 'http://127.0.0.1:9/telecomx',
+      THINGSPACE_UPSTREAM: 'http://127.0.0.1:9/thingspace',
+      CONTROL_CENTER_UPSTREAM: 'http://127.0.0.1:9/control-center',
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
@@ -80,7 +71,6 @@ export async function startStack({ sandbox = false } = {}) {
   return {
     appUrl: `http://127.0.0.1:${appPort}/`,
     proxyUrl: `http://127.0.0.1:${proxyPort}/`,
-    sandboxPort,
     async stop() {
       for (const child of children.reverse()) {
         if (child.exitCode === null) child.kill('SIGTERM');

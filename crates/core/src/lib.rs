@@ -1,12 +1,10 @@
-//! usagelens' platform-free core: the normalized usage model, the four carrier readers, identifier
-//! validation, sans-IO request plans and aggregation. Nothing here touches the browser, so all of
+//! usagelens' platform-free core: the normalized usage model, the four carrier readers and
+//! aggregation. Nothing here touches the browser, so all of
 //! it runs under native `cargo test`.
 
 pub mod aggregate;
 pub mod error;
 pub mod export;
-pub mod fetch;
-pub mod ident;
 pub mod model;
 pub mod readers;
 pub mod units;

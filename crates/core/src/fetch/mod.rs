@@ -1,1 +1,0 @@
-//! Sans-IO fetch layer: request plans, response steps, typed carrier errors.

@@ -1,1 +1,0 @@
-//! Identifier validation: every identifier is checked before a request is sent.
