@@ -96,6 +96,23 @@ impl AppState {
         self.merged.with_value(f)
     }
 
+    /// Minutes to add to UTC for displayed dates: 0 in UTC mode, the browser's offset otherwise.
+    pub fn offset_minutes(&self) -> i32 {
+        if self.utc.get() {
+            0
+        } else {
+            browser_offset_minutes()
+        }
+    }
+
+    pub fn offset_minutes_untracked(&self) -> i32 {
+        if self.utc.get_untracked() {
+            0
+        } else {
+            browser_offset_minutes()
+        }
+    }
+
     /// Reads the merged records without tracking (event handlers).
     pub fn merged_with<T>(&self, f: impl FnOnce(&UsageSet) -> T) -> T {
         self.merged.with_value(f)
@@ -229,6 +246,11 @@ impl AppState {
     }
 }
 
+/// The browser's current UTC offset in minutes (JS gives it with the opposite sign).
+fn browser_offset_minutes() -> i32 {
+    -(js_sys::Date::new_0().get_timezone_offset() as i32)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -245,7 +267,12 @@ mod tests {
             .ingest_text("cc.json", SourceOrigin::File, CC, &options)
             .unwrap();
         assert!(state
-            .ingest_text("bad.json", SourceOrigin::File, "{", &options)
+            .ingest_text(
+                "bad.json",
+                SourceOrigin::File,
+                "{\"usageHistory\": [",
+                &options
+            )
             .is_err());
         let sources = state.sources.get_untracked();
         assert_eq!(sources.len(), 2);

@@ -34,11 +34,7 @@ pub fn ChartPanel() -> impl IntoView {
             Bucket::Cycle => Granularity::Cycle,
             _ => Granularity::Day,
         };
-        let offset = if state.utc.get_untracked() {
-            0
-        } else {
-            -(js_sys::Date::new_0().get_timezone_offset() as i32)
-        };
+        let offset = state.offset_minutes_untracked();
         usagelens_core::units::format_date(t, granularity, offset)
     });
     let events = Signal::derive(move || {

@@ -33,8 +33,8 @@ pub fn KpiCards() -> impl IntoView {
             totals.with(|t| match service {
                 Service::Data => share(t.roaming_data_bytes, t.data_bytes),
                 Service::Voice => format!(
-                    "{} · {}",
-                    format!("{} min", t.voice_seconds / 60),
+                    "{} min · {}",
+                    t.voice_seconds / 60,
                     share(t.roaming_voice_seconds, t.voice_seconds)
                 ),
                 Service::Sms => "messages".to_owned(),

@@ -42,11 +42,7 @@ pub fn RecordsTable() -> impl IntoView {
         }
     };
     let rows = move || {
-        let offset = state
-            .utc
-            .get()
-            .then_some(0)
-            .unwrap_or_else(|| -(js_sys::Date::new_0().get_timezone_offset() as i32));
+        let offset = state.offset_minutes();
         let base = state.byte_base.get();
         let start = page.get() * PAGE;
         let selected = state.selected.get();
