@@ -5,6 +5,7 @@
 pub mod aggregate;
 pub mod error;
 pub mod export;
+pub mod fetch;
 pub mod ident;
 pub mod model;
 pub mod readers;

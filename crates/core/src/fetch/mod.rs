@@ -1,0 +1,291 @@
+//! Sans-IO fetching: a [`FetchJob`] says which request to send next ([`Step::Send`]), when to
+//! wait ([`Step::Wait`]) and when it is done; the caller performs the I/O and feeds responses
+//! back. Time and randomness come in as arguments, so every path (token reuse, paging,
+//! re-login, retries, cancellation) runs under native tests. Model: quinn-proto, h11.
+
+pub mod carriers;
+pub mod proxy;
+
+pub use carriers::{Credentials, DeviceRef, UsageQuery};
+pub use proxy::ProxyConfig;
+
+use std::fmt;
+
+use crate::model::{Carrier, UsageSet, Warning};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// What a request is for, for progress display and logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    Token,
+    Login,
+    /// A usage page, numbered from 1.
+    Usage(u32),
+}
+
+/// One HTTP request, fully described; the executor sends it as it is.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestPlan {
+    pub method: Method,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<String>,
+    pub purpose: Purpose,
+    pub timeout_ms: u32,
+}
+
+/// Header names whose values are secrets.
+const SECRET_HEADERS: [&str; 2] = ["authorization", "vz-m2m-token"];
+
+impl RequestPlan {
+    /// A one-line description for logs: secrets in headers and bodies are replaced by `***`.
+    pub fn describe(&self) -> String {
+        let headers: Vec<String> = self
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                if SECRET_HEADERS.contains(&k.to_ascii_lowercase().as_str()) {
+                    let scheme = v.split_once(' ').map_or("", |(s, _)| s);
+                    format!("{k}: {scheme} ***").replace(":  ***", ": ***")
+                } else {
+                    format!("{k}: {v}")
+                }
+            })
+            .collect();
+        let body = match (&self.body, self.purpose) {
+            (None, _) => String::new(),
+            (Some(_), Purpose::Login) => " body: ***".to_owned(),
+            (Some(b), _) => format!(" body: {b}"),
+        };
+        format!(
+            "{} {} [{}]{body}",
+            self.method.as_str(),
+            self.url,
+            headers.join("; ")
+        )
+    }
+}
+
+impl fmt::Debug for RequestPlan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.describe())
+    }
+}
+
+/// What came back.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn new(status: u16, body: impl Into<String>) -> HttpResponse {
+        HttpResponse {
+            status,
+            headers: Vec::new(),
+            body: body.into(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
+        self.headers.push((name.to_owned(), value.to_owned()));
+        self
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A request that got no HTTP answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum TransportError {
+    Timeout,
+    /// The browser refused or the network failed (often CORS: the proxy is not configured).
+    Network(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FetchErrorKind {
+    /// An identifier, date or option is wrong; nothing was sent.
+    InvalidInput,
+    /// Credentials or token refused.
+    Auth,
+    Forbidden,
+    NotFound,
+    /// The carrier rejected a parameter.
+    BadRequest,
+    RateLimited,
+    Server,
+    Timeout,
+    Network,
+    Cancelled,
+    /// The carrier answered something usagelens cannot read.
+    BadResponse,
+    /// ThingSpace paging did not move forward.
+    PagingStalled,
+}
+
+/// A failed fetch, with a message that says what happened and what to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchError {
+    pub kind: FetchErrorKind,
+    pub carrier: Carrier,
+    pub http_status: Option<u16>,
+    pub carrier_code: Option<String>,
+    pub message: String,
+}
+
+impl FetchError {
+    pub fn new(kind: FetchErrorKind, carrier: Carrier, message: impl Into<String>) -> FetchError {
+        FetchError {
+            kind,
+            carrier,
+            http_status: None,
+            carrier_code: None,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for FetchError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.carrier.label(), self.message)?;
+        match (self.http_status, &self.carrier_code) {
+            (Some(s), Some(c)) => write!(f, " (HTTP {s}, {c})"),
+            (Some(s), None) => write!(f, " (HTTP {s})"),
+            (None, Some(c)) => write!(f, " ({c})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for FetchError {}
+
+/// Bounded retries with jittered exponential backoff.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Retries after HTTP 429.
+    pub max_rate_limited: u32,
+    /// Retries after a 5xx or a timeout.
+    pub max_server_errors: u32,
+    pub base_delay_ms: u64,
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            max_rate_limited: 3,
+            max_server_errors: 2,
+            base_delay_ms: 500,
+            max_delay_ms: 30_000,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Backoff before retry `attempt` (1-based): base x 2^(attempt-1), capped, with "full
+    /// jitter" between half and all of it so clients spread out.
+    pub fn backoff_ms(&self, attempt: u32, random: u64) -> u64 {
+        let exp = self
+            .base_delay_ms
+            .saturating_mul(1u64 << attempt.saturating_sub(1).min(20))
+            .min(self.max_delay_ms);
+        let half = exp / 2;
+        half + random % (exp - half + 1)
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date, in milliseconds from `now_ms`.
+pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
+    let v = value.trim();
+    if let Ok(seconds) = v.parse::<u64>() {
+        return Some(seconds.saturating_mul(1000));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v)
+        .ok()?
+        .timestamp_millis();
+    Some((at.max(0) as u64).saturating_sub(now_ms))
+}
+
+/// Per-job settings.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FetchConfig {
+    pub proxy: ProxyConfig,
+    pub timeout_ms: u32,
+    pub retry: RetryPolicy,
+    /// ThingSpace: most pages one job requests.
+    pub max_pages: u32,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        FetchConfig {
+            proxy: ProxyConfig::Direct,
+            timeout_ms: 30_000,
+            retry: RetryPolicy::default(),
+            max_pages: 100,
+        }
+    }
+}
+
+/// A bearer token and when it stops being valid (milliseconds, caller's clock).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub value: String,
+    pub expires_at_ms: u64,
+}
+
+impl Token {
+    /// Tokens are dropped a minute early so none expires in flight.
+    pub fn is_fresh(&self, now_ms: u64) -> bool {
+        now_ms.saturating_add(60_000) < self.expires_at_ms
+    }
+}
+
+/// What the driver asks of the executor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Step {
+    Send(RequestPlan),
+    /// Call `poll` again at this time (backoff or Retry-After).
+    Wait {
+        until_ms: u64,
+    },
+    Done,
+}
+
+/// Everything a finished job produced: the records read (also when a later step failed), the
+/// readers' warnings, notices (e.g. "no usage"), the error that ended it, and the tokens worth
+/// keeping for the next job.
+#[derive(Clone, Debug, Default)]
+pub struct FetchOutcome {
+    pub set: UsageSet,
+    pub warnings: Vec<Warning>,
+    pub notices: Vec<String>,
+    pub error: Option<FetchError>,
+    pub pages: u32,
+    pub token: Option<Token>,
+    pub session: Option<Token>,
+}
+
+pub use carriers::FetchJob;

@@ -1,0 +1,139 @@
+//! Where requests go: straight to the carrier, through a cors-anywhere style prefix, through a
+//! URL template, or to a per-carrier base URL (a reverse proxy such as the nginx config in
+//! `deploy/nginx/`). Credentials never go into URLs: they travel in headers and bodies only.
+
+use crate::model::Carrier;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ProxyConfig {
+    /// No proxy: only works where the carrier allows the page's origin (none of the four do).
+    Direct,
+    /// `https://proxy.example/` + the full target URL.
+    Prefix(String),
+    /// A template with `{url}`, replaced by the URL-encoded target.
+    Template(String),
+    /// One base URL per carrier replacing the carrier's own base, e.g.
+    /// `http://127.0.0.1:8081/thingspace`. Carriers without an entry use their default base.
+    PerCarrierBase(Vec<(Carrier, String)>),
+}
+
+/// The carriers' own API bases, from their documents.
+pub fn default_base(carrier: Carrier) -> &'static str {
+    match carrier {
+        Carrier::VodafoneVrs => "https://api-sandbox.vf-dmp.engineering.vodafone.com",
+        Carrier::Telecomx => "https://api.telecomx.dk",
+        Carrier::Thingspace => "https://thingspace.verizon.com",
+        Carrier::ControlCenter => "https://restapi1.jasper.com",
+    }
+}
+
+/// Percent-encodes everything but RFC 3986 unreserved characters.
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+impl ProxyConfig {
+    /// The URL to request for `path` (starting with `/`) of `carrier`'s API.
+    pub fn route(&self, carrier: Carrier, path: &str) -> String {
+        let target = format!("{}{path}", default_base(carrier));
+        match self {
+            ProxyConfig::Direct => target,
+            ProxyConfig::Prefix(prefix) => format!("{prefix}{target}"),
+            ProxyConfig::Template(template) => {
+                template.replace("{url}", &encode_component(&target))
+            }
+            ProxyConfig::PerCarrierBase(bases) => match bases.iter().find(|(c, _)| *c == carrier) {
+                Some((_, base)) => format!("{}{path}", base.trim_end_matches('/')),
+                None => target,
+            },
+        }
+    }
+
+    /// Checks a user-entered configuration: URLs must be http(s), a template must hold `{url}`.
+    pub fn validate(&self) -> Result<(), String> {
+        let url_ok = |u: &str| u.starts_with("https://") || u.starts_with("http://");
+        match self {
+            ProxyConfig::Direct => Ok(()),
+            ProxyConfig::Prefix(p) if url_ok(p) => Ok(()),
+            ProxyConfig::Prefix(p) => Err(format!(
+                "proxy prefix {p:?} must start with http:// or https://"
+            )),
+            ProxyConfig::Template(t) if !t.contains("{url}") => {
+                Err(format!("proxy template {t:?} must contain {{url}}"))
+            }
+            ProxyConfig::Template(t) if url_ok(t) => Ok(()),
+            ProxyConfig::Template(t) => Err(format!(
+                "proxy template {t:?} must start with http:// or https://"
+            )),
+            ProxyConfig::PerCarrierBase(bases) => {
+                bases
+                    .iter()
+                    .find(|(_, b)| !url_ok(b))
+                    .map_or(Ok(()), |(c, b)| {
+                        Err(format!(
+                            "{} base URL {b:?} must start with http:// or https://",
+                            c.label()
+                        ))
+                    })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn routes_each_mode() {
+        let path = "/rws/api/v1/devices/89/usageInZone?zone=EU%20West";
+        assert_eq!(
+            ProxyConfig::Direct.route(Carrier::ControlCenter, path),
+            "https://restapi1.jasper.com/rws/api/v1/devices/89/usageInZone?zone=EU%20West"
+        );
+        assert_eq!(
+            ProxyConfig::Prefix("https://proxy.example/".into())
+                .route(Carrier::Telecomx, "/mvno/x/usage"),
+            "https://proxy.example/https://api.telecomx.dk/mvno/x/usage"
+        );
+        assert_eq!(
+            ProxyConfig::Template("https://p.example/fetch?u={url}".into())
+                .route(Carrier::Telecomx, "/a?b=c"),
+            "https://p.example/fetch?u=https%3A%2F%2Fapi.telecomx.dk%2Fa%3Fb%3Dc"
+        );
+        let bases = ProxyConfig::PerCarrierBase(vec![(
+            Carrier::Thingspace,
+            "http://127.0.0.1:8081/thingspace/".into(),
+        )]);
+        assert_eq!(
+            bases.route(Carrier::Thingspace, "/api/x"),
+            "http://127.0.0.1:8081/thingspace/api/x"
+        );
+        assert!(bases
+            .route(Carrier::Telecomx, "/y")
+            .starts_with("https://api.telecomx.dk"));
+    }
+
+    #[test]
+    fn validation_names_the_problem() {
+        assert!(ProxyConfig::Template("https://p/{nope}".into())
+            .validate()
+            .unwrap_err()
+            .contains("{url}"));
+        assert!(ProxyConfig::Prefix("ftp://x/".into()).validate().is_err());
+        assert!(
+            ProxyConfig::PerCarrierBase(vec![(Carrier::VodafoneVrs, "localhost".into())])
+                .validate()
+                .unwrap_err()
+                .contains("Vodafone")
+        );
+    }
+}
