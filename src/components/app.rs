@@ -6,6 +6,7 @@ use super::export_buttons::ExportButtons;
 use super::filters_bar::FiltersBar;
 use super::import_panel::ImportPanel;
 use super::kpi_cards::KpiCards;
+use super::live_fetch::LiveFetch;
 use super::record_detail::RecordDetail;
 use super::records_table::RecordsTable;
 use super::source_list::SourceList;
@@ -57,6 +58,10 @@ pub fn App() -> impl IntoView {
             </header>
             <main class="ul-main">
                 <ImportPanel />
+                <details class="ul-live-wrap" data-testid="fetch-live">
+                    <summary>"Fetch live from a carrier"</summary>
+                    <LiveFetch />
+                </details>
                 <SourceList />
                 <Show
                     when=has_records

@@ -7,6 +7,7 @@ pub mod export_buttons;
 pub mod filters_bar;
 pub mod import_panel;
 pub mod kpi_cards;
+pub mod live_fetch;
 pub mod record_detail;
 pub mod records_table;
 pub mod source_list;

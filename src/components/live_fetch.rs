@@ -1,0 +1,373 @@
+use std::collections::HashMap;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use usagelens_core::fetch::{
+    Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
+};
+use usagelens_core::ident::validate;
+use usagelens_core::{Carrier, Subject, SubjectKind, Warning};
+
+use crate::fetch::{run_job, CancelFlag, Progress};
+use crate::state::{AppState, SourceOrigin};
+
+/// How requests reach the carrier, as the user chose it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ProxyMode {
+    /// `<base>/<carrier>` for each carrier (a reverse proxy like deploy/nginx, or trunk's proxy).
+    PerCarrier,
+    Prefix,
+    Template,
+}
+
+fn date_unix(value: &str) -> Option<i64> {
+    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp())
+}
+
+fn month(value: &str) -> Option<(i32, u32)> {
+    let (y, m) = value.split_once('-')?;
+    Some((y.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?))
+}
+
+fn page_origin() -> String {
+    web_sys::window()
+        .and_then(|w| w.location().origin().ok())
+        .unwrap_or_default()
+}
+
+fn text_input(
+    id: &'static str,
+    label: &'static str,
+    value: RwSignal<String>,
+    kind: &'static str,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="ul-field">
+            <label for=id>{label}</label>
+            <input id=id type=kind data-testid=testid autocomplete="off"
+                prop:value=move || value.get()
+                on:input=move |ev| value.set(event_target_value(&ev)) />
+        </div>
+    }
+}
+
+/// The live-fetch form: identifier, range and credentials for one carrier, and the proxy.
+/// Identifiers are validated as they are typed; nothing is sent until they are valid.
+#[component]
+pub fn LiveFetch() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let carrier = RwSignal::new(Carrier::Thingspace);
+    let id = RwSignal::new(String::new());
+    let device_kind = RwSignal::new(SubjectKind::Imei);
+    let from = RwSignal::new(String::new());
+    let to = RwSignal::new(String::new());
+    let rate_plan = RwSignal::new(String::new());
+    let zone = RwSignal::new(String::new());
+    let csv = RwSignal::new(false);
+    let user = RwSignal::new(String::new());
+    let secret = RwSignal::new(String::new());
+    let key = RwSignal::new(String::new());
+    let key_secret = RwSignal::new(String::new());
+    let use_token = RwSignal::new(false);
+    let token = RwSignal::new(String::new());
+    let proxy_mode = RwSignal::new(ProxyMode::PerCarrier);
+    let proxy = RwSignal::new(page_origin());
+    let progress = RwSignal::new(None::<Progress>);
+    let form_error = RwSignal::new(None::<String>);
+    let cancel = StoredValue::new(CancelFlag::default());
+    // Tokens by carrier and country (Vodafone tokens only work for one country).
+    let tokens: StoredValue<HashMap<(Carrier, String), Token>> = StoredValue::new(HashMap::new());
+
+    let subject_kind = move || match carrier.get() {
+        Carrier::VodafoneVrs => SubjectKind::Imsi,
+        Carrier::Telecomx => SubjectKind::Account,
+        Carrier::ControlCenter => SubjectKind::Iccid,
+        Carrier::Thingspace => device_kind.get(),
+    };
+    let id_error = move || {
+        let value = id.get();
+        if value.trim().is_empty() {
+            return None;
+        }
+        validate(subject_kind(), &value).err().map(|e| e.message)
+    };
+
+    let build = move || -> Result<(FetchJob, String), String> {
+        let c = carrier.get_untracked();
+        let kind = subject_kind();
+        let id_value = validate(kind, &id.get_untracked()).map_err(|e| e.message)?;
+        let query = match c {
+            Carrier::VodafoneVrs => UsageQuery::Vodafone {
+                imsi: id_value.clone(),
+            },
+            Carrier::Telecomx => {
+                let f = month(&from.get_untracked()).ok_or("choose the first month")?;
+                let t = month(&to.get_untracked()).unwrap_or(f);
+                UsageQuery::Telecomx {
+                    account: id_value.clone(),
+                    from: f,
+                    to: t,
+                    csv: csv.get_untracked(),
+                }
+            }
+            Carrier::Thingspace => {
+                let earliest = date_unix(&from.get_untracked()).ok_or("choose the first day")?;
+                let latest = date_unix(&to.get_untracked()).ok_or("choose the last day")? + 86_399;
+                let device = if kind == SubjectKind::Label {
+                    let (name, value) = id_value.split_once('=').unwrap_or((&id_value, ""));
+                    DeviceRef::Label {
+                        name: name.to_owned(),
+                        value: value.to_owned(),
+                    }
+                } else {
+                    DeviceRef::Id(Subject::new(kind, id_value.clone()))
+                };
+                UsageQuery::Thingspace {
+                    device,
+                    earliest,
+                    latest,
+                }
+            }
+            Carrier::ControlCenter => UsageQuery::ControlCenter {
+                iccid: id_value.clone(),
+                cycle_start: chrono::NaiveDate::parse_from_str(&from.get_untracked(), "%Y-%m-%d")
+                    .ok(),
+                rate_plan: Some(rate_plan.get_untracked()),
+                zone: Some(zone.get_untracked()),
+            },
+        };
+        let credentials = match (c, use_token.get_untracked()) {
+            (Carrier::VodafoneVrs, true) => Credentials::VodafoneBearer(token.get_untracked()),
+            (Carrier::VodafoneVrs, false) => Credentials::VodafoneClient {
+                client_id: user.get_untracked(),
+                client_secret: secret.get_untracked(),
+            },
+            (Carrier::Telecomx, true) => Credentials::TelecomxBearer(token.get_untracked()),
+            (Carrier::Telecomx, false) => Credentials::TelecomxBasic {
+                user: user.get_untracked(),
+                password: secret.get_untracked(),
+            },
+            (Carrier::Thingspace, _) => Credentials::Thingspace {
+                key: key.get_untracked(),
+                secret: key_secret.get_untracked(),
+                username: user.get_untracked(),
+                password: secret.get_untracked(),
+            },
+            (Carrier::ControlCenter, _) => Credentials::ControlCenter {
+                username: user.get_untracked(),
+                api_key: secret.get_untracked(),
+            },
+        };
+        let base = proxy
+            .get_untracked()
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
+        let proxy_config = match proxy_mode.get_untracked() {
+            ProxyMode::PerCarrier => ProxyConfig::PerCarrierBase(
+                Carrier::ALL
+                    .iter()
+                    .map(|c| (*c, format!("{base}/{}", prefix(*c))))
+                    .collect(),
+            ),
+            ProxyMode::Prefix => ProxyConfig::Prefix(format!("{base}/")),
+            ProxyMode::Template => ProxyConfig::Template(proxy.get_untracked().trim().to_owned()),
+        };
+        let country = if c == Carrier::VodafoneVrs {
+            id_value.chars().take(3).collect()
+        } else {
+            String::new()
+        };
+        let cached = tokens.with_value(|t| t.get(&(c, country.clone())).cloned());
+        let config = FetchConfig {
+            proxy: proxy_config,
+            ..FetchConfig::default()
+        };
+        let job = FetchJob::new(query, credentials, config, cached).map_err(|e| e.message)?;
+        Ok((job, country))
+    };
+
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        if progress.get_untracked().is_some() {
+            return;
+        }
+        let (job, country) = match build() {
+            Ok(j) => j,
+            Err(message) => {
+                form_error.set(Some(message));
+                return;
+            }
+        };
+        form_error.set(None);
+        let c = carrier.get_untracked();
+        let name = format!("{} {}", c.label(), id.get_untracked().trim());
+        let flag = CancelFlag::default();
+        cancel.set_value(flag.clone());
+        progress.set(Some(Progress {
+            step: "starting".into(),
+            pages: 0,
+        }));
+        state.busy.update(|b| *b += 1);
+        spawn_local(async move {
+            let outcome = run_job(job, flag, move |p| progress.set(Some(p))).await;
+            if let Some(t) = outcome.token.clone() {
+                tokens.update_value(|m| {
+                    m.insert((c, country), t);
+                });
+            }
+            let mut warnings = outcome.warnings;
+            warnings.extend(outcome.notices.into_iter().map(Warning::new));
+            let error = outcome.error.map(|e| {
+                if outcome.set.is_empty() {
+                    e.to_string()
+                } else {
+                    format!(
+                        "{e} ({} records fetched before this are kept)",
+                        outcome.set.len()
+                    )
+                }
+            });
+            state.add_set(
+                &name,
+                SourceOrigin::Live,
+                outcome.set,
+                Some(c),
+                warnings,
+                error,
+            );
+            progress.set(None);
+            state.busy.update(|b| *b -= 1);
+        });
+    };
+
+    let credential_fields = move || {
+        match carrier.get() {
+        Carrier::Thingspace => view! {
+            {text_input("ul-key", "Application key", key, "text", "fetch-key")}
+            {text_input("ul-key-secret", "Application secret", key_secret, "password", "fetch-key-secret")}
+            {text_input("ul-user", "User name", user, "text", "fetch-user")}
+            {text_input("ul-secret", "Password", secret, "password", "fetch-secret")}
+        }.into_any(),
+        c => {
+            let (user_label, secret_label) = match c {
+                Carrier::VodafoneVrs => ("Client id", "Client secret"),
+                Carrier::ControlCenter => ("User name", "API key"),
+                _ => ("User", "Password"),
+            };
+            let token_capable = matches!(c, Carrier::VodafoneVrs | Carrier::Telecomx);
+            view! {
+                {token_capable.then(|| view! {
+                    <div class="ul-field ul-check">
+                        <label><input type="checkbox" data-testid="fetch-use-token" prop:checked=move || use_token.get()
+                            on:change=move |ev| use_token.set(event_target_checked(&ev)) />" Use a bearer token"</label>
+                    </div>
+                })}
+                <Show when=move || token_capable && use_token.get()
+                    fallback=move || view! {
+                        {text_input("ul-user", user_label, user, "text", "fetch-user")}
+                        {text_input("ul-secret", secret_label, secret, "password", "fetch-secret")}
+                    }>
+                    {text_input("ul-token", "Bearer token", token, "password", "fetch-token")}
+                </Show>
+            }.into_any()
+        }
+    }
+    };
+
+    let range_fields = move || {
+        match carrier.get() {
+        Carrier::Telecomx => view! {
+            {text_input("ul-from-month", "First month", from, "month", "fetch-from")}
+            {text_input("ul-to-month", "Last month", to, "month", "fetch-to")}
+            <div class="ul-field ul-check">
+                <label><input type="checkbox" prop:checked=move || csv.get() on:change=move |ev| csv.set(event_target_checked(&ev)) />" As CSV"</label>
+            </div>
+        }.into_any(),
+        Carrier::Thingspace => view! {
+            {text_input("ul-from-day", "First day", from, "date", "fetch-from")}
+            {text_input("ul-to-day", "Last day", to, "date", "fetch-to")}
+        }.into_any(),
+        Carrier::ControlCenter => view! {
+            {text_input("ul-cycle", "Cycle start (optional)", from, "date", "fetch-from")}
+            {text_input("ul-rate-plan", "Rate plan (optional)", rate_plan, "text", "fetch-rate-plan")}
+            {text_input("ul-zone-filter", "Zone (optional)", zone, "text", "fetch-zone")}
+        }.into_any(),
+        Carrier::VodafoneVrs => ().into_any(),
+    }
+    };
+
+    view! {
+        <section class="ul-card ul-live" aria-labelledby="ul-live-title">
+            <h2 id="ul-live-title">"Fetch live"</h2>
+            <p>"Credentials stay in this page and go only to the proxy below, in headers."</p>
+            <form class="ul-live-form" on:submit=submit novalidate>
+                <div class="ul-field">
+                    <label for="ul-carrier-live">"Carrier"</label>
+                    <select id="ul-carrier-live" data-testid="fetch-carrier"
+                        on:change=move |ev| if let Some(c) = Carrier::parse(&event_target_value(&ev)) { carrier.set(c); form_error.set(None) }>
+                        {Carrier::ALL.map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
+                    </select>
+                </div>
+                <Show when=move || carrier.get() == Carrier::Thingspace>
+                    <div class="ul-field">
+                        <label for="ul-device-kind">"Device id kind"</label>
+                        <select id="ul-device-kind" on:change=move |ev| if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) { device_kind.set(k) }>
+                            {[SubjectKind::Imei, SubjectKind::Iccid, SubjectKind::Mdn, SubjectKind::Msisdn, SubjectKind::Meid, SubjectKind::Esn, SubjectKind::Eid, SubjectKind::Label]
+                                .map(|k| view! { <option value=k.as_str() selected=move || device_kind.get() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
+                        </select>
+                    </div>
+                </Show>
+                <div class="ul-field ul-wide">
+                    <label for="ul-ident">{move || format!("{} ", subject_kind().as_str().to_uppercase())}</label>
+                    <input id="ul-ident" data-testid="fetch-id" autocomplete="off" spellcheck="false"
+                        aria-invalid=move || id_error().is_some().to_string()
+                        aria-describedby="ul-ident-error"
+                        prop:value=move || id.get()
+                        on:input=move |ev| id.set(event_target_value(&ev)) />
+                    <span id="ul-ident-error" class="ul-field-error" aria-live="polite">{id_error}</span>
+                </div>
+                {range_fields}
+                {credential_fields}
+                <div class="ul-field">
+                    <label for="ul-proxy-mode">"Proxy"</label>
+                    <select id="ul-proxy-mode" on:change=move |ev| proxy_mode.set(match event_target_value(&ev).as_str() {
+                        "prefix" => ProxyMode::Prefix, "template" => ProxyMode::Template, _ => ProxyMode::PerCarrier })>
+                        <option value="carrier">"Base URL + /carrier"</option>
+                        <option value="prefix">"Prefix + full URL"</option>
+                        <option value="template">"Template with {url}"</option>
+                    </select>
+                </div>
+                <div class="ul-field ul-wide">
+                    <label for="ul-proxy">"Proxy URL"</label>
+                    <input id="ul-proxy" data-testid="fetch-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                </div>
+                <div class="ul-live-actions">
+                    <button class="ul-button ul-primary" type="submit" data-testid="fetch-submit" disabled=move || progress.get().is_some()>"Fetch usage"</button>
+                    <Show when=move || progress.get().is_some()>
+                        <button class="ul-button" type="button" data-testid="fetch-cancel" on:click=move |_| cancel.with_value(|c| c.cancel())>"Cancel"</button>
+                        <span class="ul-progress" role="status">
+                            <span class="ul-spinner" aria-hidden="true"></span>
+                            {move || progress.get().map(|p| if p.pages > 0 { format!("{} · {} page(s) read", p.step, p.pages) } else { p.step })}
+                        </span>
+                    </Show>
+                </div>
+                {move || form_error.get().map(|e| view! { <p class="ul-error" role="alert" data-testid="error">{e}</p> })}
+            </form>
+        </section>
+    }
+}
+
+/// The path prefix each carrier has behind a per-carrier proxy (deploy/nginx, the sandbox).
+pub fn prefix(carrier: Carrier) -> &'static str {
+    match carrier {
+        Carrier::VodafoneVrs => "vodafone",
+        Carrier::Telecomx => "telecomx",
+        Carrier::Thingspace => "thingspace",
+        Carrier::ControlCenter => "control-center",
+    }
+}
