@@ -34,6 +34,8 @@ pub struct Config {
     pub quiet: bool,
     /// How long the `timeout` fault holds a connection.
     pub hang: Duration,
+    /// A fault applied to every request that names none itself (`--fault`).
+    pub fault: Option<String>,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             latency: Duration::ZERO,
             quiet: true,
             hang: Duration::from_secs(30),
+            fault: None,
         }
     }
 }
@@ -152,7 +155,7 @@ fn all_digits(s: &str) -> bool {
 
 /// Routes one request.
 pub fn handle(config: &Config, request: &Request) -> Response {
-    let fault = fault(request);
+    let fault = fault(request).or_else(|| config.fault.clone());
     match fault.as_deref() {
         Some("timeout") => {
             let mut r = Response::empty(504);

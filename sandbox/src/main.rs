@@ -8,7 +8,7 @@ use carrier_sandbox::{
     THINGSPACE_LOGIN, VODAFONE_CLIENT,
 };
 
-const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--quiet]";
+const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--fault 429|500|timeout|truncate|expire-token|no-advance] [--quiet]";
 
 fn main() {
     let mut config = Config {
@@ -49,6 +49,7 @@ fn main() {
                 config.today = chrono::NaiveDate::parse_from_str(&v, "%Y-%m-%d")
                     .unwrap_or_else(|_| bad("--today", &v));
             }
+            "--fault" => config.fault = Some(value("--fault")),
             "--quiet" => config.quiet = true,
             "--help" | "-h" => {
                 println!("{USAGE}");

@@ -29,10 +29,13 @@ pub fn SourceList() -> impl IntoView {
                                     <div class="ul-source-main">
                                         <span class="ul-source-name">{source.name.clone()}</span>
                                         <span class="ul-badge">{source.origin.label()}</span>
-                                        {(!failed).then(|| view! {
-                                            <span class="ul-source-meta">
-                                                {format!("{carrier} · {format} · {subject} · {} records", source.records)}
-                                            </span>
+                                        {(!failed).then(|| {
+                                            let meta = [carrier.to_owned(), format.to_owned(), subject.clone(), format!("{} records", source.records)]
+                                                .into_iter()
+                                                .filter(|p| !p.is_empty())
+                                                .collect::<Vec<_>>()
+                                                .join(" · ");
+                                            view! { <span class="ul-source-meta">{meta}</span> }
                                         })}
                                         <button
                                             class="ul-icon-button"

@@ -1,6 +1,7 @@
-// Shared end-to-end harness: starts nginx (serving dist/ and the CORS proxy) on free loopback ports, and launches Debian's Chromium through playwright-core.
+// Shared end-to-end harness: starts the carrier sandbox and nginx (serving dist/ and the CORS
+// proxy) on free loopback ports, and launches Debian's Chromium through playwright-core.
 // Every process it starts is stopped by `stop()`.
-import { spawn } from 'node:child_process';
+import { spawn, execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, existsSync } from 'node:fs';
 import { createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -39,13 +40,24 @@ async function waitForPort(port, what, child) {
   throw new Error(`${what} did not listen on ${port} within 30 s`);
 }
 
-/** Starts nginx over dist/ and the carrier proxy; returns URLs and stop(). */
-export async function startStack() {
+/** Starts nginx over dist/ and the carrier proxy (in front of the sandbox when `sandbox` is
+ * true, `sandboxArgs` passed to it); returns URLs and stop(). */
+export async function startStack({ sandbox = false, sandboxArgs = [] } = {}) {
   if (!existsSync(join(root, 'dist', 'index.html'))) {
     throw new Error('dist/ is missing: run `trunk build --release --offline` first (scripts/test.sh does)');
   }
   const children = [];
   const env = { ...process.env };
+  let upstream = 'http://127.0.0.1:9';
+  if (sandbox) {
+    const sandboxPort = await freePort();
+    const bin = join(root, 'target', 'debug', 'carrier-sandbox');
+    execFileSync('cargo', ['build', '-q', '-p', 'carrier-sandbox'], { cwd: root, stdio: 'inherit' });
+    const child = spawn(bin, ['--port', String(sandboxPort), '--quiet', ...sandboxArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
+    children.push(child);
+    await waitForPort(sandboxPort, 'carrier-sandbox', child);
+    upstream = `http://127.0.0.1:${sandboxPort}`;
+  }
   const appPort = await freePort();
   const proxyPort = await freePort();
   const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
@@ -56,12 +68,12 @@ export async function startStack() {
       PROXY_PORT: String(proxyPort),
       RUN_DIR: runDir,
       DIST_DIR: join(root, 'dist'),
-      // nginx resolves upstream hosts when it starts and this machine has no DNS: the tests
-      // point the proxy at a closed loopback port instead (they only read dist/ through it).
-      VODAFONE_UPSTREAM: 'http://127.0.0.1:9/vodafone',
-      TELECOMX_UPSTREAM: 'http://127.0.0.1:9/telecomx',
-      THINGSPACE_UPSTREAM: 'http://127.0.0.1:9/thingspace',
-      CONTROL_CENTER_UPSTREAM: 'http://127.0.0.1:9/control-center',
+      // nginx resolves upstream hosts when it starts and this machine has no DNS: tests point
+      // the proxy at the sandbox, or at a closed loopback port when they need no carrier.
+      VODAFONE_UPSTREAM: `${upstream}/vodafone`,
+      TELECOMX_UPSTREAM: `${upstream}/telecomx`,
+      THINGSPACE_UPSTREAM: `${upstream}/thingspace`,
+      CONTROL_CENTER_UPSTREAM: `${upstream}/control-center`,
     },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -1,0 +1,91 @@
+// Live fetching in the release build: Chromium -> nginx (the CORS proxy, another origin) ->
+// carrier sandbox, for all four carriers, plus faults that keep what was already fetched.
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+
+const stacks = [];
+let browser;
+after(async () => {
+  await browser?.close();
+  for (const s of stacks) await s.stop();
+});
+
+async function stack(args = []) {
+  const s = await startStack({ sandbox: true, sandboxArgs: ['--today', '2026-11-20', ...args] });
+  stacks.push(s);
+  browser ??= await launchBrowser();
+  return s;
+}
+
+const FORMS = {
+  thingspace: { id: '490154203237518', from: '2025-11-21', to: '2026-11-20', fields: { 'fetch-key': 'demo-key', 'fetch-key-secret': 'demo-secret', 'fetch-user': 'demo', 'fetch-secret': 'demo' } },
+  'vodafone-vrs': { id: '262021234567890', fields: { 'fetch-user': 'demo-client', 'fetch-secret': 'demo-secret' } },
+  telecomx: { id: '553ca0f477392ee4106e9526', from: '2026-06', to: '2026-10', fields: { 'fetch-user': 'demo', 'fetch-secret': 'demo' } },
+  'control-center': { id: '8901170425801873534', fields: { 'fetch-user': 'demo', 'fetch-secret': 'demo-api-key' } },
+};
+
+async function fetchLive(page, proxyUrl, carrier) {
+  const form = FORMS[carrier];
+  if (!(await page.getByTestId('fetch-live').evaluate((d) => d.open))) await page.getByTestId('fetch-live').locator('summary').click();
+  await page.getByTestId('fetch-carrier').selectOption(carrier);
+  await page.getByTestId('fetch-id').fill(form.id);
+  if (form.from) await page.getByTestId('fetch-from').fill(form.from);
+  if (form.to) await page.getByTestId('fetch-to').fill(form.to);
+  for (const [id, value] of Object.entries(form.fields)) await page.getByTestId(id).fill(value);
+  await page.getByTestId('fetch-proxy').fill(proxyUrl.replace(/\/$/, ''));
+  await page.getByTestId('fetch-submit').click();
+  await page.getByTestId('fetch-submit').waitFor({ state: 'visible' });
+  await page.waitForFunction(() => !document.querySelector('[data-testid="fetch-cancel"]'), null, { timeout: 60_000 });
+}
+
+test('each carrier fetched through nginx from the sandbox and charted', async () => {
+  const s = await stack();
+  const { page, errors, context } = await openApp(browser, s.appUrl);
+  let previous = 0;
+  for (const carrier of Object.keys(FORMS)) {
+    await fetchLive(page, s.proxyUrl, carrier);
+    assert.equal(await page.getByTestId('error').count(), 0, `${carrier}: ${await page.getByTestId('error').allInnerTexts()}`);
+    const data = Number(await page.getByTestId('kpi-data').getAttribute('data-value'));
+    assert.ok(data > previous, `${carrier} added data: ${data} after ${previous}`);
+    previous = data;
+  }
+  await page.getByTestId('chart').waitFor();
+  const sources = await page.locator('.ul-source-meta').allInnerTexts();
+  assert.equal(sources.length, 4);
+  assert.match(sources.join('\n'), /Verizon ThingSpace · imei 490154203237518 · 2920 records/, 'two 500-row pages, four records a row');
+  await page.screenshot({ path: join(shots, 'live-fetch.png'), fullPage: true });
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('a page that does not advance stops with a message and keeps the first page', async () => {
+  const s = await stack(['--fault', 'no-advance']);
+  const { page, context } = await openApp(browser, s.appUrl);
+  await fetchLive(page, s.proxyUrl, 'thingspace');
+  const error = await page.getByTestId('error').innerText();
+  assert.match(error, /did not move forward.*kept/s);
+  assert.ok(Number(await page.getByTestId('kpi-data').getAttribute('data-value')) > 0, 'the first page is kept');
+  await context.close();
+});
+
+test('rate limiting is retried, then reported', async () => {
+  const s = await stack(['--fault', '429']);
+  const { page, context } = await openApp(browser, s.appUrl);
+  await fetchLive(page, s.proxyUrl, 'control-center');
+  assert.match(await page.getByTestId('error').innerText(), /rate limit was hit 4 times/);
+  await context.close();
+});
+
+test('an identifier is validated before anything is sent', async () => {
+  const s = await stack();
+  const { page, context } = await openApp(browser, s.appUrl);
+  await page.getByTestId('fetch-live').locator('summary').click();
+  await page.getByTestId('fetch-carrier').selectOption('control-center');
+  await page.getByTestId('fetch-id').fill('8901170425801873532');
+  assert.match(await page.locator('#ul-ident-error').innerText(), /check digit.*should be 4/);
+  await page.getByTestId('fetch-submit').click();
+  assert.match(await page.getByTestId('error').innerText(), /check digit/);
+  await context.close();
+});
