@@ -617,14 +617,14 @@ fn usage_list(config: &Config, request: &Request, no_advance: bool) -> Response 
         first_day
     };
     let last_day = latest.min(today);
-    // Two rows per day ("Raw Usage" and "Rated Usage") so a year needs more than one page.
+    // Two rows per day, each the usage of half a day (00:00 and 12:00), so a year of history
+    // needs more than one 500-row page without counting any usage twice.
     let mut rows = Vec::new();
     let mut day = first_day;
     while day <= last_day {
-        for source in ["Raw Usage", "Rated Usage"] {
-            let t = day + if source == "Raw Usage" { 0 } else { 1 };
+        for t in [day, day + 43_200] {
             if t >= earliest && t <= latest {
-                rows.push(usage_row(config, &key, t, source));
+                rows.push(usage_row(config, &key, t));
             }
         }
         day += 86_400;
@@ -635,12 +635,12 @@ fn usage_list(config: &Config, request: &Request, no_advance: bool) -> Response 
     Response::json(if more { 202 } else { 200 }, &body)
 }
 
-fn usage_row(config: &Config, key: &str, t: i64, source: &str) -> Value {
+fn usage_row(config: &Config, key: &str, t: i64) -> Value {
     let mut rng = Rng::new(config.seed ^ t as u64, key);
     let weekday =
         chrono::DateTime::from_timestamp(t, 0).map_or(0, |d| d.weekday().num_days_from_monday());
     let scale = if weekday >= 5 { 4 } else { 10 };
-    let domestic = rng.range(0, 60) * scale * 100_000;
+    let domestic = rng.range(0, 60) * scale * 50_000;
     let roaming_day = rng.range(0, 9) == 0;
     let international = if roaming_day {
         rng.range(1, 80) * 1_000_000
@@ -649,19 +649,16 @@ fn usage_row(config: &Config, key: &str, t: i64, source: &str) -> Value {
     };
     let mo = rng.range(0, 4);
     let mt = rng.range(0, 3);
-    let mut row = json!({
+    json!({
         "bytesUsed": domestic + international,
         "extendedAttributes": [
             {"key": "MoSms", "value": mo.to_string()}, {"key": "MtSms", "value": mt.to_string()},
             {"key": "domesticUsage", "value": domestic.to_string()}, {"key": "internationalUsage", "value": international.to_string()}],
         "smsUsed": mo + mt,
-        "source": source,
+        "source": "Raw Usage",
+        "servicePlan": "ThingSpace M2M 5GB",
         "timestamp": chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default(),
-    });
-    if source == "Rated Usage" {
-        row["servicePlan"] = json!("ThingSpace M2M 5GB");
-    }
-    row
+    })
 }
 
 fn cc_error(status: u16, code: &str, message: &str) -> Response {

@@ -210,7 +210,7 @@ fn thingspace_login_paging_and_errors() {
     assert_eq!(
         rows.len() + v2["usageHistory"].as_array().unwrap().len(),
         365 * 2,
-        "two rows a day for a year, each once"
+        "two half-day rows a day for a year, each once"
     );
     let stuck = call(
         addr,
