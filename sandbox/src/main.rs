@@ -8,7 +8,7 @@ use carrier_sandbox::{
     THINGSPACE_LOGIN, VODAFONE_CLIENT,
 };
 
-const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--fault 429|500|timeout|truncate|expire-token|no-advance] [--quiet]";
+const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--fault 429|500|timeout|truncate|expire-token|no-advance] [--hang-ms 30000] [--quiet]";
 
 fn main() {
     let mut config = Config {
@@ -50,6 +50,11 @@ fn main() {
                     .unwrap_or_else(|_| bad("--today", &v));
             }
             "--fault" => config.fault = Some(value("--fault")),
+            "--hang-ms" => {
+                let v = value("--hang-ms");
+                config.hang =
+                    Duration::from_millis(v.parse().unwrap_or_else(|_| bad("--hang-ms", &v)));
+            }
             "--quiet" => config.quiet = true,
             "--help" | "-h" => {
                 println!("{USAGE}");

@@ -76,6 +76,7 @@ pub fn LiveFetch() -> impl IntoView {
     let token = RwSignal::new(String::new());
     let proxy_mode = RwSignal::new(ProxyMode::PerCarrier);
     let proxy = RwSignal::new(page_origin());
+    let timeout_s = RwSignal::new("30".to_owned());
     let progress = RwSignal::new(None::<Progress>);
     let form_error = RwSignal::new(None::<String>);
     let cancel = StoredValue::new(CancelFlag::default());
@@ -183,8 +184,18 @@ pub fn LiveFetch() -> impl IntoView {
             String::new()
         };
         let cached = tokens.with_value(|t| t.get(&(c, country.clone())).cloned());
+        let timeout_ms = timeout_s
+            .get_untracked()
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|s| (1..=600).contains(s))
+            .ok_or("the timeout takes 1 to 600 seconds")?
+            * 1000;
         let config = FetchConfig {
             proxy: proxy_config,
+            timeout_ms,
+            today: Some(chrono::Utc::now().date_naive()),
             ..FetchConfig::default()
         };
         let job = FetchJob::new(query, credentials, config, cached).map_err(|e| e.message)?;
@@ -346,6 +357,7 @@ pub fn LiveFetch() -> impl IntoView {
                     <label for="ul-proxy">"Proxy URL"</label>
                     <input id="ul-proxy" data-testid="fetch-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
                 </div>
+                {text_input("ul-timeout", "Timeout (s)", timeout_s, "number", "fetch-timeout")}
                 <div class="ul-live-actions">
                     <button class="ul-button ul-primary" type="submit" data-testid="fetch-submit" disabled=move || progress.get().is_some()>"Fetch usage"</button>
                     <Show when=move || progress.get().is_some()>

@@ -26,7 +26,7 @@ const FORMS = {
   'control-center': { id: '8901170425801873534', fields: { 'fetch-user': 'demo', 'fetch-secret': 'demo-api-key' } },
 };
 
-async function fetchLive(page, proxyUrl, carrier) {
+async function fetchLive(page, proxyUrl, carrier, { timeout } = {}) {
   const form = FORMS[carrier];
   if (!(await page.getByTestId('fetch-live').evaluate((d) => d.open))) await page.getByTestId('fetch-live').locator('summary').click();
   await page.getByTestId('fetch-carrier').selectOption(carrier);
@@ -35,6 +35,7 @@ async function fetchLive(page, proxyUrl, carrier) {
   if (form.to) await page.getByTestId('fetch-to').fill(form.to);
   for (const [id, value] of Object.entries(form.fields)) await page.getByTestId(id).fill(value);
   await page.getByTestId('fetch-proxy').fill(proxyUrl.replace(/\/$/, ''));
+  if (timeout) await page.getByTestId('fetch-timeout').fill(String(timeout));
   await page.getByTestId('fetch-submit').click();
   await page.getByTestId('fetch-submit').waitFor({ state: 'visible' });
   await page.waitForFunction(() => !document.querySelector('[data-testid="fetch-cancel"]'), null, { timeout: 60_000 });
@@ -89,3 +90,24 @@ test('an identifier is validated before anything is sent', async () => {
   assert.match(await page.getByTestId('error').innerText(), /check digit/);
   await context.close();
 });
+
+for (const [fault, carrier, pattern, options] of [
+  ['500', 'control-center', /unknown server error at Control Center.*carrier says: Unknown server error/s, {}],
+  ['truncate', 'telecomx', /could not be read/, {}],
+  ['expire-token', 'thingspace', /session expired again/, {}],
+  ['timeout', 'telecomx', /no answer within 1 s, 3 times/, { timeout: 1 }],
+]) {
+  test(`fault ${fault}: ${carrier} reports it clearly and the page stays usable`, async () => {
+    const s = await stack(['--fault', fault, '--hang-ms', '3000']);
+    const { page, errors, context } = await openApp(browser, s.appUrl);
+    await page.getByTestId('load-demo').click();
+    await page.locator('.ul-source').nth(4).waitFor();
+    await page.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
+    const before = Number(await page.getByTestId('kpi-data').getAttribute('data-value'));
+    await fetchLive(page, s.proxyUrl, carrier, options);
+    assert.match(await page.getByTestId('error').innerText(), pattern);
+    assert.equal(Number(await page.getByTestId('kpi-data').getAttribute('data-value')), before, 'what was loaded before is kept');
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await context.close();
+  });
+}

@@ -685,10 +685,10 @@ fn invalid_input_sends_nothing() {
                     value: "x".into(),
                 },
                 earliest: 0,
-                latest: 400 * 86_400,
+                latest: 4000 * 86_400,
             },
             thingspace_creds(),
-            "12 months",
+            "ten years",
         ),
         (tx(), cc_creds(), "not TelecomX"),
         (
@@ -727,6 +727,10 @@ fn secrets_stay_out_of_urls_and_descriptions() {
             );
         }
         assert!(!format!("{plan:?}").contains("hunter2"));
+        assert!(
+            !format!("{job:?}").contains("hunter2"),
+            "a job's Debug output hides credentials"
+        );
     }
     let cc_plan = {
         let mut job = FetchJob::new(cc(), cc_creds(), sandbox(), None).unwrap();
@@ -737,4 +741,71 @@ fn secrets_stay_out_of_urls_and_descriptions() {
     };
     assert_eq!(cc_plan.url, "http://127.0.0.1:8081/control-center/rws/api/v1/devices/8901170425801873534/usageInZone?ratePlan=IoT%20Flex&zone=EU%20West");
     assert!(!cc_plan.describe().contains("ZGVtbzpkZW1vLWFwaS1rZXk"));
+}
+
+#[test]
+fn thingspace_ranges_over_a_year_go_in_windows_with_a_warning() {
+    let query = UsageQuery::Thingspace {
+        device: DeviceRef::Id(Subject::new(SubjectKind::Imei, "490154203237518")),
+        earliest: 1_700_000_000,
+        latest: 1_700_000_000 + 500 * 86_400,
+    };
+    let mut job = FetchJob::new(
+        query,
+        thingspace_creds(),
+        sandbox(),
+        Some(Token {
+            value: "t".into(),
+            expires_at_ms: u64::MAX - 1,
+        }),
+    )
+    .unwrap();
+    let (sent, _) = drive(
+        &mut job,
+        &mut vec![
+            Ok(HttpResponse::new(200, r#"{"sessionToken":"s"}"#)),
+            Ok(ts_page(200, false, 0..3)),
+            Ok(ts_page(200, false, 400..403)),
+        ],
+    );
+    assert_eq!(sent.len(), 3);
+    let bodies: Vec<serde_json::Value> = sent[1..]
+        .iter()
+        .map(|p| serde_json::from_str(p.body.as_deref().unwrap()).unwrap())
+        .collect();
+    assert_eq!(
+        bodies[0]["latest"],
+        usagelens_core::format_timestamp(1_700_000_000 + 365 * 86_400)
+    );
+    assert_eq!(
+        bodies[1]["earliest"],
+        usagelens_core::format_timestamp(1_700_000_000 + 365 * 86_400 + 1)
+    );
+    assert_eq!(
+        bodies[1]["latest"],
+        usagelens_core::format_timestamp(1_700_000_000 + 500 * 86_400)
+    );
+    let outcome = job.finish();
+    assert!(outcome.error.is_none());
+    assert!(outcome.warnings[0].message.contains("12-month windows"));
+}
+
+#[test]
+fn control_center_cycle_start_is_checked_against_today() {
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+    let config = FetchConfig {
+        today: Some(today),
+        ..sandbox()
+    };
+    let query = |d: (i32, u32, u32)| UsageQuery::ControlCenter {
+        iccid: "8901170425801873534".into(),
+        cycle_start: chrono::NaiveDate::from_ymd_opt(d.0, d.1, d.2),
+        rate_plan: None,
+        zone: None,
+    };
+    assert!(FetchJob::new(query((2026, 9, 10)), cc_creds(), config.clone(), None).is_ok());
+    let old = FetchJob::new(query((2026, 5, 10)), cc_creds(), config.clone(), None).unwrap_err();
+    assert!(old.message.contains("last three"), "{old}");
+    let future = FetchJob::new(query((2026, 12, 10)), cc_creds(), config, None).unwrap_err();
+    assert!(future.message.contains("future"), "{future}");
 }

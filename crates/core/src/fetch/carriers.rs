@@ -7,7 +7,8 @@
 //!   months, to >= from, at most 12 months.
 //! - ThingSpace: OAuth token, session login, then `POST /devices/usage/actions/list` pages
 //!   (HTTP 202 / `hasMoreData`), `earliest` moved past the last row; re-login once when the
-//!   session expires; ranges over 12 months are refused with the retention explained.
+//!   session expires; ranges over 12 months are fetched in 12-month windows, with a warning
+//!   that ThingSpace keeps only the last 12 months.
 //! - Control Center: `GET /rws/api/v1/devices/{iccid}/usageInZone` with Basic auth (user, API
 //!   key) and optional `cycleStartDate`, `ratePlan`, `zone`.
 
@@ -19,7 +20,7 @@ use super::{
     Purpose, RequestPlan, Step, Token, TransportError,
 };
 use crate::ident::validate;
-use crate::model::{format_timestamp, Carrier, Subject, SubjectKind};
+use crate::model::{format_timestamp, Carrier, Subject, SubjectKind, Warning};
 use crate::readers::{parse, ParseOptions};
 
 /// A ThingSpace device: an id of some kind, or a label.
@@ -65,7 +66,7 @@ impl UsageQuery {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Credentials {
     VodafoneClient {
         client_id: String,
@@ -87,6 +88,20 @@ pub enum Credentials {
         username: String,
         api_key: String,
     },
+}
+
+/// Names the kind of credentials only: secrets never reach logs through `{:?}`.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Credentials::VodafoneClient { .. } => "VodafoneClient(***)",
+            Credentials::VodafoneBearer(_) => "VodafoneBearer(***)",
+            Credentials::TelecomxBasic { .. } => "TelecomxBasic(***)",
+            Credentials::TelecomxBearer(_) => "TelecomxBearer(***)",
+            Credentials::Thingspace { .. } => "Thingspace(***)",
+            Credentials::ControlCenter { .. } => "ControlCenter(***)",
+        })
+    }
 }
 
 /// Standard base64 (RFC 4648) for Basic auth headers.
@@ -158,11 +173,16 @@ pub struct FetchJob {
     /// ThingSpace: where the next page starts, and where the previous one started.
     earliest: i64,
     previous_earliest: Option<i64>,
+    /// ThingSpace: the end of the current window and of the whole range.
+    window_latest: i64,
+    range_latest: i64,
     outcome: FetchOutcome,
     subject: Option<Subject>,
 }
 
 const TMF_PATH: &str = "/tmf-api/usageManagement/v4/usage/";
+/// ThingSpace requests cover at most this much (its 12 months of retention).
+const WINDOW: i64 = 365 * 86_400;
 const TOKEN_LIFETIME_MS: u64 = 3_599_000;
 
 fn message_of(body: &str) -> (Option<String>, Option<String>) {
@@ -246,6 +266,7 @@ impl FetchJob {
             return Err(invalid("fill in every credential field".to_owned()));
         }
         let mut earliest = 0;
+        let mut range_latest = 0;
         let query = match query {
             UsageQuery::Vodafone { imsi } => UsageQuery::Vodafone {
                 imsi: validate(SubjectKind::Imsi, &imsi).map_err(|e| invalid(e.message))?,
@@ -300,12 +321,10 @@ impl FetchJob {
                         "the end of the range is not after its start".to_owned(),
                     ));
                 }
-                if latest - e > 366 * 86_400 {
-                    return Err(invalid(
-                        "ThingSpace keeps 12 months of usage: choose a range of at most one year"
-                            .to_owned(),
-                    ));
+                if latest - e > 10 * WINDOW {
+                    return Err(invalid("choose a range of at most ten years".to_owned()));
                 }
+                range_latest = latest;
                 earliest = e;
                 UsageQuery::Thingspace {
                     device,
@@ -320,7 +339,21 @@ impl FetchJob {
                 zone,
             } => UsageQuery::ControlCenter {
                 iccid: validate(SubjectKind::Iccid, &iccid).map_err(|e| invalid(e.message))?,
-                cycle_start,
+                cycle_start: match (cycle_start, config.today) {
+                    (Some(start), Some(today)) if start > today => {
+                        return Err(invalid("the cycle start date is in the future".to_owned()))
+                    }
+                    (Some(start), Some(today))
+                        if today
+                            .checked_sub_months(chrono::Months::new(3))
+                            .is_some_and(|oldest| start < oldest) =>
+                    {
+                        return Err(invalid(
+                            "Control Center keeps the current billing cycle and the two before it: choose a cycle start within the last three months".to_owned(),
+                        ))
+                    }
+                    (start, _) => start,
+                },
                 rate_plan: rate_plan.filter(|r| !r.trim().is_empty()),
                 zone: zone.filter(|z| !z.trim().is_empty()),
             },
@@ -357,6 +390,12 @@ impl FetchJob {
             (Credentials::Thingspace { .. }, Some(_)) => Phase::Login,
             _ => Phase::Usage,
         };
+        let mut outcome = FetchOutcome::default();
+        if range_latest - earliest > WINDOW {
+            outcome.warnings.push(Warning::new(
+                "the range is longer than 12 months: it is fetched in 12-month windows, and ThingSpace keeps only the last 12 months, so older windows may be empty",
+            ));
+        }
         Ok(FetchJob {
             query,
             credentials,
@@ -373,7 +412,9 @@ impl FetchJob {
             page: 0,
             earliest,
             previous_earliest: None,
-            outcome: FetchOutcome::default(),
+            window_latest: range_latest.min(earliest.saturating_add(WINDOW)),
+            range_latest,
+            outcome,
             subject,
         })
     }
@@ -548,7 +589,7 @@ impl FetchJob {
                     serde_json::json!({"username": username, "password": password}).to_string(),
                 );
             }
-            (UsageQuery::Thingspace { device, latest, .. }, _, _) => {
+            (UsageQuery::Thingspace { device, .. }, _, _) => {
                 plan.method = Method::Post;
                 plan.url = route("/api/m2m/v1/devices/usage/actions/list");
                 plan.headers.push(("Authorization".into(), bearer()));
@@ -562,7 +603,7 @@ impl FetchJob {
                     .push(("Content-Type".into(), "application/json".into()));
                 let mut body = serde_json::json!({
                     "earliest": format_timestamp(self.earliest),
-                    "latest": format_timestamp(*latest),
+                    "latest": format_timestamp(self.window_latest),
                 });
                 match device {
                     DeviceRef::Id(s) => {
@@ -820,8 +861,19 @@ impl FetchJob {
         self.outcome.pages = self.page;
         self.outcome.warnings.extend(report.warnings);
         let more = report.has_more_data == Some(true) || response.status == 202;
-        if !more || !matches!(self.query, UsageQuery::Thingspace { .. }) {
+        if !matches!(self.query, UsageQuery::Thingspace { .. }) {
             self.phase = Phase::Done;
+            return;
+        }
+        if !more {
+            if self.window_latest < self.range_latest {
+                // The next 12-month window.
+                self.earliest = self.window_latest + 1;
+                self.previous_earliest = None;
+                self.window_latest = self.range_latest.min(self.earliest.saturating_add(WINDOW));
+            } else {
+                self.phase = Phase::Done;
+            }
             return;
         }
         let Some(last) = report.last_timestamp else {

@@ -236,6 +236,9 @@ pub struct FetchConfig {
     pub retry: RetryPolicy,
     /// ThingSpace: most pages one job requests.
     pub max_pages: u32,
+    /// Today, for client-side date checks (Control Center's last three cycles); unchecked
+    /// when `None`.
+    pub today: Option<chrono::NaiveDate>,
 }
 
 impl Default for FetchConfig {
@@ -245,15 +248,22 @@ impl Default for FetchConfig {
             timeout_ms: 30_000,
             retry: RetryPolicy::default(),
             max_pages: 100,
+            today: None,
         }
     }
 }
 
 /// A bearer token and when it stops being valid (milliseconds, caller's clock).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct Token {
     pub value: String,
     pub expires_at_ms: u64,
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Token(***, expires at {} ms)", self.expires_at_ms)
+    }
 }
 
 impl Token {
