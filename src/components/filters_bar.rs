@@ -49,6 +49,7 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-direction">"Direction"</label>
                 <select id="ul-direction"
+                    prop:value=move || state.filter.with(|f| f.directions.first().map_or("", |d| d.as_str()).to_owned())
                     on:change=move |ev| { let v = Direction::parse(&event_target_value(&ev)); set_filter(&|f| f.directions = v.into_iter().collect()) }>
                     <option value="">"All directions"</option>
                     {Direction::ALL.map(|d| view! { <option value=d.as_str()>{d.as_str()}</option> }).collect_view()}
@@ -57,6 +58,7 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-zone">"Zone"</label>
                 <select id="ul-zone" data-testid="filter-zone"
+                    prop:value=move || { facets.track(); state.filter.with(|f| f.zones.first().cloned().unwrap_or_default()) }
                     on:change=move |ev| { let v = event_target_value(&ev); set_filter(&|f| f.zones = if v.is_empty() { vec![] } else { vec![v.clone()] }) }>
                     <option value="">"All zones"</option>
                     {move || facets.with(|fc| fc.zones.iter().map(|z| view! { <option value=z.clone()>{z.clone()}</option> }).collect_view())}
@@ -65,6 +67,7 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-roaming">"Roaming"</label>
                 <select id="ul-roaming" data-testid="filter-roaming"
+                    prop:value=move || state.filter.with(|f| match f.roaming { Some(true) => "yes", Some(false) => "no", None => "" })
                     on:change=move |ev| { let v = match event_target_value(&ev).as_str() { "yes" => Some(true), "no" => Some(false), _ => None }; set_filter(&|f| f.roaming = v) }>
                     <option value="">"Home and roaming"</option>
                     <option value="no">"At home only"</option>
@@ -74,6 +77,7 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-subject">"Subject"</label>
                 <select id="ul-subject"
+                    prop:value=move || { facets.track(); state.filter.with(|f| f.subjects.first().map(|s| s.to_string()).unwrap_or_default()) }
                     on:change=move |ev| {
                         let v = event_target_value(&ev);
                         let chosen = facets.with_untracked(|fc| fc.subjects.iter().find(|s| s.to_string() == v).cloned());
@@ -86,6 +90,7 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-carrier">"Carrier"</label>
                 <select id="ul-carrier"
+                    prop:value=move || { facets.track(); state.filter.with(|f| f.carriers.first().map_or("", |c| c.as_str()).to_owned()) }
                     on:change=move |ev| { let v = Carrier::parse(&event_target_value(&ev)); set_filter(&|f| f.carriers = v.into_iter().collect()) }>
                     <option value="">"All carriers"</option>
                     {move || facets.with(|fc| fc.carriers.iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view())}
@@ -93,14 +98,18 @@ pub fn FiltersBar() -> impl IntoView {
             </div>
             <div class="ul-field">
                 <label for="ul-units">"Byte units"</label>
-                <select id="ul-units" on:change=move |ev| state.byte_base.set(if event_target_value(&ev) == "decimal" { usagelens_core::units::ByteBase::Decimal } else { usagelens_core::units::ByteBase::Binary })>
+                <select id="ul-units"
+                    prop:value=move || if state.byte_base.get() == usagelens_core::units::ByteBase::Decimal { "decimal" } else { "binary" }
+                    on:change=move |ev| state.byte_base.set(if event_target_value(&ev) == "decimal" { usagelens_core::units::ByteBase::Decimal } else { usagelens_core::units::ByteBase::Binary })>
                     <option value="binary">"KiB, MiB (1024)"</option>
                     <option value="decimal">"kB, MB (1000)"</option>
                 </select>
             </div>
             <div class="ul-field">
                 <label for="ul-tz">"Time zone"</label>
-                <select id="ul-tz" on:change=move |ev| state.utc.set(event_target_value(&ev) == "utc")>
+                <select id="ul-tz"
+                    prop:value=move || if state.utc.get() { "utc" } else { "local" }
+                    on:change=move |ev| state.utc.set(event_target_value(&ev) == "utc")>
                     <option value="utc">"UTC"</option>
                     <option value="local">"Local time"</option>
                 </select>

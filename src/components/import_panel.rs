@@ -13,15 +13,7 @@ pub fn ImportPanel() -> impl IntoView {
     let paste = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
 
-    let load_demo = move |_| {
-        state.busy.update(|b| *b += 1);
-        spawn_local(async move {
-            if let Err(message) = load_demo_files(state).await {
-                state.add_failure("demo", SourceOrigin::Demo, message);
-            }
-            state.busy.update(|b| *b -= 1);
-        });
-    };
+    let load_demo = move |_| start_demo_load(state);
 
     let read_files = move |files: web_sys::FileList| {
         let files: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
@@ -151,6 +143,17 @@ pub fn ImportPanel() -> impl IntoView {
             </div>
         </section>
     }
+}
+
+/// Loads the built-in demo in the background, with the progress indicator on.
+pub fn start_demo_load(state: AppState) {
+    state.busy.update(|b| *b += 1);
+    spawn_local(async move {
+        if let Err(message) = load_demo_files(state).await {
+            state.add_failure("demo", SourceOrigin::Demo, message);
+        }
+        state.busy.update(|b| *b -= 1);
+    });
 }
 
 /// Fetches `demo/index.json` and each file it lists (same origin, no carrier is contacted).

@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod breakdown;
+pub mod chart_export;
 pub mod chart_panel;
 pub mod export_buttons;
 pub mod filters_bar;

@@ -87,7 +87,17 @@ pub fn RecordsTable() -> impl IntoView {
                         {header("Quantity", SortKey::Quantity, true)}
                     </tr>
                 </thead>
-                <tbody>{rows}</tbody>
+                <tbody>
+                    {rows}
+                    <Show when=move || indices.with(|i| i.is_empty())>
+                        <tr class="ul-no-rows">
+                            <td colspan="8">
+                                "No records match the current filters. "
+                                <button type="button" class="ul-button ul-ghost" on:click=move |_| state.filter.set(Default::default())>"Clear filters"</button>
+                            </td>
+                        </tr>
+                    </Show>
+                </tbody>
             </table>
         </div>
         <nav class="ul-pager" aria-label="Record pages">

@@ -1,4 +1,7 @@
 use leptos::prelude::*;
+use leptos::svg::Svg;
+
+use super::chart_export::ChartExport;
 use usagelens_core::aggregate::TimeSeries;
 
 /// Colours of the stacked series (CSS variables, so themes can change them).
@@ -31,6 +34,7 @@ pub fn UsageChart(
     #[prop(into)] title: Signal<String>,
 ) -> impl IntoView {
     let hidden = RwSignal::new(Vec::<String>::new());
+    let svg_ref = NodeRef::<Svg>::new();
     let visible = move || {
         let ts = series.get();
         let hidden = hidden.get();
@@ -132,6 +136,7 @@ pub fn UsageChart(
     view! {
         <figure class="ul-chart" data-testid="chart">
             <svg
+                node_ref=svg_ref
                 viewBox=format!("0 0 {WIDTH} {HEIGHT}")
                 role="img"
                 aria-label=move || title.get()
@@ -158,6 +163,7 @@ pub fn UsageChart(
                     }
                 }).collect_view()}
             </figcaption>
+            <ChartExport svg=svg_ref />
         </figure>
     }
 }

@@ -96,3 +96,40 @@ test('paste, mobile width and dark mode', async () => {
   await page.screenshot({ path: join(shots, 'dashboard-mobile-dark.png'), fullPage: true });
   await context.close();
 });
+
+test('the view is in the URL: reopening it loads the demo with the same filters', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl);
+  await page.getByTestId('load-demo').click();
+  await page.locator('.ul-source').nth(4).waitFor();
+  await page.getByTestId('filter-roaming').selectOption('yes');
+  await page.locator('#ul-group').selectOption('carrier');
+  const roamingData = await kpi(page, 'data');
+  const url = page.url();
+  assert.match(url, /source=demo/);
+  assert.match(url, /roaming=yes/);
+  assert.match(url, /group=carrier/);
+  const again = await context.newPage();
+  await again.goto(url);
+  await again.locator('.ul-source').nth(4).waitFor();
+  await again.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
+  assert.equal(await kpi(again, 'data'), roamingData);
+  assert.equal(await again.getByTestId('filter-roaming').inputValue(), 'yes');
+  assert.equal(await again.locator('#ul-group').inputValue(), 'carrier');
+  await context.close();
+});
+
+test('the chart exports as SVG and PNG', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl, { colorScheme: 'dark' });
+  await page.getByTestId('load-demo').click();
+  await page.locator('.ul-source').nth(4).waitFor();
+  const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
+  const svgText = readFileSync(await svg.path(), 'utf8');
+  assert.match(svg.suggestedFilename(), /^usagelens-chart-\d{8}\.svg$/);
+  assert.match(svgText, /^<svg/);
+  assert.match(svgText, /<rect[^>]+fill="rgb\(/, 'theme colours are written into the file');
+  const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
+  const bytes = readFileSync(await png.path());
+  assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
+  assert.ok(bytes.length > 2000, `${bytes.length} bytes`);
+  await context.close();
+});

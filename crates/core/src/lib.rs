@@ -10,6 +10,7 @@ pub mod ident;
 pub mod model;
 pub mod readers;
 pub mod units;
+pub mod view_state;
 
 pub use error::{ParseError, ParseErrorKind};
 pub use model::*;
