@@ -3,7 +3,7 @@
 //! Defaults are left out; unknown or bad parameters are reported, never fatal.
 
 use crate::aggregate::{Filter, GroupBy};
-use crate::fetch::proxy::encode_component;
+use crate::fetch::proxy::{decode_component as decode, encode_component};
 use crate::model::{Carrier, Direction, Service, Subject, SubjectKind};
 use crate::units::ByteBase;
 
@@ -35,29 +35,6 @@ fn date(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
         .unwrap_or_default()
-}
-
-fn decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let hex = |b: u8| (b as char).to_digit(16);
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 impl ViewState {

@@ -40,6 +40,30 @@ pub fn encode_component(text: &str) -> String {
     out
 }
 
+/// Reverses [`encode_component`] (and reads `+` as a space, as forms write it).
+pub fn decode_component(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
+                }
+                _ => out.push(b'%'),
+            },
+            b'+' => out.push(b' '),
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 impl ProxyConfig {
     /// The URL to request for `path` (starting with `/`) of `carrier`'s API.
     pub fn route(&self, carrier: Carrier, path: &str) -> String {

@@ -239,16 +239,7 @@ pub fn read_json(
         let path = format!("data[{i}]");
         let entry = object(entry, &path)?;
         let (start, duration) = month_field(entry, &path)?;
-        let regions = match entry.get("regions") {
-            None | Some(Value::Null) => &[][..],
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                return Err(ParseError::invalid_field(
-                    format!("{path}.regions"),
-                    format!("expected an array, found {}", type_name(other)),
-                ))
-            }
-        };
+        let regions = nested_array(entry, "regions", &path)?;
         for (j, region) in regions.iter().enumerate() {
             let rpath = format!("{path}.regions[{j}]");
             let region = object(region, &rpath)?;
@@ -279,66 +270,39 @@ pub fn read_json(
         let entry = object(entry, &path)?;
         let (start, duration) = month_field(entry, &path)?;
         for (field, subscription_field, zone_name, _) in CATEGORIES {
-            let Some(remaining) = optional(entry, field) else {
+            let Some((used, allowance)) = remaining_seconds(
+                entry,
+                field,
+                subscription_field,
+                &path,
+                &mut outcome.warnings,
+            )?
+            else {
                 continue;
             };
-            let fpath = format!("{path}.{field}");
-            let remaining = signed(remaining, &fpath)?;
-            let subscription = match optional(entry, subscription_field) {
-                Some(v) => signed(v, &format!("{path}.{subscription_field}"))?,
-                None => 0,
-            };
-            let (used, has_package) = voice_used(remaining, subscription)
-                .map_err(|m| ParseError::invalid_field(fpath.clone(), m))?;
-            if !has_package && remaining > 0 {
-                outcome.warnings.push(
-                    Warning::new(format!(
-                        "{remaining} seconds remaining but no package ({subscription_field} is 0); counted as 0 used"
-                    ))
-                    .at_field(fpath),
-                );
-            }
             let zone = set.intern(zone_name);
             set.push(
                 base(start, duration, Service::Voice, Direction::Mo, used)
                     .with_zone(zone)
                     .with_roaming(Some(false))
-                    .with_allowance(has_package.then_some(subscription as u64)),
+                    .with_allowance(allowance),
             );
         }
-        let regions = match entry.get("roamingRegions") {
-            None | Some(Value::Null) => &[][..],
-            Some(Value::Array(a)) => a,
-            Some(other) => {
-                return Err(ParseError::invalid_field(
-                    format!("{path}.roamingRegions"),
-                    format!("expected an array, found {}", type_name(other)),
-                ))
-            }
-        };
+        let regions = nested_array(entry, "roamingRegions", &path)?;
         for (j, region) in regions.iter().enumerate() {
             let rpath = format!("{path}.roamingRegions[{j}]");
             let region = object(region, &rpath)?;
             let info = region_info(region, &rpath)?;
-            let Some(remaining) = optional(region, "seconds") else {
+            let Some((used, allowance)) = remaining_seconds(
+                region,
+                "seconds",
+                "subscriptionSeconds",
+                &rpath,
+                &mut outcome.warnings,
+            )?
+            else {
                 continue;
             };
-            let fpath = format!("{rpath}.seconds");
-            let remaining = signed(remaining, &fpath)?;
-            let subscription = match optional(region, "subscriptionSeconds") {
-                Some(v) => signed(v, &format!("{rpath}.subscriptionSeconds"))?,
-                None => 0,
-            };
-            let (used, has_package) = voice_used(remaining, subscription)
-                .map_err(|m| ParseError::invalid_field(fpath.clone(), m))?;
-            if !has_package && remaining > 0 {
-                outcome.warnings.push(
-                    Warning::new(format!(
-                        "{remaining} seconds remaining but no package (subscriptionSeconds is 0); counted as 0 used"
-                    ))
-                    .at_field(fpath),
-                );
-            }
             let zone = set.intern_opt(info.name.as_deref());
             let context = region_context(set, account.context, &info);
             set.push(
@@ -346,7 +310,7 @@ pub fn read_json(
                     .with_zone(zone)
                     .with_roaming(info.homeland.map(|h| !h))
                     .with_context(context)
-                    .with_allowance(has_package.then_some(subscription as u64)),
+                    .with_allowance(allowance),
             );
         }
     }
@@ -395,6 +359,53 @@ pub fn read_json(
         }
     }
     Ok(outcome)
+}
+
+/// An array inside `entry` (empty when absent), with an error naming `path.key` otherwise.
+fn nested_array<'a>(
+    entry: &'a Map<String, Value>,
+    key: &str,
+    path: &str,
+) -> Result<&'a [Value], ParseError> {
+    match entry.get(key) {
+        None | Some(Value::Null) => Ok(&[]),
+        Some(Value::Array(a)) => Ok(a),
+        Some(other) => Err(ParseError::invalid_field(
+            format!("{path}.{key}"),
+            format!("expected an array, found {}", type_name(other)),
+        )),
+    }
+}
+
+/// Seconds used and the allowance from a remaining/subscription pair of fields (see the module
+/// rules); `None` when the remaining field is absent.
+fn remaining_seconds(
+    entry: &Map<String, Value>,
+    remaining_key: &str,
+    subscription_key: &str,
+    path: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Option<(u64, Option<u64>)>, ParseError> {
+    let Some(remaining) = optional(entry, remaining_key) else {
+        return Ok(None);
+    };
+    let field = format!("{path}.{remaining_key}");
+    let remaining = signed(remaining, &field)?;
+    let subscription = match optional(entry, subscription_key) {
+        Some(v) => signed(v, &format!("{path}.{subscription_key}"))?,
+        None => 0,
+    };
+    let (used, has_package) = voice_used(remaining, subscription)
+        .map_err(|m| ParseError::invalid_field(field.clone(), m))?;
+    if !has_package && remaining > 0 {
+        warnings.push(
+            Warning::new(format!(
+                "{remaining} seconds remaining but no package ({subscription_key} is 0); counted as 0 used"
+            ))
+            .at_field(field),
+        );
+    }
+    Ok(Some((used, has_package.then_some(subscription as u64))))
 }
 
 /// The document's example is JavaScript notation; say so rather than only "key must be a string".
