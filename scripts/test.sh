@@ -26,6 +26,7 @@ cargo test -p usagelens --target wasm32-unknown-unknown
 
 layer "end-to-end (release build, nginx, playwright-core)"
 trunk build --release --offline
+./scripts/build-embed.sh
 node --test tests/e2e/
 
 layer "all layers passed"

@@ -3,6 +3,7 @@
 
 pub mod api;
 pub mod components;
+pub mod embed;
 pub mod fetch;
 pub mod state;
 

@@ -11,14 +11,22 @@ use super::record_detail::RecordDetail;
 use super::records_table::RecordsTable;
 use super::source_list::SourceList;
 use crate::state::{AppState, SourceOrigin};
+use serde::Serialize;
 use usagelens_core::view_state::ViewState;
 
-/// The dashboard's root: import on top, then the view of whatever is loaded.
+use crate::embed::{Host, Theme, ViewerConfig};
+
+/// The stand-alone app: the dashboard with default settings, its view kept in the URL.
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
-    provide_context(state);
-    // The view comes from the URL (shared or bookmarked), and goes back into it as it changes.
+    let config = RwSignal::new(ViewerConfig::default());
+    let credentials = StoredValue::new_local(None);
+    view! { <Dashboard state=state config=config host=None credentials=credentials /> }
+}
+
+/// Loads the view from the page URL and writes it back as it changes.
+fn keep_view_in_url(state: AppState) -> Vec<String> {
     let search = web_sys::window()
         .and_then(|w| w.location().search().ok())
         .unwrap_or_default();
@@ -61,12 +69,80 @@ pub fn App() -> impl IntoView {
             }
         }
     });
-    let dark = RwSignal::new(None::<bool>);
-    let theme = move || match dark.get() {
-        None => "auto",
-        Some(true) => "dark",
-        Some(false) => "light",
+    url_warnings
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SourceEvent {
+    source: String,
+    carrier: Option<&'static str>,
+    records: usize,
+    total_records: usize,
+    error: Option<String>,
+}
+
+/// Tells an embedding host about loaded sources, errors and filter changes.
+fn report_to_host(state: AppState, host: Host) {
+    let host = StoredValue::new_local(host);
+    let seen = StoredValue::new(0usize);
+    Effect::new(move |_| {
+        let sources = state.sources.get();
+        let total = state.with_set(|s| s.len());
+        let from = seen.get_value().min(sources.len());
+        for source in &sources[from..] {
+            let event = SourceEvent {
+                source: source.name.clone(),
+                carrier: source.carrier.map(|c| c.as_str()),
+                records: source.records,
+                total_records: total,
+                error: source.error.clone(),
+            };
+            let name = if source.error.is_some() {
+                "error"
+            } else {
+                "loaded"
+            };
+            host.with_value(|h| h.emit(name, &event));
+        }
+        seen.set_value(sources.len());
+    });
+    Effect::new(move |previous: Option<()>| {
+        let query = ViewState {
+            filter: state.filter.get(),
+            ..ViewState::default()
+        }
+        .to_query();
+        if previous.is_some() {
+            host.with_value(|h| h.emit("filterchange", &query));
+        }
+    });
+}
+
+/// The dashboard: import on top, then the view of whatever is loaded. `host` is set when it is
+/// embedded in another page (events go there, the URL is left alone).
+#[component]
+pub fn Dashboard(
+    state: AppState,
+    config: RwSignal<ViewerConfig>,
+    host: Option<Host>,
+    credentials: StoredValue<Option<js_sys::Function>, LocalStorage>,
+) -> impl IntoView {
+    provide_context(state);
+    provide_context(config);
+    provide_context(credentials);
+    let initial = config.get_untracked();
+    state.byte_base.set(initial.units);
+    state.utc.set(initial.utc);
+    let url_warnings = if initial.url_state {
+        keep_view_in_url(state)
+    } else {
+        Vec::new()
     };
+    if let Some(host) = host {
+        report_to_host(state, host);
+    }
+    let theme = move || config.with(|c| c.theme.as_str());
     let has_records = move || state.with_set(|s| !s.is_empty());
     view! {
         <div class="ul-root" data-theme=theme>
@@ -87,11 +163,11 @@ pub fn App() -> impl IntoView {
                         class="ul-button ul-ghost"
                         type="button"
                         on:click=move |_| {
-                            dark.update(|d| {
-                                *d = match *d {
-                                    None => Some(true),
-                                    Some(true) => Some(false),
-                                    Some(false) => None,
+                            config.update(|c| {
+                                c.theme = match c.theme {
+                                    Theme::Auto => Theme::Dark,
+                                    Theme::Dark => Theme::Light,
+                                    Theme::Light => Theme::Auto,
                                 }
                             })
                         }
@@ -105,10 +181,12 @@ pub fn App() -> impl IntoView {
                     <p class="ul-note" role="status">{url_warnings.join("; ")}</p>
                 })}
                 <ImportPanel />
-                <details class="ul-live-wrap" data-testid="fetch-live">
-                    <summary>"Fetch live from a carrier"</summary>
-                    <LiveFetch />
-                </details>
+                <Show when=move || !config.with(|c| c.read_only)>
+                    <details class="ul-live-wrap" data-testid="fetch-live">
+                        <summary>"Fetch live from a carrier"</summary>
+                        <LiveFetch />
+                    </details>
+                </Show>
                 <SourceList />
                 <Show
                     when=has_records

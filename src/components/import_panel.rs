@@ -10,6 +10,7 @@ use crate::state::{AppState, SourceOrigin};
 #[component]
 pub fn ImportPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
+    let config = expect_context::<RwSignal<crate::embed::ViewerConfig>>();
     let paste = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
 
@@ -104,6 +105,7 @@ pub fn ImportPanel() -> impl IntoView {
         >
             <h2 id="ul-import-title">"Get usage in"</h2>
             <div class="ul-import-grid">
+                <Show when=move || config.with(|c| c.demo)>
                 <div class="ul-import-way">
                     <h3>"Demo"</h3>
                     <p>"One sample response from each of the four carriers."</p>
@@ -111,6 +113,7 @@ pub fn ImportPanel() -> impl IntoView {
                         "Load demo data"
                     </button>
                 </div>
+                </Show>
                 <div class="ul-import-way">
                     <h3>"Files"</h3>
                     <p>"Saved responses, JSON or CSV. Drop them anywhere on this panel."</p>

@@ -8,6 +8,7 @@ use usagelens_core::fetch::{
 use usagelens_core::ident::validate;
 use usagelens_core::{Carrier, Subject, SubjectKind, Warning};
 
+use crate::embed::ViewerConfig;
 use crate::fetch::{run_job, CancelFlag, Progress};
 use crate::state::{AppState, SourceOrigin};
 
@@ -60,8 +61,21 @@ fn text_input(
 #[component]
 pub fn LiveFetch() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let carrier = RwSignal::new(Carrier::Thingspace);
-    let id = RwSignal::new(String::new());
+    let config = expect_context::<RwSignal<ViewerConfig>>();
+    let credentials_callback =
+        expect_context::<StoredValue<Option<js_sys::Function>, LocalStorage>>();
+    let initial = config.get_untracked();
+    let carriers = move || config.with(|c| c.carriers.clone());
+    let carrier = RwSignal::new(if initial.carriers.contains(&Carrier::Thingspace) {
+        Carrier::Thingspace
+    } else {
+        initial
+            .carriers
+            .first()
+            .copied()
+            .unwrap_or(Carrier::Thingspace)
+    });
+    let id = RwSignal::new(initial.subject.clone().unwrap_or_default());
     let device_kind = RwSignal::new(SubjectKind::Imei);
     let from = RwSignal::new(String::new());
     let to = RwSignal::new(String::new());
@@ -74,8 +88,52 @@ pub fn LiveFetch() -> impl IntoView {
     let key_secret = RwSignal::new(String::new());
     let use_token = RwSignal::new(false);
     let token = RwSignal::new(String::new());
-    let proxy_mode = RwSignal::new(ProxyMode::PerCarrier);
-    let proxy = RwSignal::new(page_origin());
+    let (initial_mode, initial_url) = match &initial.proxy {
+        Some(p) => (
+            match p.mode.as_str() {
+                "prefix" => ProxyMode::Prefix,
+                "template" => ProxyMode::Template,
+                _ => ProxyMode::PerCarrier,
+            },
+            p.url.clone(),
+        ),
+        None => (ProxyMode::PerCarrier, page_origin()),
+    };
+    let proxy_mode = RwSignal::new(initial_mode);
+    let proxy = RwSignal::new(initial_url);
+    // A host's `update({proxy})` reaches the form.
+    Effect::new(move |previous: Option<()>| {
+        let setting = config.with(|c| c.proxy.clone());
+        if previous.is_none() {
+            return;
+        }
+        if let Some(p) = setting {
+            proxy_mode.set(match p.mode.as_str() {
+                "prefix" => ProxyMode::Prefix,
+                "template" => ProxyMode::Template,
+                _ => ProxyMode::PerCarrier,
+            });
+            proxy.set(p.url);
+        }
+    });
+    // Credentials the host configured for the chosen carrier fill the form.
+    Effect::new(move |_| {
+        let c = carrier.get();
+        if let Some(preset) = config.with(|cfg| {
+            cfg.credentials
+                .iter()
+                .find(|(k, _)| *k == c)
+                .map(|(_, p)| p.clone())
+        }) {
+            user.set(preset.user);
+            secret.set(preset.secret);
+            key.set(preset.key);
+            key_secret.set(preset.key_secret);
+            token.set(preset.token.clone());
+            use_token.set(!preset.token.is_empty());
+        }
+    });
+    let asks_host = move || config.with(|c| c.credentials_callback);
     let timeout_s = RwSignal::new("30".to_owned());
     let progress = RwSignal::new(None::<Progress>);
     let form_error = RwSignal::new(None::<String>);
@@ -202,11 +260,7 @@ pub fn LiveFetch() -> impl IntoView {
         Ok((job, country))
     };
 
-    let submit = move |ev: web_sys::SubmitEvent| {
-        ev.prevent_default();
-        if progress.get_untracked().is_some() {
-            return;
-        }
+    let start_fetch = move || {
         let (job, country) = match build() {
             Ok(j) => j,
             Err(message) => {
@@ -254,6 +308,58 @@ pub fn LiveFetch() -> impl IntoView {
             progress.set(None);
             state.busy.update(|b| *b -= 1);
         });
+    };
+
+    let submit = move |ev: web_sys::SubmitEvent| {
+        ev.prevent_default();
+        if progress.get_untracked().is_some() {
+            return;
+        }
+        if asks_host() {
+            // The host keeps the secrets: ask it now, fill the (hidden) fields, then fetch.
+            let c = carrier.get_untracked();
+            let Some(function) = credentials_callback.with_value(|f| f.clone()) else {
+                return;
+            };
+            progress.set(Some(Progress {
+                step: "asking the page for credentials".into(),
+                pages: 0,
+            }));
+            spawn_local(async move {
+                let answer = function
+                    .call1(&wasm_bindgen::JsValue::NULL, &c.as_str().into())
+                    .map(|v| js_sys::Promise::resolve(&v))
+                    .map(wasm_bindgen_futures::JsFuture::from);
+                let value = match answer {
+                    Ok(future) => future.await,
+                    Err(e) => Err(e),
+                };
+                progress.set(None);
+                match value {
+                    Ok(v) => {
+                        let field = |k: &str| {
+                            js_sys::Reflect::get(&v, &k.into())
+                                .ok()
+                                .and_then(|x| x.as_string())
+                                .unwrap_or_default()
+                        };
+                        user.set(field("user"));
+                        secret.set(field("secret"));
+                        key.set(field("key"));
+                        key_secret.set(field("keySecret"));
+                        token.set(field("token"));
+                        use_token.set(!field("token").is_empty());
+                        start_fetch();
+                    }
+                    Err(_) => form_error.set(Some(format!(
+                        "the page could not give credentials for {}",
+                        c.label()
+                    ))),
+                }
+            });
+            return;
+        }
+        start_fetch();
     };
 
     let credential_fields = move || {
@@ -321,7 +427,7 @@ pub fn LiveFetch() -> impl IntoView {
                     <label for="ul-carrier-live">"Carrier"</label>
                     <select id="ul-carrier-live" data-testid="fetch-carrier"
                         on:change=move |ev| if let Some(c) = Carrier::parse(&event_target_value(&ev)) { carrier.set(c); form_error.set(None) }>
-                        {Carrier::ALL.map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
+                        {move || carriers().into_iter().map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
                     </select>
                 </div>
                 <Show when=move || carrier.get() == Carrier::Thingspace>
@@ -343,10 +449,14 @@ pub fn LiveFetch() -> impl IntoView {
                     <span id="ul-ident-error" class="ul-field-error" aria-live="polite">{id_error}</span>
                 </div>
                 {range_fields}
-                {credential_fields}
+                <Show when=move || !asks_host() fallback=|| view! { <p class="ul-field-note">"Credentials come from the page this viewer is embedded in."</p> }>
+                    {credential_fields}
+                </Show>
                 <div class="ul-field">
                     <label for="ul-proxy-mode">"Proxy"</label>
-                    <select id="ul-proxy-mode" on:change=move |ev| proxy_mode.set(match event_target_value(&ev).as_str() {
+                    <select id="ul-proxy-mode"
+                        prop:value=move || match proxy_mode.get() { ProxyMode::Prefix => "prefix", ProxyMode::Template => "template", ProxyMode::PerCarrier => "carrier" }
+                        on:change=move |ev| proxy_mode.set(match event_target_value(&ev).as_str() {
                         "prefix" => ProxyMode::Prefix, "template" => ProxyMode::Template, _ => ProxyMode::PerCarrier })>
                         <option value="carrier">"Base URL + /carrier"</option>
                         <option value="prefix">"Prefix + full URL"</option>

@@ -42,9 +42,9 @@ async function waitForPort(port, what, child) {
 
 /** Starts nginx over dist/ and the carrier proxy (in front of the sandbox when `sandbox` is
  * true, `sandboxArgs` passed to it); returns URLs and stop(). */
-export async function startStack({ sandbox = false, sandboxArgs = [] } = {}) {
-  if (!existsSync(join(root, 'dist', 'index.html'))) {
-    throw new Error('dist/ is missing: run `trunk build --release --offline` first (scripts/test.sh does)');
+export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'dist' } = {}) {
+  if (!existsSync(join(root, dist, 'index.html'))) {
+    throw new Error(`${dist}/ is missing: scripts/test.sh builds it (trunk build --release --offline, scripts/build-embed.sh)`);
   }
   const children = [];
   const env = { ...process.env };
@@ -67,7 +67,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [] } = {}) {
       APP_PORT: String(appPort),
       PROXY_PORT: String(proxyPort),
       RUN_DIR: runDir,
-      DIST_DIR: join(root, 'dist'),
+      DIST_DIR: join(root, dist),
       // nginx resolves upstream hosts when it starts and this machine has no DNS: tests point
       // the proxy at the sandbox, or at a closed loopback port when they need no carrier.
       VODAFONE_UPSTREAM: `${upstream}/vodafone`,
@@ -105,13 +105,13 @@ export async function launchBrowser() {
 }
 
 /** Opens the app and waits until it has mounted; collects page errors into `errors`. */
-export async function openApp(browser, url, { viewport = { width: 1280, height: 900 }, colorScheme = 'light' } = {}) {
+export async function openApp(browser, url, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', ready = '#usagelens-app main' } = {}) {
   const context = await browser.newContext({ viewport, colorScheme });
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
   await page.goto(url);
-  await page.waitForSelector('#usagelens-app main', { timeout: 30_000 });
+  await page.waitForSelector(ready, { timeout: 30_000 });
   return { page, context, errors };
 }

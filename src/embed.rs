@@ -1,0 +1,459 @@
+//! Embedding: `mountUsageViewer(element, config)` mounts the dashboard inside a host page's
+//! element and returns a handle (`update`, `loadResponses`, `unmount`). The viewer reads its
+//! settings from a validated config, never touches the page's URL, and tells the host what
+//! happens with `usagelens:*` events on `element`.
+
+use std::any::Any;
+
+use leptos::prelude::*;
+use serde::Serialize;
+use usagelens_core::units::ByteBase;
+use usagelens_core::{Carrier, ParseOptions};
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+use crate::components::app::Dashboard;
+use crate::state::{AppState, SourceOrigin};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Theme {
+    Auto,
+    Light,
+    Dark,
+}
+
+impl Theme {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Theme::Auto => "auto",
+            Theme::Light => "light",
+            Theme::Dark => "dark",
+        }
+    }
+}
+
+/// How live requests reach the carriers; see `ProxyConfig` in the core.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProxySetting {
+    /// `carrier` (base URL + /carrier), `prefix` or `template`.
+    pub mode: String,
+    pub url: String,
+}
+
+/// Credentials a host gives up front, per carrier (field names as in the live form).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PresetCredentials {
+    pub user: String,
+    pub secret: String,
+    pub key: String,
+    pub key_secret: String,
+    pub token: String,
+}
+
+/// The viewer's settings. The stand-alone app uses the defaults.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ViewerConfig {
+    pub theme: Theme,
+    pub units: ByteBase,
+    pub utc: bool,
+    /// Import only: no live fetch form.
+    pub read_only: bool,
+    /// Offer the built-in demo.
+    pub demo: bool,
+    /// Carriers offered in the live form.
+    pub carriers: Vec<Carrier>,
+    pub proxy: Option<ProxySetting>,
+    /// Identifier pre-filled in the live form.
+    pub subject: Option<String>,
+    pub credentials: Vec<(Carrier, PresetCredentials)>,
+    /// A `getCredentials(carrier)` callback exists: the form asks it instead of showing fields.
+    pub credentials_callback: bool,
+    /// Keep the view in the page URL (stand-alone app only).
+    pub url_state: bool,
+}
+
+impl Default for ViewerConfig {
+    fn default() -> Self {
+        ViewerConfig {
+            theme: Theme::Auto,
+            units: ByteBase::Binary,
+            utc: true,
+            read_only: false,
+            demo: true,
+            carriers: Carrier::ALL.to_vec(),
+            proxy: None,
+            subject: None,
+            credentials: Vec::new(),
+            credentials_callback: false,
+            url_state: true,
+        }
+    }
+}
+
+const KNOWN_KEYS: [&str; 11] = [
+    "theme",
+    "units",
+    "timeZone",
+    "readOnly",
+    "demo",
+    "carriers",
+    "proxy",
+    "subject",
+    "credentials",
+    "getCredentials",
+    "locale",
+];
+
+fn get(object: &JsValue, key: &str) -> JsValue {
+    js_sys::Reflect::get(object, &JsValue::from_str(key)).unwrap_or(JsValue::UNDEFINED)
+}
+
+fn string(object: &JsValue, key: &str, path: &str) -> Result<Option<String>, String> {
+    let v = get(object, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_string()
+        .map(Some)
+        .ok_or_else(|| format!("{path}{key}: expected a string"))
+}
+
+fn choice(object: &JsValue, key: &str, allowed: &[&str]) -> Result<Option<String>, String> {
+    match string(object, key, "config.")? {
+        None => Ok(None),
+        Some(v) if allowed.contains(&v.as_str()) => Ok(Some(v)),
+        Some(v) => Err(format!(
+            "config.{key}: {v:?} is not one of {}",
+            allowed
+                .iter()
+                .map(|a| format!("{a:?}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+fn boolean(object: &JsValue, key: &str) -> Result<Option<bool>, String> {
+    let v = get(object, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_bool()
+        .map(Some)
+        .ok_or_else(|| format!("config.{key}: expected true or false"))
+}
+
+/// Reads a host's config over `base`: every key checked, unknown keys refused with the list of
+/// known ones. Returns the config and the `getCredentials` callback, if any.
+pub fn parse_config(
+    value: &JsValue,
+    mut config: ViewerConfig,
+) -> Result<(ViewerConfig, Option<js_sys::Function>), String> {
+    if value.is_undefined() || value.is_null() {
+        return Ok((config, None));
+    }
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Err("config: expected an object".to_owned());
+    }
+    for key in js_sys::Object::keys(value.unchecked_ref::<js_sys::Object>()).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !KNOWN_KEYS.contains(&key.as_str()) {
+            return Err(format!(
+                "config.{key}: unknown key; known: {}",
+                KNOWN_KEYS.join(", ")
+            ));
+        }
+    }
+    if let Some(t) = choice(value, "theme", &["auto", "light", "dark"])? {
+        config.theme = match t.as_str() {
+            "light" => Theme::Light,
+            "dark" => Theme::Dark,
+            _ => Theme::Auto,
+        };
+    }
+    if let Some(u) = choice(value, "units", &["binary", "decimal"])? {
+        config.units = if u == "decimal" {
+            ByteBase::Decimal
+        } else {
+            ByteBase::Binary
+        };
+    }
+    if let Some(z) = choice(value, "timeZone", &["utc", "local"])? {
+        config.utc = z == "utc";
+    }
+    // Only English is available; say so rather than ignore the key.
+    if let Some(l) = string(value, "locale", "config.")? {
+        if !l.to_ascii_lowercase().starts_with("en") {
+            return Err(format!(
+                "config.locale: {l:?} is not available; usagelens speaks English (\"en\")"
+            ));
+        }
+    }
+    if let Some(r) = boolean(value, "readOnly")? {
+        config.read_only = r;
+    }
+    if let Some(d) = boolean(value, "demo")? {
+        config.demo = d;
+    }
+    let carriers = get(value, "carriers");
+    if !carriers.is_undefined() {
+        let array: js_sys::Array = carriers
+            .dyn_into()
+            .map_err(|_| "config.carriers: expected an array of carrier names".to_owned())?;
+        let mut list = Vec::new();
+        for item in array.iter() {
+            let name = item.as_string().unwrap_or_default();
+            list.push(Carrier::parse(&name).ok_or_else(|| {
+                format!(
+                    "config.carriers: unknown carrier {name:?}; known: {}",
+                    Carrier::ALL.map(Carrier::as_str).join(", ")
+                )
+            })?);
+        }
+        if list.is_empty() {
+            return Err("config.carriers: name at least one carrier".to_owned());
+        }
+        config.carriers = list;
+    }
+    let proxy = get(value, "proxy");
+    if !proxy.is_undefined() && !proxy.is_null() {
+        let mode = choice(&proxy, "mode", &["carrier", "prefix", "template"])
+            .map_err(|e| e.replace("config.mode", "config.proxy.mode"))?
+            .unwrap_or_else(|| "carrier".to_owned());
+        let url = string(&proxy, "url", "config.proxy.")?
+            .ok_or("config.proxy.url: the proxy needs a url")?;
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(format!(
+                "config.proxy.url: {url:?} must start with http:// or https://"
+            ));
+        }
+        if mode == "template" && !url.contains("{url}") {
+            return Err("config.proxy.url: a template must contain {url}".to_owned());
+        }
+        config.proxy = Some(ProxySetting { mode, url });
+    }
+    if let Some(s) = string(value, "subject", "config.")? {
+        config.subject = Some(s);
+    }
+    let credentials = get(value, "credentials");
+    if !credentials.is_undefined() && !credentials.is_null() {
+        let mut list = Vec::new();
+        for key in js_sys::Object::keys(credentials.unchecked_ref::<js_sys::Object>()).iter() {
+            let name = key.as_string().unwrap_or_default();
+            let carrier = Carrier::parse(&name)
+                .ok_or_else(|| format!("config.credentials.{name}: unknown carrier"))?;
+            let c = get(&credentials, &name);
+            let path = format!("config.credentials.{name}.");
+            list.push((
+                carrier,
+                PresetCredentials {
+                    user: string(&c, "user", &path)?.unwrap_or_default(),
+                    secret: string(&c, "secret", &path)?.unwrap_or_default(),
+                    key: string(&c, "key", &path)?.unwrap_or_default(),
+                    key_secret: string(&c, "keySecret", &path)?.unwrap_or_default(),
+                    token: string(&c, "token", &path)?.unwrap_or_default(),
+                },
+            ));
+        }
+        config.credentials = list;
+    }
+    let callback = get(value, "getCredentials");
+    let callback = if callback.is_undefined() || callback.is_null() {
+        None
+    } else {
+        Some(
+            callback
+                .dyn_into::<js_sys::Function>()
+                .map_err(|_| "config.getCredentials: expected a function".to_owned())?,
+        )
+    };
+    config.credentials_callback = callback.is_some() || config.credentials_callback;
+    Ok((config, callback))
+}
+
+/// Where the dashboard reports to its host.
+#[derive(Clone)]
+pub struct Host {
+    pub element: web_sys::HtmlElement,
+}
+
+impl Host {
+    /// Dispatches `usagelens:<name>` on the host element with `detail`.
+    pub fn emit(&self, name: &str, detail: &impl Serialize) {
+        let init = web_sys::CustomEventInit::new();
+        init.set_bubbles(true);
+        let serializer = serde_wasm_bindgen::Serializer::json_compatible();
+        if let Ok(detail) = detail.serialize(&serializer) {
+            init.set_detail(&detail);
+        }
+        if let Ok(event) =
+            web_sys::CustomEvent::new_with_event_init_dict(&format!("usagelens:{name}"), &init)
+        {
+            let _ = self.element.dispatch_event(&event);
+        }
+    }
+}
+
+/// What the mount closure creates and the handle keeps.
+type MountedParts = (
+    AppState,
+    RwSignal<ViewerConfig>,
+    StoredValue<Option<js_sys::Function>, LocalStorage>,
+);
+
+/// The viewer's styles, placed inside its shadow root: nothing leaks into the host page, and
+/// the host page's styles do not reach the viewer.
+const CSS: &str = include_str!("../style/main.css");
+
+struct Mounted {
+    /// Dropping the mount handle removes the viewer's DOM and disposes its reactive owner.
+    mount: Box<dyn Any>,
+    /// The style element and the container inside the element's shadow root.
+    nodes: Vec<web_sys::Element>,
+    state: AppState,
+    config: RwSignal<ViewerConfig>,
+    callback: StoredValue<Option<js_sys::Function>, LocalStorage>,
+}
+
+/// A mounted viewer.
+#[wasm_bindgen]
+pub struct ViewerHandle {
+    mounted: Option<Mounted>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LoadSummary {
+    name: String,
+    carrier: Option<Carrier>,
+    records: usize,
+    error: Option<String>,
+}
+
+#[wasm_bindgen]
+impl ViewerHandle {
+    fn mounted(&self) -> Result<&Mounted, JsError> {
+        self.mounted
+            .as_ref()
+            .ok_or_else(|| JsError::new("this usagelens viewer is unmounted"))
+    }
+
+    /// Applies a new config (validated like the first one; keys left out keep their value).
+    pub fn update(&self, config: JsValue) -> Result<(), JsError> {
+        let m = self.mounted()?;
+        let (next, callback) =
+            parse_config(&config, m.config.get_untracked()).map_err(|e| JsError::new(&e))?;
+        if callback.is_some() {
+            m.callback.set_value(callback);
+        }
+        m.state.byte_base.set(next.units);
+        m.state.utc.set(next.utc);
+        m.config.set(next);
+        Ok(())
+    }
+
+    /// Reads saved responses (strings); returns one `{name, carrier, records, error}` per text.
+    #[wasm_bindgen(js_name = loadResponses)]
+    pub fn load_responses(&self, texts: js_sys::Array) -> Result<JsValue, JsError> {
+        let m = self.mounted()?;
+        let mut summaries = Vec::new();
+        for (i, text) in texts.iter().enumerate() {
+            let Some(text) = text.as_string() else {
+                return Err(JsError::new(&format!(
+                    "loadResponses: item {i} is not a string"
+                )));
+            };
+            let name = format!("response {}", i + 1);
+            let result =
+                m.state
+                    .ingest_text(&name, SourceOrigin::File, &text, &ParseOptions::default());
+            summaries.push(match result {
+                Ok(report) => LoadSummary {
+                    name,
+                    carrier: Some(report.carrier),
+                    records: report.records.len(),
+                    error: None,
+                },
+                Err(e) => LoadSummary {
+                    name,
+                    carrier: None,
+                    records: 0,
+                    error: Some(e.to_string()),
+                },
+            });
+        }
+        summaries
+            .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+            .map_err(|e| JsError::new(&e.to_string()))
+    }
+
+    /// Removes the viewer: its DOM, listeners and reactive state. Calling it twice is harmless.
+    pub fn unmount(&mut self) {
+        if let Some(m) = self.mounted.take() {
+            drop(m.mount);
+            for node in m.nodes {
+                node.remove();
+            }
+        }
+    }
+}
+
+/// `mountUsageViewer(element, config)`: mounts a dashboard inside `element`.
+#[wasm_bindgen(js_name = mountUsageViewer)]
+pub fn mount_usage_viewer(
+    element: web_sys::HtmlElement,
+    config: JsValue,
+) -> Result<ViewerHandle, JsError> {
+    let base = ViewerConfig {
+        url_state: false,
+        ..ViewerConfig::default()
+    };
+    let (config, callback) = parse_config(&config, base).map_err(|e| JsError::new(&e))?;
+    let cell: std::rc::Rc<std::cell::RefCell<Option<MountedParts>>> = Default::default();
+    let out = cell.clone();
+    let host_element = element.clone();
+    let js = |e: JsValue| JsError::new(&format!("mountUsageViewer: {e:?}"));
+    let document = element
+        .owner_document()
+        .ok_or_else(|| JsError::new("mountUsageViewer: the element is not in a document"))?;
+    // A shadow root isolates the viewer's styles and ids from the host (and lets two viewers
+    // share a page); mounting again on the same element reuses it.
+    let shadow = match element.shadow_root() {
+        Some(root) => root,
+        None => element
+            .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
+            .map_err(js)?,
+    };
+    let style = document.create_element("style").map_err(js)?;
+    style.set_text_content(Some(CSS));
+    let container: web_sys::HtmlElement = document
+        .create_element("div")
+        .map_err(js)?
+        .dyn_into()
+        .map_err(|_| JsError::new("mountUsageViewer: could not create the container"))?;
+    shadow.append_child(&style).map_err(js)?;
+    shadow.append_child(&container).map_err(js)?;
+    let nodes: Vec<web_sys::Element> = vec![style, container.clone().into()];
+    let mount = leptos::mount::mount_to(container, move || {
+        let config = RwSignal::new(config);
+        let callback = StoredValue::new_local(callback);
+        let state = AppState::new();
+        *out.borrow_mut() = Some((state, config, callback));
+        let host = Host {
+            element: host_element,
+        };
+        view! { <Dashboard state=state config=config host=Some(host) credentials=callback /> }
+    });
+    let Some((state, config, callback)) = cell.borrow_mut().take() else {
+        return Err(JsError::new("the viewer did not mount"));
+    };
+    Ok(ViewerHandle {
+        mounted: Some(Mounted {
+            mount: Box::new(mount),
+            nodes,
+            state,
+            config,
+            callback,
+        }),
+    })
+}
