@@ -81,10 +81,11 @@ pub fn read(
     let international = set.intern("international");
     let mut last: Option<i64> = None;
     for (i, row) in rows.iter().enumerate() {
-        let path = format!("usageHistory[{i}]");
+        // Paths are only built when something is wrong: this loop runs once per day of history.
+        let path = RowPath(i);
         let Value::Object(row) = row else {
             return Err(ParseError::invalid_field(
-                path,
+                path.to_string(),
                 format!("expected an object, found {}", type_name(row)),
             ));
         };
@@ -105,7 +106,7 @@ pub fn read(
         };
         last = Some(last.map_or(start, |l| l.max(start)));
 
-        let extended = extended_attributes(row, &path)?;
+        let extended = extended_attributes(row, path)?;
         let mut context = Context {
             source: row.get("source").and_then(text),
             ..Context::default()
@@ -131,7 +132,7 @@ pub fn read(
             .with_context(context)
         };
 
-        if let Some(bytes) = optional_count(row, "bytesUsed", &path)? {
+        if let Some(bytes) = optional_count(row, "bytesUsed", path)? {
             match (extended.domestic, extended.international) {
                 (Some(d), Some(n)) if d.checked_add(n) == Some(bytes) => {
                     set.push(
@@ -159,7 +160,7 @@ pub fn read(
                 }
             }
         }
-        let sms = optional_count(row, "smsUsed", &path)?;
+        let sms = optional_count(row, "smsUsed", path)?;
         match (sms, extended.mo_sms, extended.mt_sms) {
             (Some(total), Some(mo), Some(mt)) if mo.checked_add(mt) == Some(total) => {
                 set.push(record(Service::Sms, Direction::Mo, mo));
@@ -193,6 +194,16 @@ pub fn read(
     Ok(outcome)
 }
 
+/// `usageHistory[i]`, formatted only when an error or warning needs it.
+#[derive(Clone, Copy)]
+struct RowPath(usize);
+
+impl std::fmt::Display for RowPath {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "usageHistory[{}]", self.0)
+    }
+}
+
 fn show(v: Option<u64>) -> String {
     v.map_or_else(|| "missing".to_owned(), |v| v.to_string())
 }
@@ -220,10 +231,11 @@ fn device_subject(device: &Map<String, Value>) -> Result<Subject, ParseError> {
 fn optional_count(
     row: &Map<String, Value>,
     key: &str,
-    path: &str,
+    path: RowPath,
 ) -> Result<Option<u64>, ParseError> {
     match row.get(key) {
         None | Some(Value::Null) => Ok(None),
+        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
         Some(v) => count(v, &format!("{path}.{key}")).map(Some),
     }
 }
@@ -237,7 +249,7 @@ struct Extended {
     others: Vec<(String, String)>,
 }
 
-fn extended_attributes(row: &Map<String, Value>, path: &str) -> Result<Extended, ParseError> {
+fn extended_attributes(row: &Map<String, Value>, path: RowPath) -> Result<Extended, ParseError> {
     let mut out = Extended::default();
     let list = match row.get("extendedAttributes") {
         None | Some(Value::Null) => return Ok(out),
@@ -253,21 +265,20 @@ fn extended_attributes(row: &Map<String, Value>, path: &str) -> Result<Extended,
         }
     };
     for (j, item) in list.iter().enumerate() {
-        let item_path = format!("{path}.extendedAttributes[{j}]");
+        let item_path = || format!("{path}.extendedAttributes[{j}]");
         let Value::Object(item) = item else {
             return Err(ParseError::invalid_field(
-                item_path,
+                item_path(),
                 format!("expected {{key, value}}, found {}", type_name(item)),
             ));
         };
         let Some(key) = get_ci(item, "key").and_then(text) else {
             return Err(ParseError::invalid_field(
-                format!("{item_path}.key"),
+                format!("{}.key", item_path()),
                 "an extended attribute has no key",
             ));
         };
         let value = get_ci(item, "value").unwrap_or(&Value::Null);
-        let value_path = format!("{item_path}.value ({key})");
         let slot = match key.to_ascii_lowercase().as_str() {
             "mosms" => &mut out.mo_sms,
             "mtsms" => &mut out.mt_sms,
@@ -281,7 +292,10 @@ fn extended_attributes(row: &Map<String, Value>, path: &str) -> Result<Extended,
             }
         };
         if !value.is_null() {
-            *slot = Some(count(value, &value_path)?);
+            *slot = Some(match value.as_str().and_then(|t| t.parse::<u64>().ok()) {
+                Some(n) => n,
+                None => count(value, &format!("{}.value ({key})", item_path()))?,
+            });
         }
     }
     Ok(out)
