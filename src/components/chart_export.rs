@@ -3,7 +3,7 @@ use leptos::svg::Svg;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use super::export_buttons::download;
+use super::export_buttons::{download, download_url};
 
 /// The chart as a stand-alone SVG: theme colours (CSS variables) are resolved and written into
 /// the copy, so the file looks the same outside the page.
@@ -64,18 +64,13 @@ fn export_png(svg_text: String, width: f64, height: f64) -> Result<(), JsValue> 
             height * 2.0,
         )?;
         let url = canvas.to_data_url_with_type("image/png")?;
-        let a: web_sys::HtmlAnchorElement = web_sys::window()
-            .and_then(|w| w.document())
-            .ok_or("no document")?
-            .create_element("a")?
-            .dyn_into()?;
-        a.set_href(&url);
-        a.set_download(&format!(
-            "usagelens-chart-{}.png",
-            chrono::Utc::now().format("%Y%m%d")
-        ));
-        a.click();
-        Ok(())
+        download_url(
+            &format!(
+                "usagelens-chart-{}.png",
+                chrono::Utc::now().format("%Y%m%d")
+            ),
+            &url,
+        )
     });
     image.set_onload(Some(onload.as_ref().unchecked_ref()));
     onload.forget();

@@ -44,13 +44,19 @@ pub fn download(name: &str, mime: &str, text: &str) -> Result<(), wasm_bindgen::
     options.set_type(mime);
     let blob = web_sys::Blob::new_with_str_sequence_and_options(&parts, &options)?;
     let url = web_sys::Url::create_object_url_with_blob(&blob)?;
+    download_url(name, &url)?;
+    web_sys::Url::revoke_object_url(&url)?;
+    Ok(())
+}
+
+/// Offers the resource at `url` (a blob or data URL) as a file download named `name`.
+pub fn download_url(name: &str, url: &str) -> Result<(), wasm_bindgen::JsValue> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
     let a: web_sys::HtmlAnchorElement = document.create_element("a")?.dyn_into()?;
-    a.set_href(&url);
+    a.set_href(url);
     a.set_download(name);
     a.click();
-    web_sys::Url::revoke_object_url(&url)?;
     Ok(())
 }

@@ -1,21 +1,9 @@
 use leptos::prelude::*;
 use usagelens_core::aggregate::{distinct_values, Filter};
+use usagelens_core::units::{format_day, parse_day};
 use usagelens_core::{Carrier, Direction, Service};
 
 use crate::state::AppState;
-
-fn date_to_unix(value: &str) -> Option<i64> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc().timestamp())
-}
-
-fn unix_to_date(unix: Option<i64>) -> String {
-    unix.and_then(|t| chrono::DateTime::from_timestamp(t, 0))
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
 
 /// Date range, service, direction, zone, roaming, subject and carrier, plus display units.
 #[component]
@@ -29,14 +17,14 @@ pub fn FiltersBar() -> impl IntoView {
             <div class="ul-field">
                 <label for="ul-from">"From"</label>
                 <input id="ul-from" type="date"
-                    prop:value=move || unix_to_date(state.filter.with(|f| f.from))
-                    on:change=move |ev| { let v = date_to_unix(&event_target_value(&ev)); set_filter(&|f| f.from = v) } />
+                    prop:value=move || state.filter.with(|f| f.from).map(format_day).unwrap_or_default()
+                    on:change=move |ev| { let v = parse_day(&event_target_value(&ev)); set_filter(&|f| f.from = v) } />
             </div>
             <div class="ul-field">
                 <label for="ul-to">"To (exclusive)"</label>
                 <input id="ul-to" type="date"
-                    prop:value=move || unix_to_date(state.filter.with(|f| f.to))
-                    on:change=move |ev| { let v = date_to_unix(&event_target_value(&ev)); set_filter(&|f| f.to = v) } />
+                    prop:value=move || state.filter.with(|f| f.to).map(format_day).unwrap_or_default()
+                    on:change=move |ev| { let v = parse_day(&event_target_value(&ev)); set_filter(&|f| f.to = v) } />
             </div>
             <div class="ul-field">
                 <label for="ul-service">"Service"</label>

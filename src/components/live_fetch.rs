@@ -6,6 +6,7 @@ use usagelens_core::fetch::{
     Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
 };
 use usagelens_core::ident::validate;
+use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, Subject, SubjectKind, Warning};
 
 use crate::embed::ViewerConfig;
@@ -19,13 +20,6 @@ enum ProxyMode {
     PerCarrier,
     Prefix,
     Template,
-}
-
-fn date_unix(value: &str) -> Option<i64> {
-    chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(0, 0, 0)
-        .map(|d| d.and_utc().timestamp())
 }
 
 fn month(value: &str) -> Option<(i32, u32)> {
@@ -174,8 +168,8 @@ pub fn LiveFetch() -> impl IntoView {
                 }
             }
             Carrier::Thingspace => {
-                let earliest = date_unix(&from.get_untracked()).ok_or("choose the first day")?;
-                let latest = date_unix(&to.get_untracked()).ok_or("choose the last day")? + 86_399;
+                let earliest = parse_day(&from.get_untracked()).ok_or("choose the first day")?;
+                let latest = parse_day(&to.get_untracked()).ok_or("choose the last day")? + 86_399;
                 let device = if kind == SubjectKind::Label {
                     let (name, value) = id_value.split_once('=').unwrap_or((&id_value, ""));
                     DeviceRef::Label {

@@ -69,6 +69,21 @@ pub fn format_quantity(quantity: u64, unit: Unit, base: ByteBase) -> String {
     }
 }
 
+/// `2026-09-01` as Unix seconds at 00:00 UTC (date inputs, URL parameters).
+pub fn parse_day(text: &str) -> Option<i64> {
+    chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
+        .ok()?
+        .and_hms_opt(0, 0, 0)
+        .map(|d| d.and_utc().timestamp())
+}
+
+/// Unix seconds as the UTC date `2026-09-01` (empty when out of range).
+pub fn format_day(unix: i64) -> String {
+    chrono::DateTime::from_timestamp(unix, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}
+
 /// A date as wide as its granularity, in UTC or at a fixed offset (the browser's local offset).
 pub fn format_date(unix: i64, granularity: Granularity, offset_minutes: i32) -> String {
     let Some(t) = chrono::DateTime::from_timestamp(unix + i64::from(offset_minutes) * 60, 0) else {
@@ -100,6 +115,13 @@ mod tests {
         assert_eq!(format_duration(12433), "3:27:13");
         assert_eq!(format_count(1234567), "1,234,567");
         assert_eq!(format_count(12), "12");
+    }
+
+    #[test]
+    fn days_round_trip() {
+        assert_eq!(parse_day("2015-01-01"), Some(1420070400));
+        assert_eq!(format_day(1420070400), "2015-01-01");
+        assert_eq!(parse_day("2015-13-01"), None);
     }
 
     #[test]

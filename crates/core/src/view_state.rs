@@ -5,7 +5,7 @@
 use crate::aggregate::{Filter, GroupBy};
 use crate::fetch::proxy::{decode_component as decode, encode_component};
 use crate::model::{Carrier, Direction, Service, Subject, SubjectKind};
-use crate::units::ByteBase;
+use crate::units::{format_day, parse_day, ByteBase};
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
@@ -31,12 +31,6 @@ impl Default for ViewState {
     }
 }
 
-fn date(unix: i64) -> String {
-    chrono::DateTime::from_timestamp(unix, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
-        .unwrap_or_default()
-}
-
 impl ViewState {
     /// The query string without `?`; empty for the default view.
     pub fn to_query(&self) -> String {
@@ -46,10 +40,10 @@ impl ViewState {
         }
         let f = &self.filter;
         if let Some(from) = f.from {
-            pairs.push(("from", date(from)));
+            pairs.push(("from", format_day(from)));
         }
         if let Some(to) = f.to {
-            pairs.push(("to", date(to)));
+            pairs.push(("to", format_day(to)));
         }
         pairs.extend(
             f.services
@@ -98,12 +92,6 @@ impl ViewState {
     pub fn from_query(query: &str) -> (ViewState, Vec<String>) {
         let mut view = ViewState::default();
         let mut warnings = Vec::new();
-        let day = |v: &str| {
-            chrono::NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                .ok()
-                .and_then(|d| d.and_hms_opt(0, 0, 0))
-                .map(|d| d.and_utc().timestamp())
-        };
         for pair in query
             .trim_start_matches('?')
             .split('&')
@@ -116,8 +104,8 @@ impl ViewState {
                     view.sources.push(v.clone());
                     true
                 }
-                "from" => day(&v).map(|t| view.filter.from = Some(t)).is_some(),
-                "to" => day(&v).map(|t| view.filter.to = Some(t)).is_some(),
+                "from" => parse_day(&v).map(|t| view.filter.from = Some(t)).is_some(),
+                "to" => parse_day(&v).map(|t| view.filter.to = Some(t)).is_some(),
                 "service" => Service::parse(&v)
                     .map(|s| view.filter.services.push(s))
                     .is_some(),

@@ -21,7 +21,7 @@ use super::{
 };
 use crate::ident::validate;
 use crate::model::{format_timestamp, Carrier, Subject, SubjectKind, Warning};
-use crate::readers::{parse, ParseOptions};
+use crate::readers::{carrier_error_fields, parse, ParseOptions};
 
 /// A ThingSpace device: an id of some kind, or a label.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -186,29 +186,7 @@ const WINDOW: i64 = 365 * 86_400;
 const TOKEN_LIFETIME_MS: u64 = 3_599_000;
 
 fn message_of(body: &str) -> (Option<String>, Option<String>) {
-    let Ok(value) = serde_json::from_str::<Value>(body) else {
-        return (None, None);
-    };
-    let text = |v: Option<&Value>| match v {
-        Some(Value::String(s)) => Some(s.clone()),
-        Some(Value::Number(n)) => Some(n.to_string()),
-        _ => None,
-    };
-    if let Some(fault) = value.get("fault") {
-        return (text(fault.get("code")), text(fault.get("message")));
-    }
-    for (code, message) in [
-        ("errorCode", "errorMessage"),
-        ("error", "error_description"),
-        ("code", "reason"),
-        ("error", "message"),
-    ] {
-        if value.get(code).is_some() {
-            let message = text(value.get(message)).or_else(|| text(value.get("message")));
-            return (text(value.get(code)), message);
-        }
-    }
-    (None, None)
+    carrier_error_fields(body).unwrap_or((None, None))
 }
 
 impl FetchJob {

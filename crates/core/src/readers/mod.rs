@@ -217,29 +217,38 @@ fn detect_json(body: &str) -> Result<Format, ParseError> {
     ))
 }
 
+/// The code and message of a carrier error body, in any of the shapes the carriers use:
+/// ThingSpace gateway `{"fault":{"code","message"}}`, M2M and Control Center
+/// `{"errorCode","errorMessage"}`, OAuth `{"error","error_description"}`, TMF630
+/// `{"code","reason"}`, and `{"error","message"}`. `None` when the body is none of them.
+/// Used by detection (a saved error response) and by the fetch layer (a live one).
+pub fn carrier_error_fields(body: &str) -> Option<(Option<String>, Option<String>)> {
+    let value: serde_json::Value = serde_json::from_str(body).ok()?;
+    let text = |v: Option<&serde_json::Value>| match v {
+        Some(serde_json::Value::String(s)) => Some(s.clone()),
+        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        _ => None,
+    };
+    if let Some(fault) = value.get("fault") {
+        return Some((text(fault.get("code")), text(fault.get("message"))));
+    }
+    for (code, message) in [
+        ("errorCode", "errorMessage"),
+        ("error", "error_description"),
+        ("code", "reason"),
+        ("error", "message"),
+    ] {
+        if value.get(code).is_some() {
+            let message = text(value.get(message)).or_else(|| text(value.get("message")));
+            return Some((text(value.get(code)), message));
+        }
+    }
+    None
+}
+
 /// A saved carrier *error* response is not usage: say whose error it is and what it said.
 fn carrier_error_body(body: &str) -> Option<ParseError> {
-    let value: serde_json::Value = serde_json::from_str(body).ok()?;
-    let obj = value.as_object()?;
-    let text = |v: Option<&serde_json::Value>| -> Option<String> {
-        match v? {
-            serde_json::Value::String(s) => Some(s.clone()),
-            serde_json::Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        }
-    };
-    let (code, message) = if let Some(fault) = obj.get("fault").and_then(|f| f.as_object()) {
-        (text(fault.get("code")), text(fault.get("message")))
-    } else if obj.contains_key("errorCode") || obj.contains_key("errorMessage") {
-        (text(obj.get("errorCode")), text(obj.get("errorMessage")))
-    } else if obj.contains_key("error") && obj.contains_key("error_description") {
-        (text(obj.get("error")), text(obj.get("error_description")))
-    } else if obj.contains_key("code") && obj.contains_key("reason") {
-        // TMF630 error shape.
-        (text(obj.get("code")), text(obj.get("reason")))
-    } else {
-        return None;
-    };
+    let (code, message) = carrier_error_fields(body)?;
     Some(ParseError::new(
         ParseErrorKind::UnknownFormat,
         format!(

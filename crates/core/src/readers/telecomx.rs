@@ -87,6 +87,29 @@ fn month_start(year: i32, month: u32) -> Option<i64> {
         .map(|d| d.and_utc().timestamp())
 }
 
+/// One TelecomX record: a whole month of one quantity (JSON and CSV build the same shape).
+fn month_record(
+    subject: Sym,
+    context: Sym,
+    start: i64,
+    duration: u32,
+    service: Service,
+    direction: Direction,
+    quantity: u64,
+) -> Record {
+    Record::new(
+        Carrier::Telecomx,
+        subject,
+        start,
+        duration,
+        Granularity::Month,
+        service,
+        direction,
+        quantity,
+    )
+    .with_context(context)
+}
+
 /// Seconds used from a remaining/subscription pair (see the module rules).
 fn voice_used(remaining: i64, subscription: i64) -> Result<(u64, bool), String> {
     if subscription > 0 {
@@ -222,17 +245,15 @@ pub fn read_json(
     let mut outcome = ReadOutcome::default();
     let account = account_context(root, options, set, &mut outcome)?;
     let base = |start: i64, duration: u32, service, direction, quantity| {
-        Record::new(
-            Carrier::Telecomx,
+        month_record(
             account.subject,
+            account.context,
             start,
             duration,
-            Granularity::Month,
             service,
             direction,
             quantity,
         )
-        .with_context(account.context)
     };
 
     for (i, entry) in array(root, "data")?.iter().enumerate() {
@@ -735,17 +756,15 @@ pub fn read_csv(
         }
         let context = set.intern_context(context);
         let base = |service, direction, quantity| {
-            Record::new(
-                Carrier::Telecomx,
+            month_record(
                 subject_sym,
+                context,
                 start,
                 duration,
-                Granularity::Month,
                 service,
                 direction,
                 quantity,
             )
-            .with_context(context)
         };
 
         for (ci, column) in columns.iter().enumerate() {
