@@ -80,3 +80,68 @@ proptest! {
         read(&kept.join("\n"));
     }
 }
+
+/// The ThingSpace reader's typed fast path and its general `Value` reader must agree exactly:
+/// same records, warnings, paging facts, or the same error.
+fn thingspace_paths_agree(body: &str) {
+    use usagelens_core::readers::thingspace;
+    let options = ParseOptions::default();
+    let (mut fast, mut general) = (UsageSet::new(), UsageSet::new());
+    let a = thingspace::read(body, &options, &mut fast);
+    let b = thingspace::read_values(body, &options, &mut general);
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "outcome differs for {body}");
+            assert_eq!(
+                fast.records_json(),
+                general.records_json(),
+                "records differ for {body}"
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("paths disagree on {body}: {a:?} vs {b:?}"),
+    }
+}
+
+/// Row variants the typed path must read the same way as the general one, including shapes it
+/// declines (strings for numbers, floats, odd key case, bad kinds).
+const THINGSPACE_ROWS: [&str; 10] = [
+    r#"{"bytesUsed":30,"smsUsed":3,"source":"Raw Usage","timestamp":"2024-02-29T00:00:00Z","extendedAttributes":[{"key":"MoSms","value":"1"},{"key":"MtSMS","value":"2"},{"key":"domesticUsage","value":"10"},{"key":"internationalUsage","value":"20"}]}"#,
+    r#"{"bytesUsed":30,"smsUsed":3,"timestamp":"2024-03-01T00:00:00-05:00","extendedAttributes":[{"key":"MoSms","value":2},{"key":"MtSms","value":2}]}"#,
+    r#"{"bytesUsed":"30","timestamp":"2024-03-02T00:00:00Z","servicePlan":"Plan A"}"#,
+    r#"{"bytesUsed":30.0,"smsUsed":null,"timestamp":"2024-03-03T00:00:00.000Z"}"#,
+    r#"{"bytesUsed":5,"timestamp":"2024-03-04T00:00:00Z","extendedAttributes":[{"Key":"domesticUsage","Value":"5"},{"key":"internationalUsage","value":"0"}]}"#,
+    r#"{"bytesUsed":5,"timestamp":"2024-03-05T00:00:00Z","extendedAttributes":[{"key":"note","value":7},{"key":"flag","value":true},{"key":"empty","value":null}]}"#,
+    r#"{"bytesUsed":-5,"timestamp":"2024-03-06T00:00:00Z"}"#,
+    r#"{"smsUsed":4,"timestamp":"2024-03-07","source":"Raw\nUsage"}"#,
+    r#"{"bytesUsed":1,"timestamp":1700000000}"#,
+    r#"{"bytesUsed":1,"timestamp":"2024-03-08T00:00:00Z","timestamp":"2024-03-09T00:00:00Z"}"#,
+];
+
+const THINGSPACE_HEADS: [&str; 5] = [
+    r#""hasMoreData":true,"deviceId":{"kind":"iccid","id":"89148000000000000012"}"#,
+    r#""hasMoreData":false,"deviceId":{"kind":"Meid","id":"A1000012345678"}"#,
+    r#""hasMoreData":"true""#,
+    r#""deviceId":{"kind":"serial","id":"x"}"#,
+    r#""deviceId":null,"hasMoreData":null"#,
+];
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn thingspace_fast_path_matches_general_reader(
+        head in 0..THINGSPACE_HEADS.len(),
+        rows in proptest::collection::vec(0..THINGSPACE_ROWS.len(), 0..6),
+    ) {
+        let rows: Vec<&str> = rows.into_iter().map(|i| THINGSPACE_ROWS[i]).collect();
+        let body = format!("{{{},\"usageHistory\":[{}]}}", THINGSPACE_HEADS[head], rows.join(","));
+        thingspace_paths_agree(&body);
+    }
+}
+
+#[test]
+fn thingspace_fast_path_matches_general_reader_on_fixtures() {
+    thingspace_paths_agree(include_str!("fixtures/thingspace-doc-device.json"));
+    thingspace_paths_agree(include_str!("fixtures/thingspace-doc-label.json"));
+}

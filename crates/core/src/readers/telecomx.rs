@@ -701,6 +701,48 @@ pub fn read_csv(
         .map_or(Sym::NONE, |s| set.intern_subject(s));
     outcome.subject = subject;
 
+    let position = |wanted: &Column| columns.iter().position(|c| c == wanted);
+    // What each cell turns into, worked out once from the header: looking columns, companion
+    // subscription columns and zones up per cell was most of this reader's time (criterion).
+    let mut cells: Vec<CellPlan> = Vec::new();
+    for (index, column) in columns.iter().enumerate() {
+        let kind = match column {
+            Column::VoiceCategory(k) => CellKind::Voice {
+                subscription: position(&Column::VoiceCategorySubscription(*k)),
+                direction: Direction::Mo,
+                roaming: Some(false),
+            },
+            Column::VoiceRoaming(region) => CellKind::Voice {
+                subscription: position(&Column::VoiceRoamingSubscription(region.clone())),
+                direction: Direction::Total,
+                roaming: None,
+            },
+            Column::DataCategory(k) => CellKind::Data {
+                roaming: (*k == 0).then_some(false),
+            },
+            Column::Messages(service, zone) => CellKind::Messages {
+                service: *service,
+                roaming: *zone == "roaming",
+            },
+            _ => continue,
+        };
+        let zone = match column {
+            Column::VoiceCategory(k) | Column::DataCategory(k) => set.intern(CATEGORIES[*k].2),
+            Column::VoiceRoaming(region) => set.intern(region),
+            Column::Messages(_, zone) => set.intern(zone),
+            _ => Sym::NONE,
+        };
+        cells.push(CellPlan { index, zone, kind });
+    }
+    let (year_at, month_at) = (position(&Column::Year), position(&Column::Month));
+    let (plan_at, number_at, name_at) = (
+        position(&Column::RatePlan),
+        position(&Column::Number),
+        position(&Column::Name),
+    );
+    // Rows of one account nearly always share plan, number and name: one context for all of them.
+    let mut last_context: Option<([String; 3], Sym)> = None;
+
     let mut record = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut record) {
@@ -709,27 +751,23 @@ pub fn read_csv(
             Err(e) => return Err(csv_error(&e, "TelecomX usage CSV")),
         }
         let line = record.position().map_or(0, |p| p.line());
-        let cell = |column: &Column| -> Option<(&str, &str)> {
-            columns
-                .iter()
-                .position(|c| c == column)
-                .and_then(|i| Some((record.get(i)?, headers.get(i)?)))
-        };
-        let number = |column: &Column| -> Result<Option<i64>, ParseError> {
-            match cell(column) {
-                Some((v, _)) if v.trim().is_empty() => Ok(None),
-                Some((v, header)) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                    ParseError::invalid_field(
-                        header,
-                        format!("expected a whole number, found {v:?}"),
-                    )
-                    .at_line(line)
-                }),
-                None => Ok(None),
+        let text_at = |at: Option<usize>| at.and_then(|i| record.get(i)).unwrap_or_default();
+        let number = |at: Option<usize>| -> Result<Option<i64>, ParseError> {
+            let Some(i) = at else { return Ok(None) };
+            let v = record.get(i).unwrap_or_default();
+            if v.trim().is_empty() {
+                return Ok(None);
             }
+            v.trim().parse::<i64>().map(Some).map_err(|_| {
+                ParseError::invalid_field(
+                    headers.get(i).unwrap_or_default(),
+                    format!("expected a whole number, found {v:?}"),
+                )
+                .at_line(line)
+            })
         };
-        let year = number(&Column::Year)?.unwrap_or(0);
-        let month = number(&Column::Month)?.unwrap_or(0);
+        let year = number(year_at)?.unwrap_or(0);
+        let month = number(month_at)?.unwrap_or(0);
         let start = i32::try_from(year)
             .ok()
             .zip(u32::try_from(month).ok())
@@ -740,21 +778,29 @@ pub fn read_csv(
             })?;
         let (_, duration) = month_of(start).unwrap_or((start, 30 * 86_400));
 
-        let mut context = Context {
-            rate_plan: cell(&Column::RatePlan)
-                .map(|(v, _)| v.to_owned())
-                .filter(|v| !v.is_empty()),
-            ..Context::default()
+        let (plan, msisdn, name) = (text_at(plan_at), text_at(number_at), text_at(name_at));
+        let context = match &last_context {
+            Some((key, sym)) if key[0] == plan && key[1] == msisdn && key[2] == name => *sym,
+            _ => {
+                let mut context = Context {
+                    rate_plan: (!plan.is_empty()).then(|| plan.to_owned()),
+                    ..Context::default()
+                };
+                if !msisdn.is_empty() {
+                    context
+                        .attributes
+                        .insert("msisdn".into(), msisdn.to_owned());
+                }
+                if !name.is_empty() {
+                    context
+                        .attributes
+                        .insert("accountName".into(), name.to_owned());
+                }
+                let sym = set.intern_context(context);
+                last_context = Some(([plan.to_owned(), msisdn.to_owned(), name.to_owned()], sym));
+                sym
+            }
         };
-        if let Some((v, _)) = cell(&Column::Number).filter(|(v, _)| !v.is_empty()) {
-            context.attributes.insert("msisdn".into(), v.to_owned());
-        }
-        if let Some((v, _)) = cell(&Column::Name).filter(|(v, _)| !v.is_empty()) {
-            context
-                .attributes
-                .insert("accountName".into(), v.to_owned());
-        }
-        let context = set.intern_context(context);
         let base = |service, direction, quantity| {
             month_record(
                 subject_sym,
@@ -767,62 +813,62 @@ pub fn read_csv(
             )
         };
 
-        for (ci, column) in columns.iter().enumerate() {
-            let header = headers.get(ci).unwrap_or_default();
-            let raw = record.get(ci).unwrap_or_default().trim();
+        for cell in &cells {
+            let header = headers.get(cell.index).unwrap_or_default();
+            let raw = record.get(cell.index).unwrap_or_default().trim();
             if raw.is_empty() {
                 continue;
             }
-            match column {
-                Column::VoiceCategory(k) => {
-                    let remaining = number(column)?.unwrap_or(0);
-                    let subscription = number(&Column::VoiceCategorySubscription(*k))?.unwrap_or(0);
+            let record = match cell.kind {
+                CellKind::Voice {
+                    subscription,
+                    direction,
+                    roaming,
+                } => {
+                    let remaining = number(Some(cell.index))?.unwrap_or(0);
+                    let subscription = number(subscription)?.unwrap_or(0);
                     let (used, has_package) = voice_used(remaining, subscription)
                         .map_err(|m| ParseError::invalid_field(header, m).at_line(line))?;
-                    let zone = set.intern(CATEGORIES[*k].2);
-                    set.push(
-                        base(Service::Voice, Direction::Mo, used)
-                            .with_zone(zone)
-                            .with_roaming(Some(false))
-                            .with_allowance(has_package.then_some(subscription as u64)),
-                    );
+                    base(Service::Voice, direction, used)
+                        .with_roaming(roaming)
+                        .with_allowance(has_package.then_some(subscription as u64))
                 }
-                Column::VoiceRoaming(region) => {
-                    let remaining = number(column)?.unwrap_or(0);
-                    let subscription =
-                        number(&Column::VoiceRoamingSubscription(region.clone()))?.unwrap_or(0);
-                    let (used, has_package) = voice_used(remaining, subscription)
-                        .map_err(|m| ParseError::invalid_field(header, m).at_line(line))?;
-                    let zone = set.intern(region);
-                    set.push(
-                        base(Service::Voice, Direction::Total, used)
-                            .with_zone(zone)
-                            .with_allowance(has_package.then_some(subscription as u64)),
-                    );
-                }
-                Column::DataCategory(k) => {
+                CellKind::Data { roaming } => {
                     let bytes = count_str(raw, header).map_err(|e| e.at_line(line))?;
-                    let zone = set.intern(CATEGORIES[*k].2);
-                    set.push(
-                        base(Service::Data, Direction::Total, bytes)
-                            .with_zone(zone)
-                            .with_roaming((*k == 0).then_some(false)),
-                    );
+                    base(Service::Data, Direction::Total, bytes).with_roaming(roaming)
                 }
-                Column::Messages(service, zone_name) => {
+                CellKind::Messages { service, roaming } => {
                     let n = count_str(raw, header).map_err(|e| e.at_line(line))?;
-                    let zone = set.intern(zone_name);
-                    set.push(
-                        base(*service, Direction::Mo, n)
-                            .with_zone(zone)
-                            .with_roaming(Some(*zone_name == "roaming")),
-                    );
+                    base(service, Direction::Mo, n).with_roaming(Some(roaming))
                 }
-                _ => {}
-            }
+            };
+            set.push(record.with_zone(cell.zone));
         }
     }
     Ok(outcome)
+}
+
+/// One usage cell of the CSV: its column, zone and what it holds.
+struct CellPlan {
+    index: usize,
+    zone: Sym,
+    kind: CellKind,
+}
+
+enum CellKind {
+    /// Remaining seconds, read against the subscription column at `subscription`.
+    Voice {
+        subscription: Option<usize>,
+        direction: Direction,
+        roaming: Option<bool>,
+    },
+    Data {
+        roaming: Option<bool>,
+    },
+    Messages {
+        service: Service,
+        roaming: bool,
+    },
 }
 
 fn csv_error(err: &csv::Error, what: &str) -> ParseError {
