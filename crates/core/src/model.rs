@@ -511,11 +511,103 @@ pub fn format_timestamp(unix_seconds: i64) -> String {
     }
 }
 
+/// Records kept in chunks of [`RecordStore::CHUNK`]: appending never moves what is stored.
+///
+/// A doubling `Vec` of 3.65 M records (175 MB) copies itself into a buffer twice as large, and wasm
+/// memory never shrinks, so up to three times the data would stay resident. Here the first chunk
+/// grows like a `Vec` (small sets stay small) and every later one is allocated at its final size.
+#[derive(Clone, Debug, Default)]
+pub struct RecordStore {
+    chunks: Vec<Vec<Record>>,
+    len: usize,
+}
+
+impl RecordStore {
+    /// 65 536 records (3 MiB) per chunk.
+    pub const CHUNK: usize = 1 << 16;
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn push(&mut self, record: Record) {
+        match self.chunks.last_mut() {
+            Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(record),
+            _ => {
+                let mut chunk = if self.chunks.is_empty() {
+                    Vec::new()
+                } else {
+                    Vec::with_capacity(Self::CHUNK)
+                };
+                chunk.push(record);
+                self.chunks.push(chunk);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub fn get(&self, index: usize) -> Option<&Record> {
+        self.chunks
+            .get(index / Self::CHUNK)
+            .and_then(|c| c.get(index % Self::CHUNK))
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + Clone + '_ {
+        self.chunks.iter().flat_map(|c| c.iter())
+    }
+
+    /// Keeps the first `len` records.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let full = len / Self::CHUNK;
+        self.chunks.truncate(full + 1);
+        if let Some(last) = self.chunks.get_mut(full) {
+            last.truncate(len % Self::CHUNK);
+        }
+        if self.chunks.last().is_some_and(Vec::is_empty) {
+            self.chunks.pop();
+        }
+        self.len = len;
+    }
+
+    /// Bytes held for records (allocated capacity, not only the used part).
+    pub fn allocated_bytes(&self) -> usize {
+        self.chunks
+            .iter()
+            .map(|c| c.capacity() * std::mem::size_of::<Record>())
+            .sum::<usize>()
+            + self.chunks.capacity() * std::mem::size_of::<Vec<Record>>()
+    }
+}
+
+impl std::ops::Index<usize> for RecordStore {
+    type Output = Record;
+
+    fn index(&self, index: usize) -> &Record {
+        &self.chunks[index / Self::CHUNK][index % Self::CHUNK]
+    }
+}
+
+impl<'a> IntoIterator for &'a RecordStore {
+    type Item = &'a Record;
+    type IntoIter = std::iter::Flatten<std::slice::Iter<'a, Vec<Record>>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.chunks.iter().flatten()
+    }
+}
+
 /// Records plus the tables their handles point into. One set can hold many parsed bodies
 /// (a fleet), so strings are shared across all of them.
 #[derive(Clone, Debug, Default)]
 pub struct UsageSet {
-    pub records: Vec<Record>,
+    pub records: RecordStore,
     pub events: Vec<UsageEvent>,
     strings: Vec<Box<str>>,
     string_index: HashMap<Box<str>, u32>,
@@ -615,7 +707,6 @@ impl UsageSet {
         let mut string_map: HashMap<u32, Sym> = HashMap::new();
         let mut subject_map: HashMap<u32, Sym> = HashMap::new();
         let mut context_map: HashMap<u32, Sym> = HashMap::new();
-        self.records.reserve(other.records.len());
         for r in &other.records {
             let mut r = *r;
             r.zone = match r.zone.index() {
@@ -678,6 +769,53 @@ mod tests {
     #[test]
     fn record_stays_small() {
         assert_eq!(std::mem::size_of::<Record>(), 48);
+    }
+
+    #[test]
+    fn record_store_chunks_push_get_truncate() {
+        let chunk = RecordStore::CHUNK;
+        let mut store = RecordStore::default();
+        let record = |i: usize| {
+            Record::new(
+                Carrier::Thingspace,
+                Sym::NONE,
+                i as i64,
+                86_400,
+                Granularity::Day,
+                Service::Data,
+                Direction::Total,
+                i as u64,
+            )
+        };
+        for i in 0..chunk * 2 + 5 {
+            store.push(record(i));
+        }
+        assert_eq!(store.len(), chunk * 2 + 5);
+        assert_eq!(store[chunk + 3].quantity, (chunk + 3) as u64);
+        assert_eq!(
+            store.get(chunk * 2 + 4).map(|r| r.start),
+            Some((chunk * 2 + 4) as i64)
+        );
+        assert!(store.get(chunk * 2 + 5).is_none());
+        assert_eq!(store.iter().count(), store.len());
+        assert!(store
+            .iter()
+            .enumerate()
+            .all(|(i, r)| r.quantity == i as u64));
+        // Later chunks are allocated at their final size: no doubling beyond one chunk.
+        assert!(store.allocated_bytes() <= (chunk * 3 + 64) * std::mem::size_of::<Record>());
+        store.truncate(chunk * 2);
+        assert_eq!(store.len(), chunk * 2);
+        assert_eq!(store.iter().count(), chunk * 2);
+        store.truncate(chunk - 1);
+        assert_eq!(
+            store.iter().last().map(|r| r.quantity),
+            Some((chunk - 2) as u64)
+        );
+        store.push(record(7));
+        assert_eq!(store[chunk - 1].quantity, 7);
+        store.truncate(0);
+        assert!(store.is_empty() && store.iter().next().is_none());
     }
 
     #[test]

@@ -486,7 +486,6 @@ mod fast {
             ..ReadOutcome::default()
         };
         let rows = page.rows.unwrap_or_default();
-        set.records.reserve(rows.len() * 4);
         // Consecutive rows nearly always share source and plan: their context is interned once.
         let mut last_context: Option<(Option<&str>, Option<&str>, Sym)> = None;
         let mut last: Option<i64> = None;
