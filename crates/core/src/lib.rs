@@ -6,6 +6,7 @@ pub mod aggregate;
 pub mod error;
 pub mod export;
 pub mod fetch;
+pub mod fleet;
 pub mod ident;
 pub mod model;
 pub mod readers;

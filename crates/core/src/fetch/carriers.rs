@@ -397,6 +397,19 @@ impl FetchJob {
         })
     }
 
+    /// Reuses a ThingSpace session from an earlier job, so a fleet logs in once rather than per
+    /// device. A stale session is ignored; one that expires in flight is renewed by the usual
+    /// re-login.
+    pub fn with_session(mut self, session: Option<Token>, now_ms: u64) -> FetchJob {
+        if self.phase == Phase::Login {
+            if let Some(session) = session.filter(|s| s.is_fresh(now_ms)) {
+                self.session = Some(session);
+                self.phase = Phase::Usage;
+            }
+        }
+        self
+    }
+
     pub fn carrier(&self) -> Carrier {
         self.query.carrier()
     }

@@ -1,0 +1,916 @@
+//! Fleets: many subjects across carriers.
+//!
+//! - [`parse_subject_list`] reads the list users paste or import (CSV, one identifier per row, with
+//!   an optional carrier and kind column), validating every identifier before anything is sent.
+//! - [`FleetRun`] is the sans-IO scheduler: which subject to start next under the concurrency
+//!   limit, pause, cancel, retry of the failed ones, progress and ETA.
+//! - [`RateLimiter`] spaces requests per carrier (a sliding one-second window).
+//! - [`fleet_summary`] answers the fleet questions in one pass: per-subject totals (top-N), how
+//!   many subjects used how much (distribution), and who is over an allowance.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+
+use crate::aggregate::Filter;
+use crate::error::{ParseError, ParseErrorKind};
+use crate::ident::validate;
+use crate::model::{Carrier, Service, Subject, SubjectKind, UsageSet};
+use crate::readers::default_subject_kind;
+
+/// One subject of a fleet list.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct FleetEntry {
+    pub carrier: Carrier,
+    pub subject: Subject,
+    /// 1-based line in the list, for messages.
+    pub line: u64,
+}
+
+/// A line of the list that was not taken, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListProblem {
+    pub line: u64,
+    pub message: String,
+}
+
+/// The readable part of a list plus what was wrong with the rest: one bad line does not cost
+/// the other 9 999.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SubjectList {
+    pub entries: Vec<FleetEntry>,
+    pub problems: Vec<ListProblem>,
+}
+
+/// Carrier names as people write them in a list.
+pub fn parse_carrier_name(name: &str) -> Option<Carrier> {
+    let n = name.trim().to_ascii_lowercase().replace(['_', ' '], "-");
+    match n.as_str() {
+        "vodafone-vrs" | "vodafone" | "vrs" => Some(Carrier::VodafoneVrs),
+        "telecomx" => Some(Carrier::Telecomx),
+        "thingspace" | "verizon" | "verizon-thingspace" => Some(Carrier::Thingspace),
+        "control-center" | "controlcenter" | "cisco" | "jasper" | "cisco-control-center" => {
+            Some(Carrier::ControlCenter)
+        }
+        _ => None,
+    }
+}
+
+/// The identifier kinds each carrier's usage API takes.
+pub fn kinds_of(carrier: Carrier) -> &'static [SubjectKind] {
+    match carrier {
+        Carrier::VodafoneVrs => &[SubjectKind::Imsi],
+        Carrier::Telecomx => &[SubjectKind::Account],
+        Carrier::ControlCenter => &[SubjectKind::Iccid],
+        Carrier::Thingspace => &[
+            SubjectKind::Iccid,
+            SubjectKind::Imei,
+            SubjectKind::Meid,
+            SubjectKind::Mdn,
+            SubjectKind::Msisdn,
+            SubjectKind::Esn,
+            SubjectKind::Eid,
+        ],
+    }
+}
+
+const IDENTIFIER_HEADERS: [&str; 4] = ["identifier", "id", "subject", "device"];
+
+/// Reads a subject list: CSV with a header naming `identifier` (or `id`, or a kind such as
+/// `iccid`), `carrier` and `kind` columns in any order; or no header, as `identifier[,carrier[,kind]]`.
+/// Rows without a carrier use `default_carrier`. Blank lines and `#` comments are skipped,
+/// duplicates dropped. Each bad row becomes a [`ListProblem`] naming its line; an error only when
+/// no row is usable.
+pub fn parse_subject_list(
+    text: &str,
+    default_carrier: Option<Carrier>,
+) -> Result<SubjectList, ParseError> {
+    let text = text.trim_start_matches('\u{feff}');
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .comment(Some(b'#'))
+        .from_reader(text.as_bytes());
+    // The csv crate does not count comment lines; lines are counted from byte offsets instead.
+    let (mut counted_to, mut counted_lines) = (0usize, 1u64);
+    let mut line_at = |byte: usize| {
+        let mut byte = byte.min(text.len());
+        // A record's position can point at the comment or blank lines the reader skipped before it.
+        while matches!(text.as_bytes().get(byte), Some(b'#' | b'\n' | b'\r')) {
+            byte = text[byte..].find('\n').map_or(text.len(), |n| byte + n + 1);
+        }
+        if byte > counted_to {
+            counted_lines += text.as_bytes()[counted_to..byte]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count() as u64;
+            counted_to = byte;
+        }
+        counted_lines
+    };
+    let mut list = SubjectList::default();
+    let mut seen: HashSet<(Carrier, Subject)> = HashSet::new();
+    // Column roles: (identifier, carrier, kind named by the identifier header, kind column).
+    let mut columns: Option<(usize, Option<usize>, Option<SubjectKind>, Option<usize>)> = None;
+    let mut row = csv::StringRecord::new();
+    loop {
+        match reader.read_record(&mut row) {
+            Ok(false) => break,
+            Ok(true) => {}
+            Err(e) => {
+                let line = e.position().map_or(0, |p| line_at(p.byte() as usize));
+                return Err(ParseError::new(
+                    ParseErrorKind::Syntax,
+                    format!("the subject list is not readable CSV: {e}"),
+                )
+                .at_line(line));
+            }
+        }
+        let line = row.position().map_or(0, |p| line_at(p.byte() as usize));
+        if row.iter().all(str::is_empty) {
+            continue;
+        }
+        let (id_at, carrier_at, header_kind, kind_at) = match columns {
+            Some(c) => c,
+            None => {
+                let names: Vec<String> = row.iter().map(str::to_ascii_lowercase).collect();
+                let id_at = names.iter().position(|n| {
+                    IDENTIFIER_HEADERS.contains(&n.as_str()) || SubjectKind::parse(n).is_some()
+                });
+                let roles = match id_at {
+                    Some(i) => {
+                        let c = (
+                            i,
+                            names.iter().position(|n| n == "carrier"),
+                            SubjectKind::parse(&names[i]),
+                            names.iter().position(|n| n == "kind"),
+                        );
+                        columns = Some(c);
+                        continue;
+                    }
+                    None if names.iter().any(|n| n == "carrier" || n == "kind") => {
+                        return Err(ParseError::invalid_field(
+                            "identifier",
+                            "the header names no identifier column: call it identifier, id, or by its kind (iccid, imsi, ...)",
+                        )
+                        .at_line(line));
+                    }
+                    None => (0, Some(1), None, Some(2)),
+                };
+                columns = Some(roles);
+                roles
+            }
+        };
+        let problem = |message: String| ListProblem { line, message };
+        let id = row.get(id_at).unwrap_or_default();
+        let carrier_text = carrier_at.and_then(|i| row.get(i)).unwrap_or_default();
+        let carrier = if carrier_text.is_empty() {
+            default_carrier
+        } else {
+            match parse_carrier_name(carrier_text) {
+                Some(c) => Some(c),
+                None => {
+                    list.problems.push(problem(format!(
+                        "unknown carrier {carrier_text:?}; use vodafone-vrs, telecomx, thingspace or control-center"
+                    )));
+                    continue;
+                }
+            }
+        };
+        let Some(carrier) = carrier else {
+            list.problems.push(problem(format!(
+                "{id:?} has no carrier: add a carrier column or choose a default carrier"
+            )));
+            continue;
+        };
+        let kind_text = kind_at.and_then(|i| row.get(i)).unwrap_or_default();
+        let kind = if kind_text.is_empty() {
+            header_kind.unwrap_or_else(|| default_subject_kind(Some(carrier), id))
+        } else {
+            match SubjectKind::parse(kind_text) {
+                Some(k) => k,
+                None => {
+                    list.problems
+                        .push(problem(format!("unknown identifier kind {kind_text:?}")));
+                    continue;
+                }
+            }
+        };
+        if !kinds_of(carrier).contains(&kind) {
+            let known: Vec<&str> = kinds_of(carrier).iter().map(|k| k.as_str()).collect();
+            list.problems.push(problem(format!(
+                "{} takes {} identifiers, not {}",
+                carrier.label(),
+                known.join(", "),
+                kind.as_str()
+            )));
+            continue;
+        }
+        match validate(kind, id) {
+            Ok(id) => {
+                let subject = Subject::new(kind, id);
+                if seen.insert((carrier, subject.clone())) {
+                    list.entries.push(FleetEntry {
+                        carrier,
+                        subject,
+                        line,
+                    });
+                } else {
+                    list.problems.push(problem(format!(
+                        "{} {} is listed twice; fetched once",
+                        carrier.label(),
+                        subject
+                    )));
+                }
+            }
+            Err(e) => list.problems.push(problem(e.message)),
+        }
+    }
+    if list.entries.is_empty() {
+        let first = list.problems.first().map_or(String::new(), |p| {
+            format!(" (line {}: {})", p.line, p.message)
+        });
+        return Err(ParseError::new(
+            ParseErrorKind::Empty,
+            format!("the subject list has no usable identifier{first}"),
+        ));
+    }
+    Ok(list)
+}
+
+/// Where one subject of a run is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum EntryState {
+    Pending,
+    Running,
+    /// Fetched; `partial` when some of it failed (the records read so far are kept).
+    Done {
+        records: usize,
+        partial: bool,
+    },
+    Failed(String),
+}
+
+/// What the executor should do next.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FleetStep {
+    /// Start fetching entry `index`.
+    Start(usize),
+    /// Nothing to start now (all slots busy, or paused): ask again when a fetch ends.
+    Idle,
+    /// Nothing is running and nothing will start: the run is over (or cancelled).
+    Finished,
+}
+
+/// Counts for the progress bar.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FleetProgress {
+    pub total: usize,
+    pub done: usize,
+    pub partial: usize,
+    pub failed: usize,
+    pub running: usize,
+    pub remaining: usize,
+    pub records: usize,
+    /// Estimated milliseconds to go, from the pace so far; `None` until something finished.
+    pub eta_ms: Option<u64>,
+}
+
+/// The scheduler of one fleet fetch.
+#[derive(Clone, Debug)]
+pub struct FleetRun {
+    pub entries: Vec<FleetEntry>,
+    states: Vec<EntryState>,
+    queue: VecDeque<usize>,
+    concurrency: usize,
+    running: usize,
+    paused: bool,
+    cancelled: bool,
+    /// When the current stretch of work started, and how many entries finished in it (ETA).
+    started_ms: Option<u64>,
+    finished_in_stretch: usize,
+}
+
+impl FleetRun {
+    pub fn new(entries: Vec<FleetEntry>, concurrency: usize) -> FleetRun {
+        let n = entries.len();
+        FleetRun {
+            entries,
+            states: vec![EntryState::Pending; n],
+            queue: (0..n).collect(),
+            concurrency: concurrency.max(1),
+            running: 0,
+            paused: false,
+            cancelled: false,
+            started_ms: None,
+            finished_in_stretch: 0,
+        }
+    }
+
+    pub fn state(&self, index: usize) -> Option<&EntryState> {
+        self.states.get(index)
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    pub fn set_concurrency(&mut self, concurrency: usize) {
+        self.concurrency = concurrency.max(1);
+    }
+
+    pub fn is_paused(&self) -> bool {
+        self.paused
+    }
+
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled
+    }
+
+    pub fn pause(&mut self) {
+        self.paused = true;
+    }
+
+    pub fn resume(&mut self, now_ms: u64) {
+        if self.paused {
+            self.paused = false;
+            self.started_ms = Some(now_ms);
+            self.finished_in_stretch = 0;
+        }
+    }
+
+    /// Stops starting new fetches; the running ones are cancelled by the executor and report
+    /// their partial results through [`FleetRun::finish`]. Pending entries stay pending, so a
+    /// later [`FleetRun::retry_failed`] or a new run can pick them up.
+    pub fn cancel(&mut self) {
+        self.cancelled = true;
+    }
+
+    /// The next thing to do.
+    pub fn next(&mut self, now_ms: u64) -> FleetStep {
+        if self.cancelled || (self.queue.is_empty() && self.running == 0) {
+            return if self.running == 0 {
+                FleetStep::Finished
+            } else {
+                FleetStep::Idle
+            };
+        }
+        if self.paused || self.running >= self.concurrency {
+            return FleetStep::Idle;
+        }
+        match self.queue.pop_front() {
+            Some(index) => {
+                self.started_ms.get_or_insert(now_ms);
+                self.running += 1;
+                self.states[index] = EntryState::Running;
+                FleetStep::Start(index)
+            }
+            None => FleetStep::Idle,
+        }
+    }
+
+    /// Records how a started entry ended.
+    pub fn finish(&mut self, index: usize, state: EntryState) {
+        if self.states.get(index) == Some(&EntryState::Running) {
+            self.running -= 1;
+            self.finished_in_stretch += 1;
+        }
+        if let Some(s) = self.states.get_mut(index) {
+            *s = state;
+        }
+    }
+
+    /// Queues every failed (and partial) entry again; returns how many.
+    pub fn retry_failed(&mut self, now_ms: u64) -> usize {
+        let mut n = 0;
+        for (i, s) in self.states.iter_mut().enumerate() {
+            let again = matches!(s, EntryState::Failed(_))
+                || matches!(s, EntryState::Done { partial: true, .. });
+            if again {
+                *s = EntryState::Pending;
+                self.queue.push_back(i);
+                n += 1;
+            }
+        }
+        // A retry after a cancel also resumes the pending entries the cancel left behind.
+        if self.cancelled {
+            for (i, s) in self.states.iter().enumerate() {
+                if *s == EntryState::Pending && !self.queue.contains(&i) {
+                    self.queue.push_back(i);
+                }
+            }
+        }
+        self.cancelled = false;
+        self.paused = false;
+        self.started_ms = Some(now_ms);
+        self.finished_in_stretch = 0;
+        n
+    }
+
+    pub fn progress(&self, now_ms: u64) -> FleetProgress {
+        let mut p = FleetProgress {
+            total: self.states.len(),
+            ..FleetProgress::default()
+        };
+        for s in &self.states {
+            match s {
+                EntryState::Pending => p.remaining += 1,
+                EntryState::Running => p.running += 1,
+                EntryState::Done { records, partial } => {
+                    p.done += 1;
+                    p.records += records;
+                    if *partial {
+                        p.partial += 1;
+                    }
+                }
+                EntryState::Failed(_) => p.failed += 1,
+            }
+        }
+        let to_go = p.remaining + p.running;
+        p.eta_ms = match (self.started_ms, self.finished_in_stretch) {
+            (_, _) if to_go == 0 => Some(0),
+            (Some(start), n) if n > 0 && !self.paused && !self.cancelled => {
+                let elapsed = now_ms.saturating_sub(start) as f64;
+                Some((elapsed / n as f64 * to_go as f64).round() as u64)
+            }
+            _ => None,
+        };
+        p
+    }
+}
+
+/// At most `per_second` requests per carrier in any one-second window.
+#[derive(Clone, Debug, Default)]
+pub struct RateLimiter {
+    limits: HashMap<Carrier, u32>,
+    sent: HashMap<Carrier, VecDeque<u64>>,
+}
+
+impl RateLimiter {
+    pub fn new() -> RateLimiter {
+        RateLimiter::default()
+    }
+
+    /// `None` or 0 removes the carrier's limit.
+    pub fn set_limit(&mut self, carrier: Carrier, per_second: Option<u32>) {
+        match per_second.filter(|n| *n > 0) {
+            Some(n) => self.limits.insert(carrier, n),
+            None => self.limits.remove(&carrier),
+        };
+    }
+
+    pub fn limit(&self, carrier: Carrier) -> Option<u32> {
+        self.limits.get(&carrier).copied()
+    }
+
+    /// Takes a slot for one request now, or says when the next slot frees up.
+    pub fn acquire(&mut self, carrier: Carrier, now_ms: u64) -> Result<(), u64> {
+        let Some(&limit) = self.limits.get(&carrier) else {
+            return Ok(());
+        };
+        let sent = self.sent.entry(carrier).or_default();
+        while sent.front().is_some_and(|&t| t + 1000 <= now_ms) {
+            sent.pop_front();
+        }
+        if sent.len() < limit as usize {
+            sent.push_back(now_ms);
+            Ok(())
+        } else {
+            Err(sent.front().map_or(now_ms, |&t| t + 1000))
+        }
+    }
+}
+
+/// One subject's total for the service in view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubjectTotal {
+    pub subject: Subject,
+    pub carrier: Option<Carrier>,
+    pub quantity: u64,
+    pub records: usize,
+}
+
+/// A distribution bar: how many subjects used between `low` (inclusive) and `high` (exclusive).
+#[derive(Clone, Debug, PartialEq)]
+pub struct DistributionBin {
+    pub low: u64,
+    pub high: u64,
+    pub subjects: usize,
+}
+
+/// A subject over an allowance in one period.
+#[derive(Clone, Debug, PartialEq)]
+pub struct OverAllowance {
+    pub subject: Subject,
+    pub period_start: i64,
+    pub period_end: i64,
+    pub used: u64,
+    pub allowance: u64,
+    /// True when the allowance is the carrier's (TelecomX packages), false for the user's cap.
+    pub from_carrier: bool,
+}
+
+/// The fleet views of one service under the current filter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct FleetSummary {
+    /// Every subject with records in view, largest first.
+    pub subjects: Vec<SubjectTotal>,
+    pub distribution: Vec<DistributionBin>,
+    /// Largest overshoot first.
+    pub over: Vec<OverAllowance>,
+    pub total: u64,
+}
+
+/// Per-subject totals, distribution and over-allowance list in one pass over the records.
+///
+/// `monthly_cap` is a per-subject, per-calendar-month allowance the user sets for carriers that
+/// report none (ThingSpace, Control Center, Vodafone); carrier-reported allowances (TelecomX)
+/// are always checked.
+pub fn fleet_summary(
+    set: &UsageSet,
+    filter: &Filter,
+    service: Service,
+    monthly_cap: Option<u64>,
+    bins: usize,
+) -> FleetSummary {
+    let mut f = filter.clone();
+    f.services = vec![service];
+    let compiled = f.compile(set);
+    let n_subjects = set.subjects().len();
+    // Dense per-subject sums: subject handles are indices, so no hashing in the hot loop.
+    let mut sums = vec![(0u64, 0usize, None::<Carrier>); n_subjects];
+    let mut carrier_allowance: HashMap<(u32, i64, i64, u32), (u64, u64)> = HashMap::new();
+    let mut monthly: HashMap<(u32, i64), u64> = HashMap::new();
+    for r in set.records.iter().filter(|r| compiled.matches(r)) {
+        let Some(s) = r.subject.index() else { continue };
+        let e = &mut sums[s];
+        e.0 = e.0.saturating_add(r.quantity);
+        e.1 += 1;
+        e.2.get_or_insert(r.carrier);
+        if let Some(a) = r.allowance() {
+            let zone = r.zone.index().map_or(u32::MAX, |z| z as u32);
+            let c = carrier_allowance
+                .entry((s as u32, r.start, r.end(), zone))
+                .or_insert((0, a));
+            c.0 = c.0.saturating_add(r.quantity);
+        } else if monthly_cap.is_some() {
+            let m = monthly
+                .entry((
+                    s as u32,
+                    crate::aggregate::bucket_start(r.start, crate::aggregate::Bucket::Month),
+                ))
+                .or_insert(0);
+            *m = m.saturating_add(r.quantity);
+        }
+    }
+    let mut summary = FleetSummary::default();
+    for (i, (quantity, records, carrier)) in sums.into_iter().enumerate() {
+        if records == 0 {
+            continue;
+        }
+        summary.total = summary.total.saturating_add(quantity);
+        summary.subjects.push(SubjectTotal {
+            subject: set.subjects()[i].clone(),
+            carrier,
+            quantity,
+            records,
+        });
+    }
+    summary
+        .subjects
+        .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.subject.cmp(&b.subject)));
+    summary.distribution = distribution(&summary.subjects, bins);
+    for ((s, start, end, _), (used, allowance)) in carrier_allowance {
+        if used > allowance {
+            summary.over.push(OverAllowance {
+                subject: set.subjects()[s as usize].clone(),
+                period_start: start,
+                period_end: end,
+                used,
+                allowance,
+                from_carrier: true,
+            });
+        }
+    }
+    if let Some(cap) = monthly_cap {
+        for ((s, month), used) in monthly {
+            if used > cap {
+                let end = crate::aggregate::bucket_start(
+                    month + 32 * 86_400,
+                    crate::aggregate::Bucket::Month,
+                );
+                summary.over.push(OverAllowance {
+                    subject: set.subjects()[s as usize].clone(),
+                    period_start: month,
+                    period_end: end,
+                    used,
+                    allowance: cap,
+                    from_carrier: false,
+                });
+            }
+        }
+    }
+    summary.over.sort_by(|a, b| {
+        let ratio = |o: &OverAllowance| o.used as f64 / o.allowance.max(1) as f64;
+        ratio(b)
+            .total_cmp(&ratio(a))
+            .then(a.subject.cmp(&b.subject))
+            .then(a.period_start.cmp(&b.period_start))
+    });
+    summary
+}
+
+/// Equal-width bins from 0 to the largest subject's total, on "nice" bounds (1, 2, 5 x 10^n).
+fn distribution(subjects: &[SubjectTotal], bins: usize) -> Vec<DistributionBin> {
+    let Some(max) = subjects.iter().map(|s| s.quantity).max() else {
+        return Vec::new();
+    };
+    let bins = bins.max(1) as u64;
+    let raw = (max / bins).max(1);
+    let magnitude = 10u64.pow(raw.ilog10());
+    let width = [1, 2, 5, 10]
+        .into_iter()
+        .map(|m| m * magnitude)
+        .find(|w| w.saturating_mul(bins) > max)
+        .unwrap_or(magnitude * 10);
+    let count = (max / width + 1) as usize;
+    let mut out: Vec<DistributionBin> = (0..count as u64)
+        .map(|i| DistributionBin {
+            low: i * width,
+            high: (i + 1) * width,
+            subjects: 0,
+        })
+        .collect();
+    for s in subjects {
+        out[(s.quantity / width) as usize].subjects += 1;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Direction, Granularity, Record};
+
+    const ICCID: &str = "89148000000000000019";
+
+    #[test]
+    fn lists_with_and_without_header() {
+        let text = "carrier,identifier\nthingspace,89148000000000000019\n\ncontrol-center, 8988216716970004973\n# a comment\nvodafone,262021234567890\n";
+        let list = parse_subject_list(text, None).unwrap();
+        assert_eq!(list.problems, vec![]);
+        let got: Vec<(Carrier, SubjectKind, &str)> = list
+            .entries
+            .iter()
+            .map(|e| (e.carrier, e.subject.kind, e.subject.id.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Carrier::Thingspace, SubjectKind::Iccid, ICCID),
+                (
+                    Carrier::ControlCenter,
+                    SubjectKind::Iccid,
+                    "8988216716970004973"
+                ),
+                (Carrier::VodafoneVrs, SubjectKind::Imsi, "262021234567890"),
+            ]
+        );
+        assert_eq!(list.entries[2].line, 6);
+
+        let bare = parse_subject_list(
+            "553ca0f477392ee4106e9526\n553CA0F477392EE4106E9527",
+            Some(Carrier::Telecomx),
+        )
+        .unwrap();
+        assert_eq!(bare.entries.len(), 2);
+        assert_eq!(bare.entries[0].subject.kind, SubjectKind::Account);
+
+        let by_kind = parse_subject_list("mdn,carrier\n5551234567,verizon", None).unwrap();
+        assert_eq!(by_kind.entries[0].subject.kind, SubjectKind::Mdn);
+    }
+
+    #[test]
+    fn bad_rows_are_named_and_the_rest_kept() {
+        let text = "identifier,carrier,kind\n89148000000000000012,thingspace,iccid\n89148000000000000019,thingspace,iccid\n89148000000000000019,thingspace,iccid\n262021234567890,telecomx,\nx,nowhere,\n123,thingspace,serial\n";
+        let list = parse_subject_list(text, None).unwrap();
+        assert_eq!(list.entries.len(), 1);
+        let lines: Vec<(u64, &str)> = list
+            .problems
+            .iter()
+            .map(|p| (p.line, p.message.as_str()))
+            .collect();
+        assert_eq!(lines.len(), 5, "{lines:?}");
+        assert!(lines[0].1.contains("check digit"), "{lines:?}");
+        assert_eq!(lines[0].0, 2);
+        assert!(lines[1].1.contains("listed twice"));
+        assert!(
+            lines[2].1.contains("hexadecimal") || lines[2].1.contains("24"),
+            "{lines:?}"
+        );
+        assert!(lines[3].1.contains("unknown carrier \"nowhere\""));
+        assert!(lines[4].1.contains("unknown identifier kind \"serial\""));
+
+        let none =
+            parse_subject_list("identifier\n8914\n", Some(Carrier::ControlCenter)).unwrap_err();
+        assert!(none.message.contains("line 2"), "{}", none.message);
+        let no_carrier = parse_subject_list(ICCID, None).unwrap_err();
+        assert!(
+            no_carrier.message.contains("no carrier"),
+            "{}",
+            no_carrier.message
+        );
+        let wrong_kind = parse_subject_list(
+            "identifier,carrier,kind\n262021234567890,control-center,imsi",
+            None,
+        )
+        .unwrap_err();
+        assert!(
+            wrong_kind
+                .message
+                .contains("takes iccid identifiers, not imsi"),
+            "{}",
+            wrong_kind.message
+        );
+    }
+
+    fn entries(n: usize) -> Vec<FleetEntry> {
+        (0..n)
+            .map(|i| FleetEntry {
+                carrier: Carrier::Thingspace,
+                subject: Subject::new(SubjectKind::Label, format!("s{i}")),
+                line: i as u64 + 1,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn run_respects_concurrency_pause_cancel_and_retry() {
+        let mut run = FleetRun::new(entries(5), 2);
+        assert_eq!(run.next(0), FleetStep::Start(0));
+        assert_eq!(run.next(0), FleetStep::Start(1));
+        assert_eq!(run.next(0), FleetStep::Idle, "two slots only");
+        run.finish(
+            0,
+            EntryState::Done {
+                records: 10,
+                partial: false,
+            },
+        );
+        run.pause();
+        assert_eq!(run.next(100), FleetStep::Idle, "paused");
+        run.resume(100);
+        assert_eq!(run.next(100), FleetStep::Start(2));
+        run.finish(1, EntryState::Failed("HTTP 500".into()));
+        run.finish(
+            2,
+            EntryState::Done {
+                records: 4,
+                partial: true,
+            },
+        );
+        let p = run.progress(200);
+        assert_eq!(
+            (
+                p.done,
+                p.partial,
+                p.failed,
+                p.remaining,
+                p.running,
+                p.records
+            ),
+            (2, 1, 1, 2, 0, 14)
+        );
+        // Two finished in the 100 ms since resuming: two to go take about 100 ms more.
+        assert_eq!(p.eta_ms, Some(100));
+        assert_eq!(run.next(200), FleetStep::Start(3));
+        run.cancel();
+        assert_eq!(
+            run.next(200),
+            FleetStep::Idle,
+            "a running fetch still has to report"
+        );
+        run.finish(
+            3,
+            EntryState::Done {
+                records: 1,
+                partial: true,
+            },
+        );
+        assert_eq!(run.next(200), FleetStep::Finished);
+        assert_eq!(
+            run.retry_failed(300),
+            3,
+            "the failed and the two partial ones"
+        );
+        let mut started = Vec::new();
+        while let FleetStep::Start(i) = run.next(300) {
+            started.push(i);
+            run.finish(
+                i,
+                EntryState::Done {
+                    records: 1,
+                    partial: false,
+                },
+            );
+        }
+        started.sort();
+        assert_eq!(
+            started,
+            vec![1, 2, 3, 4],
+            "4 was left pending by the cancel"
+        );
+        assert_eq!(run.next(300), FleetStep::Finished);
+        assert_eq!(run.progress(300).eta_ms, Some(0));
+    }
+
+    #[test]
+    fn rate_limiter_allows_n_per_second_per_carrier() {
+        let mut limiter = RateLimiter::new();
+        limiter.set_limit(Carrier::Thingspace, Some(2));
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 0), Ok(()));
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 300), Ok(()));
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 500), Err(1000));
+        assert_eq!(
+            limiter.acquire(Carrier::ControlCenter, 500),
+            Ok(()),
+            "no limit set"
+        );
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 1000), Ok(()));
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 1200), Err(1300));
+        limiter.set_limit(Carrier::Thingspace, Some(0));
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 1200), Ok(()));
+    }
+
+    #[test]
+    fn summary_ranks_bins_and_flags_overuse() {
+        let mut set = UsageSet::new();
+        let day = 86_400;
+        for (i, per_day) in [100u64, 5, 40].into_iter().enumerate() {
+            let subject = set.intern_subject(&Subject::new(SubjectKind::Label, format!("s{i}")));
+            for d in 0..31 {
+                set.push(Record::new(
+                    Carrier::Thingspace,
+                    subject,
+                    d * day,
+                    day as u32,
+                    Granularity::Day,
+                    Service::Data,
+                    Direction::Total,
+                    per_day,
+                ));
+            }
+        }
+        let account = set.intern_subject(&Subject::new(SubjectKind::Account, "a"));
+        set.push(
+            Record::new(
+                Carrier::Telecomx,
+                account,
+                0,
+                31 * day as u32,
+                Granularity::Month,
+                Service::Data,
+                Direction::Total,
+                700,
+            )
+            .with_allowance(Some(500)),
+        );
+        let s = fleet_summary(&set, &Filter::default(), Service::Data, Some(1000), 10);
+        let order: Vec<(&str, u64)> = s
+            .subjects
+            .iter()
+            .map(|t| (t.subject.id.as_str(), t.quantity))
+            .collect();
+        assert_eq!(
+            order,
+            vec![("s0", 3100), ("s2", 1240), ("a", 700), ("s1", 155)]
+        );
+        assert_eq!(s.total, 5195);
+        // Max 3100 over 10 bins: width 500, bins [0,500) ... [3000,3500).
+        assert_eq!(s.distribution.len(), 7);
+        assert_eq!(
+            s.distribution[0],
+            DistributionBin {
+                low: 0,
+                high: 500,
+                subjects: 1
+            }
+        );
+        assert_eq!(s.distribution.iter().map(|b| b.subjects).sum::<usize>(), 4);
+        assert_eq!(s.distribution[6].subjects, 1);
+        // s0 (3100 in January over a 1000 cap) first, then s2 (1240), then the TelecomX package.
+        let over: Vec<(&str, u64, u64, bool)> = s
+            .over
+            .iter()
+            .map(|o| (o.subject.id.as_str(), o.used, o.allowance, o.from_carrier))
+            .collect();
+        assert_eq!(
+            over,
+            vec![
+                ("s0", 3100, 1000, false),
+                ("a", 700, 500, true),
+                ("s2", 1240, 1000, false)
+            ]
+        );
+        assert_eq!(s.over[0].period_end, 31 * day);
+    }
+}
