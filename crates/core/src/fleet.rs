@@ -72,6 +72,9 @@ pub fn kinds_of(carrier: Carrier) -> &'static [SubjectKind] {
     }
 }
 
+/// Column roles: identifier, carrier, the kind the identifier header names, kind column.
+type ColumnRoles = (usize, Option<usize>, Option<SubjectKind>, Option<usize>);
+
 const IDENTIFIER_HEADERS: [&str; 4] = ["identifier", "id", "subject", "device"];
 
 /// Reads a subject list: CSV with a header naming `identifier` (or `id`, or a kind such as
@@ -109,8 +112,7 @@ pub fn parse_subject_list(
     };
     let mut list = SubjectList::default();
     let mut seen: HashSet<(Carrier, Subject)> = HashSet::new();
-    // Column roles: (identifier, carrier, kind named by the identifier header, kind column).
-    let mut columns: Option<(usize, Option<usize>, Option<SubjectKind>, Option<usize>)> = None;
+    let mut columns: Option<ColumnRoles> = None;
     let mut row = csv::StringRecord::new();
     loop {
         match reader.read_record(&mut row) {
