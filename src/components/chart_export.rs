@@ -10,8 +10,8 @@ use super::export_buttons::{download, download_url};
 fn standalone_svg(svg: &web_sys::SvgElement) -> Result<String, JsValue> {
     let window = web_sys::window().ok_or("no window")?;
     let copy: web_sys::Element = svg.clone_node_with_deep(true)?.dyn_into()?;
-    let originals = svg.query_selector_all("rect, text, line, circle")?;
-    let copies = copy.query_selector_all("rect, text, line, circle")?;
+    let originals = svg.query_selector_all("rect, path, text, line, circle")?;
+    let copies = copy.query_selector_all("rect, path, text, line, circle")?;
     for i in 0..originals.length() {
         let (Some(original), Some(target)) = (originals.item(i), copies.item(i)) else {
             continue;

@@ -8,20 +8,25 @@ use crate::state::AppState;
 
 /// Most bars drawn: the chart is 800 units wide, so more would be thinner than a pixel pair.
 const MAX_BARS: usize = 400;
-const MAX_SERIES: usize = 8;
+/// How many series the chart may stack (the rest fold into "Other").
+const SERIES_CHOICES: [usize; 4] = [8, 20, 50, 100];
 
 /// The time-series chart with its controls: which service, stacked by what.
 #[component]
 pub fn ChartPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let series = Memo::new(move |_| {
+    let max_series = RwSignal::new(SERIES_CHOICES[0]);
+    // Aggregated once per data or filter change; the series limit and the chart's own toggles
+    // work on this small matrix, never on the records again.
+    let full = Memo::new(move |_| {
         let filter = state.filter.get();
         let metric = state.metric.get();
         let group = state.group_by.get();
-        state.with_set(|set| {
-            let ts = time_series(set, &filter, metric, group, Bucket::Auto);
-            downsample(limit_series(ts, MAX_SERIES), MAX_BARS)
-        })
+        state.with_set(|set| time_series(set, &filter, metric, group, Bucket::Auto))
+    });
+    let series = Memo::new(move |_| {
+        let limit = max_series.get();
+        full.with(|ts| downsample(limit_series(ts.clone(), limit), MAX_BARS))
     });
     let format = Callback::new(move |q: u64| match state.metric.get_untracked() {
         Service::Data => format_bytes(q, state.byte_base.get_untracked()),
@@ -99,6 +104,10 @@ pub fn ChartPanel() -> impl IntoView {
                     <label for="ul-group">"stacked by"</label>
                     <select id="ul-group" on:change=move |ev| if let Some(g) = GroupBy::parse(&event_target_value(&ev)) { state.group_by.set(g) }>
                         {GroupBy::ALL.map(|g| view! { <option value=g.as_str() selected=move || state.group_by.get() == g>{g.label()}</option> }).collect_view()}
+                    </select>
+                    <label for="ul-series-count">"top"</label>
+                    <select id="ul-series-count" on:change=move |ev| if let Ok(n) = event_target_value(&ev).parse() { max_series.set(n) }>
+                        {SERIES_CHOICES.map(|n| view! { <option value=n.to_string() selected=move || max_series.get() == n>{n}</option> }).collect_view()}
                     </select>
                 </div>
             </div>

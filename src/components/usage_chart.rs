@@ -53,7 +53,9 @@ pub fn UsageChart(
             ..ts
         }
     };
-    let bars = move || {
+    // One <path> per series, each bar a sub-path: redrawing 50 series x 365 days sets 50
+    // attributes instead of rebuilding 18 000 elements (measured by the browser benchmark).
+    let geometry = Memo::new(move |_| {
         let ts = visible();
         let n = ts.buckets.len().max(1) as f64;
         let max = ts.max_stack().max(1) as f64;
@@ -61,29 +63,85 @@ pub fn UsageChart(
         let plot_h = HEIGHT - TOP - BOTTOM;
         let slot = plot_w / n;
         let bar_w = (slot * 0.8).max(1.0);
-        let mut rects = Vec::new();
-        for (b, start) in ts.buckets.iter().enumerate() {
-            let mut y = TOP + plot_h;
-            let x = LEFT + b as f64 * slot + (slot - bar_w) / 2.0;
-            for s in &ts.series {
-                let v = s.values[b];
-                if v == 0 {
-                    continue;
-                }
-                let h = v as f64 / max * plot_h;
-                y -= h;
-                let (color, key) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
+        let mut tops = vec![TOP + plot_h; ts.buckets.len()];
+        let paths: Vec<(usize, String)> = ts
+            .series
+            .iter()
+            .map(|s| {
+                let (color, _) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
                 let color: usize = color.parse().unwrap_or(0) % PALETTE;
-                let tip = format!("{}: {} ({})", key, format.run(v), format_bucket.run(*start));
-                rects.push(view! {
-                    <rect x=format!("{x:.1}") y=format!("{y:.1}") width=format!("{bar_w:.1}") height=format!("{:.1}", h.max(0.5))
-                        class=format!("ul-series-{color}")>
-                        <title>{tip}</title>
-                    </rect>
-                });
-            }
+                let mut d = String::with_capacity(s.values.len() * 28);
+                for (b, v) in s.values.iter().enumerate() {
+                    if *v == 0 {
+                        continue;
+                    }
+                    let h = (*v as f64 / max * plot_h).max(0.5);
+                    tops[b] -= h;
+                    let x = LEFT + b as f64 * slot + (slot - bar_w) / 2.0;
+                    use std::fmt::Write;
+                    let _ = write!(d, "M{x:.1} {:.1}h{bar_w:.1}v{h:.1}h-{bar_w:.1}z", tops[b]);
+                }
+                (color, d)
+            })
+            .collect();
+        paths
+    });
+    let bars = move || {
+        geometry
+            .get()
+            .into_iter()
+            .map(|(color, d)| view! { <path d=d class=format!("ul-series-{color}") /> })
+            .collect_view()
+    };
+    // The bucket under the pointer (or keyboard focus), read out as a tooltip listing its values.
+    let hover = RwSignal::new(None::<usize>);
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let Some(svg) = svg_ref.get_untracked() else { return };
+        let rect = svg.get_bounding_client_rect();
+        if rect.width() <= 0.0 {
+            return;
         }
-        rects.collect_view()
+        let x = (f64::from(ev.client_x()) - rect.left()) / rect.width() * WIDTH;
+        let n = series.with_untracked(|ts| ts.buckets.len());
+        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+        let b = ((x - LEFT) / slot).floor();
+        hover.set((b >= 0.0 && (b as usize) < n).then_some(b as usize));
+    };
+    let readout = move || {
+        let b = hover.get()?;
+        let ts = visible();
+        let start = *ts.buckets.get(b)?;
+        let n = ts.buckets.len().max(1) as f64;
+        let slot = (WIDTH - LEFT - 8.0) / n;
+        let x = LEFT + b as f64 * slot;
+        let mut lines: Vec<(u64, String)> = ts
+            .series
+            .iter()
+            .filter(|s| s.values[b] > 0)
+            .map(|s| {
+                let key = s.key.split_once('\u{0}').map_or(s.key.as_str(), |(_, k)| k);
+                (s.values[b], format!("{key}: {}", format.run(s.values[b])))
+            })
+            .collect();
+        lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+        let more = lines.len().saturating_sub(8);
+        let mut text: Vec<String> = lines.into_iter().take(8).map(|(_, t)| t).collect();
+        if more > 0 {
+            text.push(format!("and {more} more"));
+        }
+        text.insert(0, format_bucket.run(start));
+        let box_w = 230.0;
+        let box_x = if x + box_w + 12.0 > WIDTH { x - box_w - 4.0 } else { x + slot + 4.0 };
+        let box_h = 16.0 * text.len() as f64 + 8.0;
+        Some(view! {
+            <g class="ul-readout" aria-hidden="true" pointer-events="none">
+                <rect class="ul-readout-column" x=format!("{x:.1}") y=TOP width=format!("{:.1}", slot.max(1.0)) height=HEIGHT - TOP - BOTTOM />
+                <rect class="ul-readout-box" x=format!("{box_x:.1}") y=TOP width=box_w height=format!("{box_h:.1}") rx="4" />
+                {text.into_iter().enumerate().map(|(i, t)| view! {
+                    <text x=format!("{:.1}", box_x + 8.0) y=format!("{:.1}", TOP + 16.0 * (i as f64 + 1.0)) class=if i == 0 { "ul-readout-title" } else { "" }>{t}</text>
+                }).collect_view()}
+            </g>
+        })
     };
     let axis = move || {
         let ts = series.get();
@@ -143,8 +201,12 @@ pub fn UsageChart(
                 xmlns="http://www.w3.org/2000/svg"
             >
                 {move || axis()}
-                <g class="ul-bars">{bars}</g>
+                <g class="ul-bars" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)>
+                    <rect class="ul-hit" x=LEFT y=TOP width=WIDTH - LEFT - 8.0 height=HEIGHT - TOP - BOTTOM fill="transparent" />
+                    {bars}
+                </g>
                 {markers}
+                {readout}
             </svg>
             <figcaption class="ul-legend">
                 {move || series.get().series.iter().enumerate().map(|(i, s)| {
