@@ -1,7 +1,7 @@
 //! The one executor: sends a core [`FetchJob`]'s request plans with gloo-net (through whatever
 //! proxy the job was configured with), sleeps when it says wait, and feeds answers back.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 use usagelens_core::fetch::{
     FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
 };
+use usagelens_core::fleet::RateLimiter;
 use wasm_bindgen_futures::JsFuture;
 
 /// Shared flag the UI sets to stop a running job (atomic so reactive storage can hold it).
@@ -33,7 +34,7 @@ pub struct Progress {
     pub pages: u32,
 }
 
-fn now_ms() -> u64 {
+pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
@@ -59,9 +60,20 @@ pub async fn sleep(ms: u64) {
 /// Runs `job` to the end and returns what it produced (partial results included when a later
 /// step failed or the user cancelled).
 pub async fn run_job(
+    job: FetchJob,
+    cancel: CancelFlag,
+    on_progress: impl Fn(Progress),
+) -> FetchOutcome {
+    run_job_limited(job, cancel, on_progress, None).await
+}
+
+/// [`run_job`] with every request first taking a slot from a shared per-carrier rate limiter
+/// (fleet fetches: many jobs, one limit per carrier).
+pub async fn run_job_limited(
     mut job: FetchJob,
     cancel: CancelFlag,
     on_progress: impl Fn(Progress),
+    limiter: Option<Rc<RefCell<RateLimiter>>>,
 ) -> FetchOutcome {
     loop {
         if cancel.is_cancelled() {
@@ -91,6 +103,18 @@ pub async fn run_job(
                     },
                     pages: job.pages(),
                 });
+                if let Some(limiter) = &limiter {
+                    loop {
+                        let slot = limiter.borrow_mut().acquire(job.carrier(), now_ms());
+                        match slot {
+                            Ok(()) => break,
+                            Err(until) => sleep(until.saturating_sub(now_ms()).max(1)).await,
+                        }
+                        if cancel.is_cancelled() {
+                            break;
+                        }
+                    }
+                }
                 match send(&plan, &cancel).await {
                     Ok(response) => job.handle_response(&response, now_ms(), random_u64()),
                     Err(error) => job.handle_transport_error(&error, now_ms(), random_u64()),

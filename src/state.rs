@@ -4,6 +4,8 @@
 //! and a `version` signal says when they changed. Everything derived (totals, series, table) is
 //! computed from `version` plus the view signals.
 
+use std::ops::Range;
+
 use leptos::prelude::*;
 use usagelens_core::aggregate::{Filter, GroupBy};
 use usagelens_core::units::ByteBase;
@@ -46,10 +48,18 @@ pub struct LoadedSource {
     pub error: Option<String>,
 }
 
+#[derive(Clone, Debug, PartialEq)]
+struct SourceRanges {
+    id: u32,
+    records: Range<usize>,
+    events: Range<usize>,
+}
+
 #[derive(Clone, Copy)]
 pub struct AppState {
-    /// Each source's own records, so one can be removed without re-reading the others.
-    per_source: StoredValue<Vec<(u32, UsageSet)>>,
+    /// Which record and event index ranges of `merged` each source added, so one source can be
+    /// removed without keeping a second copy of every record (a fleet holds millions).
+    owners: StoredValue<Vec<SourceRanges>>,
     merged: StoredValue<UsageSet>,
     pub version: RwSignal<u64>,
     pub sources: RwSignal<Vec<LoadedSource>>,
@@ -75,7 +85,7 @@ impl Default for AppState {
 impl AppState {
     pub fn new() -> AppState {
         AppState {
-            per_source: StoredValue::new(Vec::new()),
+            owners: StoredValue::new(Vec::new()),
             merged: StoredValue::new(UsageSet::new()),
             version: RwSignal::new(0),
             sources: RwSignal::new(Vec::new()),
@@ -213,36 +223,99 @@ impl AppState {
     }
 
     fn add(&self, source: LoadedSource, set: UsageSet) {
-        self.merged.update_value(|m| m.extend_from(&set));
-        self.per_source.update_value(|p| p.push((source.id, set)));
+        self.append(source.id, &set);
         self.sources.update(|s| s.push(source));
+    }
+
+    /// Appends records to the merged set under source `id` and bumps the version.
+    fn append(&self, id: u32, set: &UsageSet) {
+        let (records_before, events_before) = self.merged.with_value(|m| (m.len(), m.events.len()));
+        self.merged.update_value(|m| m.extend_from(set));
+        let (records_after, events_after) = self.merged.with_value(|m| (m.len(), m.events.len()));
+        self.owners.update_value(|o| {
+            o.push(SourceRanges {
+                id,
+                records: records_before..records_after,
+                events: events_before..events_after,
+            })
+        });
         self.version.update(|v| *v += 1);
     }
 
+    /// Starts a source that grows as results arrive (a fleet fetch); returns its id.
+    pub fn start_streamed_source(&self, name: &str, origin: SourceOrigin) -> u32 {
+        let id = self.take_id();
+        self.sources.update(|s| {
+            s.push(LoadedSource {
+                id,
+                name: name.to_owned(),
+                origin,
+                carrier: None,
+                format: None,
+                subject: None,
+                records: 0,
+                warnings: Vec::new(),
+                error: None,
+            })
+        });
+        id
+    }
+
+    /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
+    pub fn append_to_source(&self, id: u32, set: &UsageSet, error: Option<String>) {
+        if !set.is_empty() {
+            self.append(id, set);
+        }
+        self.sources.update(|sources| {
+            if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
+                s.records += set.len();
+                let carriers: Vec<Carrier> = set.records.iter().map(|r| r.carrier).take(1).collect();
+                if s.carrier.is_none() {
+                    s.carrier = carriers.first().copied();
+                }
+                s.error = error;
+            }
+        });
+    }
+
     pub fn remove_source(&self, id: u32) {
-        self.per_source
-            .update_value(|p| p.retain(|(i, _)| *i != id));
-        self.rebuild();
+        let mut records = Vec::new();
+        let mut events = Vec::new();
+        self.owners.update_value(|owners| {
+            for o in owners.iter().filter(|o| o.id == id) {
+                records.push(o.records.clone());
+                events.push(o.events.clone());
+            }
+            // The others move down by what was removed before them.
+            let (mut removed_records, mut removed_events) = (0, 0);
+            let mut kept = Vec::new();
+            for o in owners.drain(..) {
+                if o.id == id {
+                    removed_records += o.records.len();
+                    removed_events += o.events.len();
+                } else {
+                    kept.push(SourceRanges {
+                        id: o.id,
+                        records: o.records.start - removed_records..o.records.end - removed_records,
+                        events: o.events.start - removed_events..o.events.end - removed_events,
+                    });
+                }
+            }
+            *owners = kept;
+        });
+        self.merged.update_value(|m| m.remove_ranges(&records, &events));
+        self.selected.set(None);
+        self.version.update(|v| *v += 1);
         self.sources.update(|s| s.retain(|x| x.id != id));
     }
 
     pub fn clear(&self) {
-        self.per_source.set_value(Vec::new());
-        self.rebuild();
-        self.sources.set(Vec::new());
-        self.filter.set(Filter::default());
-    }
-
-    fn rebuild(&self) {
-        let mut merged = UsageSet::new();
-        self.per_source.with_value(|p| {
-            for (_, set) in p {
-                merged.extend_from(set);
-            }
-        });
-        self.merged.set_value(merged);
+        self.owners.set_value(Vec::new());
+        self.merged.set_value(UsageSet::new());
         self.selected.set(None);
         self.version.update(|v| *v += 1);
+        self.sources.set(Vec::new());
+        self.filter.set(Filter::default());
     }
 }
 
@@ -256,6 +329,7 @@ mod tests {
     use super::*;
 
     const CC: &str = include_str!("../crates/core/tests/fixtures/control-center-example.json");
+    const TS: &str = include_str!("../crates/core/tests/fixtures/thingspace-doc-device.json");
 
     #[test]
     fn ingest_lists_good_and_bad_sources_and_remove_rebuilds() {
@@ -283,8 +357,28 @@ mod tests {
             .ingest_text("cc2.json", SourceOrigin::Paste, CC, &options)
             .unwrap();
         assert_eq!(state.with_set(|s| s.len()), 30);
+        // A streamed source growing in batches, interleaved with another source.
+        let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
+        let mut batch = UsageSet::new();
+        parse(TS, &options, &mut batch).unwrap();
+        state.append_to_source(fleet, &batch, None);
+        state
+            .ingest_text("cc3.json", SourceOrigin::Paste, CC, &options)
+            .unwrap();
+        state.append_to_source(fleet, &batch, Some("1 subject failed".into()));
+        let streamed = state.sources.get_untracked();
+        let fleet_source = streamed.iter().find(|s| s.id == fleet).unwrap();
+        assert_eq!(fleet_source.records, 2 * batch.len());
+        assert_eq!(fleet_source.carrier, Some(Carrier::Thingspace));
+        assert_eq!(fleet_source.error.as_deref(), Some("1 subject failed"));
+        assert_eq!(state.with_set(|s| s.len()), 45 + 2 * batch.len());
+
         state.remove_source(sources[0].id);
-        assert_eq!(state.with_set(|s| s.len()), 15);
+        assert_eq!(state.with_set(|s| s.len()), 30 + 2 * batch.len());
+        state.remove_source(fleet);
+        let left = state.with_set(|s| s.records.iter().map(|r| r.carrier).collect::<Vec<_>>());
+        assert_eq!(left.len(), 30);
+        assert!(left.iter().all(|c| *c == Carrier::ControlCenter));
         state.clear();
         assert_eq!(state.with_set(|s| s.len()), 0);
         assert!(state.sources.get_untracked().is_empty());

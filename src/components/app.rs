@@ -4,6 +4,8 @@ use super::breakdown::Breakdown;
 use super::chart_panel::ChartPanel;
 use super::export_buttons::ExportButtons;
 use super::filters_bar::FiltersBar;
+use super::fleet_fetch::FleetFetch;
+use super::fleet_view::FleetView;
 use super::import_panel::{start_demo_load, ImportPanel};
 use super::kpi_cards::KpiCards;
 use super::live_fetch::LiveFetch;
@@ -186,6 +188,10 @@ pub fn Dashboard(
                         <summary>"Fetch live from a carrier"</summary>
                         <LiveFetch />
                     </details>
+                    <details class="ul-live-wrap" data-testid="fleet-wrap">
+                        <summary>"Fetch a fleet (many SIMs at once)"</summary>
+                        <FleetFetch />
+                    </details>
                 </Show>
                 <SourceList />
                 <Show
@@ -206,6 +212,9 @@ pub fn Dashboard(
                 >
                     <FiltersBar />
                     <KpiCards />
+                    <Show when=move || state.with_set(|s| s.subjects().len() > 1)>
+                        <FleetView />
+                    </Show>
                     <div class="ul-grid">
                         <ChartPanel />
                         <Breakdown />

@@ -6,6 +6,8 @@ pub mod chart_export;
 pub mod chart_panel;
 pub mod export_buttons;
 pub mod filters_bar;
+pub mod fleet_fetch;
+pub mod fleet_view;
 pub mod import_panel;
 pub mod kpi_cards;
 pub mod live_fetch;

@@ -732,6 +732,30 @@ impl UsageSet {
         self.events.extend(other.events.iter().cloned());
     }
 
+    /// Drops the records and events in the given index ranges (sorted, disjoint), keeping the
+    /// rest in order. Interned strings stay: they are shared and cheap.
+    pub fn remove_ranges(
+        &mut self,
+        records: &[std::ops::Range<usize>],
+        events: &[std::ops::Range<usize>],
+    ) {
+        let inside = |ranges: &[std::ops::Range<usize>], i: usize| {
+            ranges.iter().any(|r| r.contains(&i))
+        };
+        let mut kept = RecordStore::default();
+        for (i, r) in self.records.iter().enumerate() {
+            if !inside(records, i) {
+                kept.push(*r);
+            }
+        }
+        self.records = kept;
+        let mut i = 0;
+        self.events.retain(|_| {
+            i += 1;
+            !inside(events, i - 1)
+        });
+    }
+
     /// The public JSON form of one record.
     pub fn record_json(&self, record: &Record) -> RecordJson {
         let context = self.context(record.context);

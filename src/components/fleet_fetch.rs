@@ -1,0 +1,543 @@
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use usagelens_core::fetch::{
+    Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
+};
+use usagelens_core::fleet::{
+    parse_subject_list, EntryState, FleetEntry, FleetProgress, FleetRun, FleetStep, RateLimiter,
+};
+use usagelens_core::units::parse_day;
+use usagelens_core::{Carrier, UsageSet};
+
+use super::live_fetch::prefix;
+use crate::fetch::{now_ms, run_job_limited, sleep, CancelFlag};
+use crate::state::{AppState, SourceOrigin};
+
+/// Results reach the view at most this often, so thousands of arrivals cost a few re-draws.
+const FLUSH_MS: u64 = 500;
+
+/// One carrier's credentials in the fleet form.
+#[derive(Clone, Copy)]
+struct CarrierSecrets {
+    user: RwSignal<String>,
+    secret: RwSignal<String>,
+    key: RwSignal<String>,
+    key_secret: RwSignal<String>,
+    rate: RwSignal<String>,
+}
+
+impl CarrierSecrets {
+    fn new() -> CarrierSecrets {
+        CarrierSecrets {
+            user: RwSignal::new(String::new()),
+            secret: RwSignal::new(String::new()),
+            key: RwSignal::new(String::new()),
+            key_secret: RwSignal::new(String::new()),
+            rate: RwSignal::new(String::new()),
+        }
+    }
+
+    fn credentials(&self, carrier: Carrier) -> Credentials {
+        let (user, secret) = (self.user.get_untracked(), self.secret.get_untracked());
+        match carrier {
+            Carrier::VodafoneVrs => Credentials::VodafoneClient {
+                client_id: user,
+                client_secret: secret,
+            },
+            Carrier::Telecomx => Credentials::TelecomxBasic {
+                user,
+                password: secret,
+            },
+            Carrier::Thingspace => Credentials::Thingspace {
+                key: self.key.get_untracked(),
+                secret: self.key_secret.get_untracked(),
+                username: user,
+                password: secret,
+            },
+            Carrier::ControlCenter => Credentials::ControlCenter {
+                username: user,
+                api_key: secret,
+            },
+        }
+    }
+}
+
+/// Everything the workers share during one run.
+struct FleetContext {
+    run: RefCell<FleetRun>,
+    credentials: HashMap<Carrier, Credentials>,
+    config: FetchConfig,
+    earliest: i64,
+    latest: i64,
+    limiter: Rc<RefCell<RateLimiter>>,
+    tokens: RefCell<HashMap<(Carrier, String), Token>>,
+    session: RefCell<Option<Token>>,
+    cancel: RefCell<CancelFlag>,
+    batch: RefCell<UsageSet>,
+    last_flush: RefCell<u64>,
+    source: u32,
+}
+
+fn query_for(entry: &FleetEntry, earliest: i64, latest: i64) -> UsageQuery {
+    let month = |t: i64| {
+        use chrono::Datelike;
+        let d = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
+        (d.year(), d.month())
+    };
+    match entry.carrier {
+        Carrier::VodafoneVrs => UsageQuery::Vodafone {
+            imsi: entry.subject.id.clone(),
+        },
+        Carrier::Telecomx => UsageQuery::Telecomx {
+            account: entry.subject.id.clone(),
+            from: month(earliest),
+            to: month(latest),
+            csv: false,
+        },
+        Carrier::Thingspace => UsageQuery::Thingspace {
+            device: DeviceRef::Id(entry.subject.clone()),
+            earliest,
+            latest,
+        },
+        Carrier::ControlCenter => UsageQuery::ControlCenter {
+            iccid: entry.subject.id.clone(),
+            cycle_start: None,
+            rate_plan: None,
+            zone: None,
+        },
+    }
+}
+
+/// Fetches one subject; returns how it ended.
+async fn fetch_one(ctx: &FleetContext, index: usize) -> EntryState {
+    let entry = ctx.run.borrow().entries[index].clone();
+    let country: String = if entry.carrier == Carrier::VodafoneVrs {
+        entry.subject.id.chars().take(3).collect()
+    } else {
+        String::new()
+    };
+    let cached = ctx
+        .tokens
+        .borrow()
+        .get(&(entry.carrier, country.clone()))
+        .cloned();
+    let Some(credentials) = ctx.credentials.get(&entry.carrier).cloned() else {
+        return EntryState::Failed(format!("no credentials for {}", entry.carrier.label()));
+    };
+    let query = query_for(&entry, ctx.earliest, ctx.latest);
+    let job = match FetchJob::new(query, credentials, ctx.config.clone(), cached) {
+        Ok(job) => job.with_session(ctx.session.borrow().clone(), now_ms()),
+        Err(e) => return EntryState::Failed(e.message),
+    };
+    let cancel = ctx.cancel.borrow().clone();
+    let outcome = run_job_limited(job, cancel, |_| {}, Some(ctx.limiter.clone())).await;
+    if let Some(t) = outcome.token.clone() {
+        ctx.tokens.borrow_mut().insert((entry.carrier, country), t);
+    }
+    if outcome.session.is_some() {
+        *ctx.session.borrow_mut() = outcome.session.clone();
+    }
+    let records = outcome.set.len();
+    ctx.batch.borrow_mut().extend_from(&outcome.set);
+    match outcome.error {
+        None => EntryState::Done {
+            records,
+            partial: false,
+        },
+        Some(_) if records > 0 => EntryState::Done {
+            records,
+            partial: true,
+        },
+        Some(e) => EntryState::Failed(e.to_string()),
+    }
+}
+
+/// Moves the fetched batch into the view (throttled unless `force`).
+fn flush(ctx: &FleetContext, state: AppState, force: bool) {
+    let now = now_ms();
+    if !force && now < *ctx.last_flush.borrow() + FLUSH_MS {
+        return;
+    }
+    *ctx.last_flush.borrow_mut() = now;
+    let batch = std::mem::take(&mut *ctx.batch.borrow_mut());
+    let p = ctx.run.borrow().progress(now);
+    let error = (p.failed + p.partial > 0).then(|| {
+        format!(
+            "{} subject(s) failed and {} came back partial: see the fleet panel",
+            p.failed, p.partial
+        )
+    });
+    state.append_to_source(ctx.source, &batch, error);
+}
+
+async fn worker(
+    ctx: Rc<FleetContext>,
+    state: AppState,
+    progress: RwSignal<FleetProgress>,
+    failures: RwSignal<Vec<(String, String)>>,
+) {
+    loop {
+        let step = ctx.run.borrow_mut().next(now_ms());
+        match step {
+            FleetStep::Start(index) => {
+                let result = fetch_one(&ctx, index).await;
+                if let EntryState::Failed(message) = &result {
+                    let who = ctx.run.borrow().entries[index].clone();
+                    failures.update(|f| {
+                        f.push((format!("{} {}", who.carrier.label(), who.subject), message.clone()))
+                    });
+                }
+                ctx.run.borrow_mut().finish(index, result);
+                progress.set(ctx.run.borrow().progress(now_ms()));
+                flush(&ctx, state, false);
+            }
+            FleetStep::Idle => sleep(100).await,
+            FleetStep::Finished => break,
+        }
+    }
+}
+
+fn progress_text(p: &FleetProgress) -> String {
+    let eta = match p.eta_ms {
+        Some(0) | None => String::new(),
+        Some(ms) if ms < 60_000 => format!(", about {} s left", ms.div_ceil(1000)),
+        Some(ms) => format!(", about {} min left", ms.div_ceil(60_000)),
+    };
+    format!(
+        "{} of {} done ({} partial), {} failed, {} running, {} waiting; {} records{eta}",
+        p.done, p.total, p.partial, p.failed, p.running, p.remaining, p.records
+    )
+}
+
+/// Fetches many subjects (pasted or imported as CSV) with bounded concurrency and per-carrier
+/// rate limits; results stream into the dashboard as one growing source.
+#[component]
+pub fn FleetFetch() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let list = RwSignal::new(String::new());
+    let default_carrier = RwSignal::new(String::new());
+    let concurrency = RwSignal::new("8".to_owned());
+    let proxy = RwSignal::new(
+        web_sys::window()
+            .and_then(|w| w.location().origin().ok())
+            .unwrap_or_default(),
+    );
+    let today = chrono::Utc::now().date_naive();
+    let from = RwSignal::new((today - chrono::Duration::days(29)).to_string());
+    let to = RwSignal::new(today.to_string());
+    let secrets: HashMap<Carrier, CarrierSecrets> =
+        Carrier::ALL.iter().map(|c| (*c, CarrierSecrets::new())).collect();
+    let secrets = StoredValue::new(secrets);
+    let form_error = RwSignal::new(None::<String>);
+    let problems = RwSignal::new(Vec::<String>::new());
+    let progress = RwSignal::new(FleetProgress::default());
+    let failures = RwSignal::new(Vec::<(String, String)>::new());
+    let context: StoredValue<Option<Rc<FleetContext>>, LocalStorage> = StoredValue::new_local(None);
+    let running = RwSignal::new(false);
+    let paused = RwSignal::new(false);
+
+    let parsed = Memo::new(move |_| {
+        let text = list.get();
+        if text.trim().is_empty() {
+            return Err(String::new());
+        }
+        parse_subject_list(&text, Carrier::parse(&default_carrier.get())).map_err(|e| e.to_string())
+    });
+    let carriers_in_list = move || {
+        parsed.with(|p| {
+            let mut c: Vec<Carrier> = p
+                .as_ref()
+                .map(|l| l.entries.iter().map(|e| e.carrier).collect())
+                .unwrap_or_default();
+            c.sort();
+            c.dedup();
+            c
+        })
+    };
+    Effect::new(move |_| {
+        problems.set(parsed.with(|p| match p {
+            Ok(l) => l
+                .problems
+                .iter()
+                .map(|p| format!("line {}: {}", p.line, p.message))
+                .collect(),
+            Err(e) if !e.is_empty() => vec![e.clone()],
+            Err(_) => Vec::new(),
+        }))
+    });
+
+    let spawn_workers = move |ctx: Rc<FleetContext>| {
+        let n = ctx.run.borrow().concurrency();
+        running.set(true);
+        let finished = Rc::new(RefCell::new(0usize));
+        for _ in 0..n {
+            let ctx = ctx.clone();
+            let finished = finished.clone();
+            spawn_local(async move {
+                worker(ctx.clone(), state, progress, failures).await;
+                *finished.borrow_mut() += 1;
+                if *finished.borrow() == n {
+                    flush(&ctx, state, true);
+                    progress.set(ctx.run.borrow().progress(now_ms()));
+                    running.set(false);
+                    state.busy.update(|b| *b = b.saturating_sub(1));
+                }
+            });
+        }
+        state.busy.update(|b| *b += 1);
+    };
+
+    let start = move |_| {
+        form_error.set(None);
+        let list = match parsed.get_untracked() {
+            Ok(l) => l,
+            Err(e) if e.is_empty() => {
+                form_error.set(Some("paste or import a list of identifiers first".into()));
+                return;
+            }
+            Err(e) => {
+                form_error.set(Some(e));
+                return;
+            }
+        };
+        let concurrency = match concurrency.get_untracked().trim().parse::<usize>() {
+            Ok(n) if (1..=64).contains(&n) => n,
+            _ => {
+                form_error.set(Some("concurrency takes 1 to 64 parallel fetches".into()));
+                return;
+            }
+        };
+        let (Some(earliest), Some(last_day)) =
+            (parse_day(&from.get_untracked()), parse_day(&to.get_untracked()))
+        else {
+            form_error.set(Some("choose the first and the last day".into()));
+            return;
+        };
+        if last_day < earliest {
+            form_error.set(Some("the last day is before the first".into()));
+            return;
+        }
+        let mut limiter = RateLimiter::new();
+        let mut credentials = HashMap::new();
+        for c in Carrier::ALL {
+            let s = secrets.with_value(|m| m[&c]);
+            let rate = s.rate.get_untracked();
+            if !rate.trim().is_empty() {
+                match rate.trim().parse::<u32>() {
+                    Ok(n) => limiter.set_limit(c, Some(n)),
+                    Err(_) => {
+                        form_error.set(Some(format!(
+                            "{} rate limit {rate:?}: enter requests per second, or leave it empty",
+                            c.label()
+                        )));
+                        return;
+                    }
+                }
+            }
+            credentials.insert(c, s.credentials(c));
+        }
+        let base = proxy.get_untracked().trim().trim_end_matches('/').to_owned();
+        let config = FetchConfig {
+            proxy: ProxyConfig::PerCarrierBase(
+                Carrier::ALL
+                    .iter()
+                    .map(|c| (*c, format!("{base}/{}", prefix(*c))))
+                    .collect(),
+            ),
+            today: Some(chrono::Utc::now().date_naive()),
+            ..FetchConfig::default()
+        };
+        let n = list.entries.len();
+        let source = state.start_streamed_source(
+            &format!("Fleet: {n} subject{}", if n == 1 { "" } else { "s" }),
+            SourceOrigin::Live,
+        );
+        failures.set(Vec::new());
+        paused.set(false);
+        let ctx = Rc::new(FleetContext {
+            run: RefCell::new(FleetRun::new(list.entries, concurrency)),
+            credentials,
+            config,
+            earliest,
+            latest: last_day + 86_399,
+            limiter: Rc::new(RefCell::new(limiter)),
+            tokens: RefCell::new(HashMap::new()),
+            session: RefCell::new(None),
+            cancel: RefCell::new(CancelFlag::default()),
+            batch: RefCell::new(UsageSet::new()),
+            last_flush: RefCell::new(now_ms()),
+            source,
+        });
+        progress.set(ctx.run.borrow().progress(now_ms()));
+        context.set_value(Some(ctx.clone()));
+        spawn_workers(ctx);
+    };
+    let with_ctx = move |f: &dyn Fn(&Rc<FleetContext>)| {
+        context.with_value(|c| {
+            if let Some(c) = c {
+                f(c)
+            }
+        })
+    };
+    let toggle_pause = move |_| {
+        with_ctx(&|ctx| {
+            let mut run = ctx.run.borrow_mut();
+            if run.is_paused() {
+                run.resume(now_ms());
+                paused.set(false);
+            } else {
+                run.pause();
+                paused.set(true);
+            }
+            progress.set(run.progress(now_ms()));
+        })
+    };
+    let cancel = move |_| {
+        with_ctx(&|ctx| {
+            ctx.run.borrow_mut().cancel();
+            ctx.cancel.borrow().cancel();
+        })
+    };
+    let retry = move |_| {
+        with_ctx(&|ctx| {
+            *ctx.cancel.borrow_mut() = CancelFlag::default();
+            let again = ctx.run.borrow_mut().retry_failed(now_ms());
+            failures.set(Vec::new());
+            if again > 0 || ctx.run.borrow().progress(now_ms()).remaining > 0 {
+                paused.set(false);
+                spawn_workers(ctx.clone());
+            }
+        })
+    };
+    let file_input = NodeRef::<leptos::html::Input>::new();
+    let on_file = move |_| {
+        let Some(input) = file_input.get_untracked() else { return };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        spawn_local(async move {
+            match wasm_bindgen_futures::JsFuture::from(file.text()).await {
+                Ok(text) => list.set(text.as_string().unwrap_or_default()),
+                Err(_) => form_error.set(Some(format!("{} could not be read", file.name()))),
+            }
+        });
+    };
+    let percent = move || {
+        let p = progress.get();
+        if p.total == 0 {
+            0.0
+        } else {
+            (p.done + p.failed) as f64 / p.total as f64 * 100.0
+        }
+    };
+
+    view! {
+        <div class="ul-fleet-fetch" data-testid="fleet-fetch">
+            <p class="ul-hint">
+                "One identifier per line, or CSV with a header naming "<code>"identifier"</code>", "<code>"carrier"</code>
+                " and optionally "<code>"kind"</code>". Every identifier is checked before anything is sent."
+            </p>
+            <div class="ul-fleet-grid">
+                <label class="ul-field ul-wide">
+                    <span>"Subjects"</span>
+                    <textarea rows="6" spellcheck="false" data-testid="fleet-list"
+                        placeholder="identifier,carrier\n89148000000000000019,thingspace\n8988216716970004973,control-center"
+                        prop:value=move || list.get()
+                        on:input=move |ev| list.set(event_target_value(&ev))></textarea>
+                </label>
+                <label class="ul-field">
+                    <span>"Import a CSV list"</span>
+                    <input type="file" accept=".csv,.txt,text/csv,text/plain" node_ref=file_input on:change=on_file />
+                </label>
+                <label class="ul-field">
+                    <span>"Carrier for rows without one"</span>
+                    <select on:change=move |ev| default_carrier.set(event_target_value(&ev))>
+                        <option value="">"(none: the list says)"</option>
+                        {Carrier::ALL.map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label class="ul-field">
+                    <span>"First day"</span>
+                    <input type="date" prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
+                </label>
+                <label class="ul-field">
+                    <span>"Last day"</span>
+                    <input type="date" prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
+                </label>
+                <label class="ul-field">
+                    <span>"Parallel fetches"</span>
+                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| concurrency.set(event_target_value(&ev)) />
+                </label>
+                <label class="ul-field">
+                    <span>"Proxy base URL"</span>
+                    <input type="url" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                </label>
+            </div>
+            {move || {
+                let p = problems.get();
+                let n = p.len();
+                (n > 0).then(|| view! {
+                    <details class="ul-note ul-warning" open=n <= 5 data-testid="fleet-problems">
+                        <summary>{format!("{n} line(s) not taken")}</summary>
+                        <ul>{p.into_iter().take(50).map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
+                    </details>
+                })
+            }}
+            {move || {
+                let count = parsed.with(|p| p.as_ref().map_or(0, |l| l.entries.len()));
+                (count > 0).then(|| view! { <p class="ul-hint" data-testid="fleet-count">{format!("{count} subjects ready")}</p> })
+            }}
+            {move || carriers_in_list().into_iter().map(|c| {
+                let s = secrets.with_value(|m| m[&c]);
+                let thingspace = c == Carrier::Thingspace;
+                let (user_label, secret_label) = match c {
+                    Carrier::VodafoneVrs => ("Client id", "Client secret"),
+                    Carrier::ControlCenter => ("User name", "API key"),
+                    _ => ("User name", "Password"),
+                };
+                view! {
+                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
+                        <legend>{c.label()}</legend>
+                        {thingspace.then(|| view! {
+                            <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
+                            <label class="ul-field"><span>"Key secret"</span><input type="password" autocomplete="off" data-field="key-secret" prop:value=move || s.key_secret.get() on:input=move |ev| s.key_secret.set(event_target_value(&ev)) /></label>
+                        })}
+                        <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
+                        <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
+                        <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| s.rate.set(event_target_value(&ev)) /></label>
+                    </fieldset>
+                }
+            }).collect_view()}
+            {move || form_error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
+            <div class="ul-actions">
+                <button class="ul-button" type="button" data-testid="fleet-start" disabled=move || running.get() on:click=start>"Fetch fleet"</button>
+                <button class="ul-button ul-ghost" type="button" disabled=move || !running.get() on:click=toggle_pause>
+                    {move || if paused.get() { "Resume" } else { "Pause" }}
+                </button>
+                <button class="ul-button ul-ghost" type="button" disabled=move || !running.get() on:click=cancel>"Cancel"</button>
+                <button class="ul-button ul-ghost" type="button" data-testid="fleet-retry"
+                    disabled=move || running.get() || { let p = progress.get(); p.failed + p.partial + p.remaining == 0 }
+                    on:click=retry>"Retry failed"</button>
+            </div>
+            {move || (progress.get().total > 0).then(|| view! {
+                <div class="ul-fleet-progress" role="status" data-testid="fleet-progress"
+                    data-done=move || progress.get().done data-failed=move || progress.get().failed data-total=move || progress.get().total
+                    data-running=move || running.get().to_string()>
+                    <progress max="100" value=move || format!("{:.1}", percent())></progress>
+                    <span>{move || progress_text(&progress.get())}</span>
+                </div>
+            })}
+            {move || {
+                let f = failures.get();
+                (!f.is_empty()).then(|| view! {
+                    <details class="ul-note ul-warning" data-testid="fleet-failures">
+                        <summary>{format!("{} failed", f.len())}</summary>
+                        <ul>{f.into_iter().take(100).map(|(who, why)| view! { <li><strong>{who}</strong>": "{why}</li> }).collect_view()}</ul>
+                    </details>
+                })
+            }}
+        </div>
+    }
+}

@@ -1,0 +1,165 @@
+use leptos::prelude::*;
+use usagelens_core::fleet::{fleet_summary, FleetSummary};
+use usagelens_core::units::{format_bytes, format_count, format_duration, format_quantity};
+use usagelens_core::{Granularity, Service, Subject};
+
+use crate::state::AppState;
+
+const TOP_CHOICES: [usize; 3] = [10, 25, 100];
+const BINS: usize = 12;
+
+/// The fleet questions for the service in view: who used most, how usage is spread across
+/// subjects, and who is over an allowance; each subject drills down into the dashboard.
+/// Shown when the loaded records cover more than one subject.
+#[component]
+pub fn FleetView() -> impl IntoView {
+    let state = expect_context::<AppState>();
+    let top_n = RwSignal::new(TOP_CHOICES[0]);
+    // Per-subject, per-calendar-month cap in the service's unit (GB for data, minutes for voice).
+    let cap_text = RwSignal::new(String::new());
+    let cap = move || -> Option<u64> {
+        let value: f64 = cap_text.get().trim().parse().ok().filter(|v: &f64| *v > 0.0)?;
+        Some(match state.metric.get() {
+            Service::Data => (value * 1e9) as u64,
+            Service::Voice => (value * 60.0) as u64,
+            _ => value as u64,
+        })
+    };
+    let summary = Memo::new(move |_| {
+        let mut filter = state.filter.get();
+        // The fleet view ranks subjects, so a subject filter (a drill-down) is not applied here.
+        filter.subjects.clear();
+        let metric = state.metric.get();
+        let cap = cap();
+        state.with_set(|set| fleet_summary(set, &filter, metric, cap, BINS))
+    });
+    let format = move |q: u64| match state.metric.get() {
+        Service::Data => format_bytes(q, state.byte_base.get()),
+        Service::Voice => format_duration(q),
+        _ => format_count(q),
+    };
+    let drilled = move || state.filter.with(|f| f.subjects.first().cloned());
+    let drill = move |subject: Subject| state.filter.update(|f| f.subjects = vec![subject]);
+    let cap_unit = move || match state.metric.get() {
+        Service::Data => "GB",
+        Service::Voice => "minutes",
+        _ => "messages",
+    };
+
+    view! {
+        <section class="ul-card ul-fleet" aria-labelledby="ul-fleet-title" data-testid="fleet-view">
+            <div class="ul-card-head">
+                <h2 id="ul-fleet-title">{move || format!("Fleet: {} subjects with {} usage", summary.with(|s| s.subjects.len()), state.metric.get().as_str())}</h2>
+                <div class="ul-controls">
+                    <label for="ul-fleet-top">"Top"</label>
+                    <select id="ul-fleet-top" on:change=move |ev| if let Ok(n) = event_target_value(&ev).parse() { top_n.set(n) }>
+                        {TOP_CHOICES.map(|n| view! { <option value=n.to_string()>{n}</option> }).collect_view()}
+                    </select>
+                    <label for="ul-fleet-cap">{move || format!("Monthly cap per subject ({})", cap_unit())}</label>
+                    <input id="ul-fleet-cap" type="number" min="0" step="any" class="ul-narrow" prop:value=move || cap_text.get() on:input=move |ev| cap_text.set(event_target_value(&ev)) />
+                </div>
+            </div>
+            {move || drilled().map(|s| view! {
+                <p class="ul-note" role="status" data-testid="fleet-drilled">
+                    {format!("Showing {s} in the dashboard. ")}
+                    <button type="button" class="ul-button ul-ghost" on:click=move |_| state.filter.update(|f| f.subjects.clear())>"Back to the whole fleet"</button>
+                </p>
+            })}
+            <div class="ul-fleet-grid">
+                <div>
+                    <h3>"Top subjects"</h3>
+                    <ol class="ul-top-list" data-testid="fleet-top">
+                        {move || {
+                            let s: FleetSummary = summary.get();
+                            let max = s.subjects.first().map_or(1, |t| t.quantity.max(1));
+                            s.subjects.into_iter().take(top_n.get()).map(|t| {
+                                let width = t.quantity as f64 / max as f64 * 100.0;
+                                let subject = t.subject.clone();
+                                let label = t.subject.to_string();
+                                view! {
+                                    <li data-value=t.quantity>
+                                        <button type="button" class="ul-link" title="Show this subject in the dashboard" on:click=move |_| drill(subject.clone())>{label}</button>
+                                        <span class="ul-carrier-tag">{t.carrier.map(|c| c.label()).unwrap_or_default()}</span>
+                                        <span class="ul-bar" style=format!("--ul-w:{width:.1}%") aria-hidden="true"></span>
+                                        <span class="ul-num">{format(t.quantity)}</span>
+                                    </li>
+                                }
+                            }).collect_view()
+                        }}
+                    </ol>
+                </div>
+                <div>
+                    <h3>"How many subjects used how much"</h3>
+                    <Distribution summary=summary format=Callback::new(format) />
+                </div>
+                <div>
+                    <h3>"Over an allowance"</h3>
+                    {move || {
+                        let s = summary.get();
+                        if s.over.is_empty() {
+                            view! { <p class="ul-hint" data-testid="fleet-over-none">"No subject is over a carrier allowance or the monthly cap."</p> }.into_any()
+                        } else {
+                            let metric = state.metric.get();
+                            let base = state.byte_base.get();
+                            view! {
+                                <table class="ul-table" data-testid="fleet-over">
+                                    <thead><tr><th scope="col">"Subject"</th><th scope="col">"Period"</th><th scope="col">"Used"</th><th scope="col">"Allowance"</th></tr></thead>
+                                    <tbody>
+                                        {s.over.into_iter().take(50).map(|o| {
+                                            let subject = o.subject.clone();
+                                            view! {
+                                                <tr>
+                                                    <td><button type="button" class="ul-link" on:click=move |_| drill(subject.clone())>{o.subject.to_string()}</button></td>
+                                                    <td>{usagelens_core::units::format_date(o.period_start, Granularity::Month, 0)}</td>
+                                                    <td class="ul-num">{format_quantity(o.used, metric.unit(), base)}{format!(" ({:.0} %)", o.used as f64 / o.allowance.max(1) as f64 * 100.0)}</td>
+                                                    <td class="ul-num">{format_quantity(o.allowance, metric.unit(), base)}{if o.from_carrier { " (carrier)" } else { " (cap)" }}</td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }}
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// A histogram of per-subject totals, drawn as SVG bars with their counts.
+#[component]
+fn Distribution(summary: Memo<FleetSummary>, format: Callback<u64, String>) -> impl IntoView {
+    const W: f64 = 360.0;
+    const H: f64 = 160.0;
+    view! {
+        <svg class="ul-histogram" viewBox=format!("0 0 {W} {}", H + 34.0) role="img" data-testid="fleet-distribution"
+            aria-label=move || summary.with(|s| s.distribution.iter().map(|b| format!("{} subjects from {} to {}", b.subjects, format.run(b.low), format.run(b.high))).collect::<Vec<_>>().join("; "))>
+            {move || {
+                let s = summary.get();
+                let n = s.distribution.len().max(1) as f64;
+                let max = s.distribution.iter().map(|b| b.subjects).max().unwrap_or(1).max(1) as f64;
+                let slot = W / n;
+                let last = s.distribution.last().map_or(0, |b| b.high);
+                let bars = s.distribution.iter().enumerate().map(|(i, b)| {
+                    let h = b.subjects as f64 / max * (H - 14.0);
+                    let x = i as f64 * slot;
+                    view! {
+                        <g>
+                            <rect class="ul-series-0" x=format!("{:.1}", x + 1.0) y=format!("{:.1}", H - h) width=format!("{:.1}", (slot - 2.0).max(1.0)) height=format!("{h:.1}")>
+                                <title>{format!("{} subjects used {} to {}", b.subjects, format.run(b.low), format.run(b.high))}</title>
+                            </rect>
+                            {(b.subjects > 0).then(|| view! { <text x=format!("{:.1}", x + slot / 2.0) y=format!("{:.1}", H - h - 3.0) text-anchor="middle" class="ul-hist-count">{b.subjects}</text> })}
+                        </g>
+                    }
+                }).collect_view();
+                view! {
+                    {bars}
+                    <text x="0" y=H + 16.0 class="ul-xlabel">"0"</text>
+                    <text x=W y=H + 16.0 text-anchor="end" class="ul-xlabel">{format.run(last)}</text>
+                    <text x=W / 2.0 y=H + 30.0 text-anchor="middle" class="ul-xlabel">"total per subject"</text>
+                }
+            }}
+        </svg>
+    }
+}
