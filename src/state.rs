@@ -223,7 +223,24 @@ impl AppState {
     }
 
     fn add(&self, source: LoadedSource, set: UsageSet) {
-        self.append(source.id, &set);
+        if self
+            .merged
+            .with_value(|m| m.is_empty() && m.events.is_empty())
+        {
+            // Nothing to merge with: take the set as it is (a fleet of millions is not copied).
+            let (records, events) = (set.len(), set.events.len());
+            self.merged.set_value(set);
+            self.owners.update_value(|o| {
+                o.push(SourceRanges {
+                    id: source.id,
+                    records: 0..records,
+                    events: 0..events,
+                })
+            });
+            self.version.update(|v| *v += 1);
+        } else {
+            self.append(source.id, &set);
+        }
         self.sources.update(|s| s.push(source));
     }
 
@@ -269,7 +286,8 @@ impl AppState {
         self.sources.update(|sources| {
             if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
                 s.records += set.len();
-                let carriers: Vec<Carrier> = set.records.iter().map(|r| r.carrier).take(1).collect();
+                let carriers: Vec<Carrier> =
+                    set.records.iter().map(|r| r.carrier).take(1).collect();
                 if s.carrier.is_none() {
                     s.carrier = carriers.first().copied();
                 }
@@ -303,7 +321,8 @@ impl AppState {
             }
             *owners = kept;
         });
-        self.merged.update_value(|m| m.remove_ranges(&records, &events));
+        self.merged
+            .update_value(|m| m.remove_ranges(&records, &events));
         self.selected.set(None);
         self.version.update(|v| *v += 1);
         self.sources.update(|s| s.retain(|x| x.id != id));

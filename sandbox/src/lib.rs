@@ -4,8 +4,11 @@
 
 pub mod http;
 
+use std::collections::VecDeque;
+use std::fmt::Write as _;
 use std::net::TcpListener;
-use std::time::Duration;
+use std::sync::{Mutex, PoisonError};
+use std::time::{Duration, Instant};
 
 use chrono::{Datelike, Duration as Days, NaiveDate};
 use serde_json::{json, Value};
@@ -36,6 +39,11 @@ pub struct Config {
     pub hang: Duration,
     /// A fault applied to every request that names none itself (`--fault`).
     pub fault: Option<String>,
+    /// Subjects per carrier listed at `/fleet.csv` (`--fleet`); 0: no fleet.
+    pub fleet: usize,
+    /// At most this many requests a second per carrier, then 429 (`--rate-limit`); only the
+    /// server [`start`] runs applies it.
+    pub rate_limit: Option<u32>,
 }
 
 impl Default for Config {
@@ -47,6 +55,8 @@ impl Default for Config {
             quiet: true,
             hang: Duration::from_secs(30),
             fault: None,
+            fleet: 0,
+            rate_limit: None,
         }
     }
 }
@@ -56,8 +66,341 @@ pub fn start(listener: TcpListener, config: Config) -> std::io::Result<std::net:
     let addr = listener.local_addr()?;
     let latency = config.latency;
     let quiet = config.quiet;
-    std::thread::spawn(move || http::serve(listener, latency, quiet, move |r| handle(&config, r)));
+    let limiter = config.rate_limit.map(RateLimiter::new);
+    std::thread::spawn(move || {
+        http::serve(listener, latency, quiet, move |r| {
+            limiter
+                .as_ref()
+                .and_then(|l| l.check(r))
+                .unwrap_or_else(|| handle(&config, r))
+        })
+    });
     Ok(addr)
+}
+
+/// The four carriers, in the names usagelens gives them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Carrier {
+    VodafoneVrs,
+    Telecomx,
+    Thingspace,
+    ControlCenter,
+}
+
+impl Carrier {
+    pub const ALL: [Carrier; 4] = [
+        Carrier::VodafoneVrs,
+        Carrier::Telecomx,
+        Carrier::Thingspace,
+        Carrier::ControlCenter,
+    ];
+
+    /// `vodafone-vrs`, `telecomx`, `thingspace`, `control-center`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Carrier::VodafoneVrs => "vodafone-vrs",
+            Carrier::Telecomx => "telecomx",
+            Carrier::Thingspace => "thingspace",
+            Carrier::ControlCenter => "control-center",
+        }
+    }
+
+    /// The kind of identifier its fleet subjects have: `imsi`, `account` or `iccid`.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Carrier::VodafoneVrs => "imsi",
+            Carrier::Telecomx => "account",
+            Carrier::Thingspace | Carrier::ControlCenter => "iccid",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Carrier> {
+        Carrier::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// The carrier whose prefix `path` is under.
+    pub fn of_path(path: &str) -> Option<Carrier> {
+        let prefix = |p: &str| {
+            path.strip_prefix(p)
+                .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+        };
+        Carrier::ALL.into_iter().find(|c| {
+            prefix(match c {
+                Carrier::VodafoneVrs => "/vodafone",
+                Carrier::Telecomx => "/telecomx",
+                Carrier::Thingspace => "/thingspace",
+                Carrier::ControlCenter => "/control-center",
+            })
+        })
+    }
+}
+
+/// `--rate-limit`: at most `limit` requests per carrier in any one second (a sliding log of the
+/// admitted requests' times), shared by all connection threads.
+pub struct RateLimiter {
+    limit: u32,
+    admitted: Mutex<[VecDeque<Instant>; 4]>,
+}
+
+impl RateLimiter {
+    pub fn new(limit: u32) -> RateLimiter {
+        RateLimiter {
+            limit,
+            admitted: Mutex::new(Default::default()),
+        }
+    }
+
+    /// Whether one more request to `carrier` at `now` fits; an admitted one is counted, a refused
+    /// one is not.
+    pub fn admit(&self, carrier: Carrier, now: Instant) -> bool {
+        let mut admitted = self.admitted.lock().unwrap_or_else(PoisonError::into_inner);
+        let log = &mut admitted[carrier as usize];
+        while log
+            .front()
+            .is_some_and(|t| now.saturating_duration_since(*t) >= Duration::from_secs(1))
+        {
+            log.pop_front();
+        }
+        if log.len() < self.limit as usize {
+            log.push_back(now);
+            true
+        } else {
+            false
+        }
+    }
+
+    /// The 429 for a request to a carrier over its limit; `None` to answer it as usual (paths of
+    /// no carrier, such as `/fleet.csv`, are never limited).
+    pub fn check(&self, request: &Request) -> Option<Response> {
+        let carrier = Carrier::of_path(&request.path)?;
+        (!self.admit(carrier, Instant::now())).then(too_many_requests)
+    }
+}
+
+/// A seeded bijection of `0..base^digits` (affine, digits reversed, affine again): fleet
+/// identifiers are the images of their indexes, so whether an identifier is one costs an
+/// inversion, not a list.
+struct Shuffle {
+    base: u128,
+    digits: u32,
+    modulus: u128,
+    add: [u128; 2],
+    mul: [u128; 2],
+    inverse: [u128; 2],
+}
+
+fn gcd(a: u128, b: u128) -> u128 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
+}
+
+/// `x` with `x * unit ≡ 1 (mod modulus)`, for `unit` coprime to `modulus`.
+fn mod_inverse(unit: u128, modulus: u128) -> u128 {
+    let (mut r0, mut r1) = (modulus as i128, unit as i128);
+    let (mut t0, mut t1) = (0i128, 1i128);
+    while r1 != 0 {
+        let q = r0 / r1;
+        (r0, r1) = (r1, r0 - q * r1);
+        (t0, t1) = (t1, t0 - q * t1);
+    }
+    t0.rem_euclid(modulus as i128) as u128
+}
+
+impl Shuffle {
+    fn new(seed: u64, key: &str, base: u128, digits: u32) -> Shuffle {
+        let mut rng = Rng::new(seed, key);
+        let modulus = base.pow(digits);
+        let mut next = || u128::from(rng.next_u64()) % modulus;
+        let add = [next(), next()];
+        let mut unit = || loop {
+            let m = next();
+            if gcd(m, modulus) == 1 {
+                return m;
+            }
+        };
+        let mul = [unit(), unit()];
+        Shuffle {
+            base,
+            digits,
+            modulus,
+            add,
+            mul,
+            inverse: mul.map(|m| mod_inverse(m, modulus)),
+        }
+    }
+
+    fn reverse(&self, mut x: u128) -> u128 {
+        let mut r = 0;
+        for _ in 0..self.digits {
+            r = r * self.base + x % self.base;
+            x /= self.base;
+        }
+        r
+    }
+
+    fn forward(&self, index: u128) -> u128 {
+        let m = self.modulus;
+        let x = (self.add[0] + self.mul[0] * (index % m) % m) % m;
+        let x = self.reverse(x);
+        (self.add[1] + self.mul[1] * x % m) % m
+    }
+
+    fn backward(&self, value: u128) -> u128 {
+        let m = self.modulus;
+        let x = (value % m + m - self.add[1]) % m * self.inverse[1] % m;
+        let x = self.reverse(x);
+        (x + m - self.add[0]) % m * self.inverse[0] % m
+    }
+}
+
+/// The fleet identifiers of one carrier under one seed.
+pub struct FleetIds {
+    carrier: Carrier,
+    shuffle: Shuffle,
+}
+
+/// Appends the Luhn check digit.
+fn with_luhn(partial: String) -> String {
+    (b'0'..=b'9')
+        .map(|d| format!("{partial}{}", d as char))
+        .find(|id| luhn_ok(id))
+        .unwrap_or(partial)
+}
+
+impl FleetIds {
+    pub fn new(seed: u64, carrier: Carrier) -> FleetIds {
+        let (base, digits) = match carrier {
+            Carrier::VodafoneVrs => (10, 9),
+            Carrier::Telecomx => (16, 16),
+            Carrier::Thingspace => (10, 13),
+            Carrier::ControlCenter => (10, 11),
+        };
+        FleetIds {
+            carrier,
+            shuffle: Shuffle::new(seed, &format!("fleet:{}", carrier.name()), base, digits),
+        }
+    }
+
+    /// Subject `index`: an IMSI of Vodafone Germany (26202) or UK (23415), never ending in 000;
+    /// a 24-hex TelecomX account not starting with 000; a 20-digit Verizon ICCID (891480…) or a
+    /// 19-digit Control Center ICCID (8901170…), Luhn-valid.
+    pub fn id(&self, index: usize) -> String {
+        let body = self.shuffle.forward(index as u128);
+        match self.carrier {
+            Carrier::VodafoneVrs => {
+                let home = if body.is_multiple_of(3) {
+                    "23415"
+                } else {
+                    "26202"
+                };
+                format!("{home}{body:09}{}", 1 + body / 3 % 9)
+            }
+            Carrier::Telecomx => {
+                // An ObjectId's creation second (2017-2023), unrelated to the rest.
+                let second = 0x5a00_0000 + Rng(body as u64).next_u64() % 0x0b00_0000;
+                format!("{second:08x}{body:016x}")
+            }
+            Carrier::Thingspace => with_luhn(format!("891480{body:013}")),
+            Carrier::ControlCenter => with_luhn(format!("8901170{body:011}")),
+        }
+    }
+
+    /// The index of `id` if it is one of the first `count` subjects.
+    pub fn index_of(&self, id: &str, count: usize) -> Option<usize> {
+        let digits = match self.carrier {
+            Carrier::VodafoneVrs => id.get(5..14),
+            Carrier::Telecomx => id.get(8..24),
+            Carrier::Thingspace => id.get(6..19),
+            Carrier::ControlCenter => id.get(7..18),
+        }?;
+        let body = u128::from_str_radix(digits, self.shuffle.base as u32).ok()?;
+        let index = usize::try_from(self.shuffle.backward(body)).ok()?;
+        (index < count && self.id(index) == id).then_some(index)
+    }
+}
+
+/// How much a fleet subject uses, in thousandths of the usual volume, from the seed and its
+/// identifier: 70% light (0.1-0.999x), 25% medium (1-3x), 5% heavy (5-20x).
+pub fn usage_scale(seed: u64, id: &str) -> u64 {
+    let mut rng = Rng::new(seed, &format!("scale:{id}"));
+    match rng.range(0, 999) {
+        0..=699 => rng.range(100, 999),
+        700..=949 => rng.range(1000, 3000),
+        _ => rng.range(5000, 20_000),
+    }
+}
+
+/// The scale of `id`'s usage: [`usage_scale`] for a fleet subject of `carrier`, 1000 (as usual)
+/// for anything else, so answers for other identifiers stay what they were.
+fn scale_of(config: &Config, carrier: Carrier, id: &str) -> u64 {
+    if config.fleet > 0
+        && FleetIds::new(config.seed, carrier)
+            .index_of(id, config.fleet)
+            .is_some()
+    {
+        usage_scale(config.seed, id)
+    } else {
+        1000
+    }
+}
+
+/// `value` times `per_mille` thousandths, rounded.
+fn scaled(value: u64, per_mille: u64) -> u64 {
+    (value * per_mille + 500) / 1000
+}
+
+/// `GET /fleet.csv?carrier=…&count=K`: `identifier,carrier,kind`, the first K subjects of each
+/// (or the one named) carrier.
+fn fleet_list(config: &Config, request: &Request) -> Response {
+    if config.fleet == 0 {
+        return Response::text(
+            404,
+            "text/plain",
+            "no fleet: start the sandbox with --fleet N to list N subjects per carrier here\n"
+                .into(),
+        );
+    }
+    let carriers = match request.param("carrier") {
+        None => Carrier::ALL.to_vec(),
+        Some(name) => match Carrier::parse(name) {
+            Some(c) => vec![c],
+            None => {
+                return Response::text(
+                    400,
+                    "text/plain",
+                    format!("unknown carrier {name:?}: use vodafone-vrs, telecomx, thingspace or control-center\n"),
+                )
+            }
+        },
+    };
+    let count = match request.param("count").map(str::parse::<usize>) {
+        None => config.fleet,
+        Some(Ok(k)) => k.min(config.fleet),
+        Some(Err(_)) => {
+            return Response::text(
+                400,
+                "text/plain",
+                "count takes a number of subjects per carrier\n".into(),
+            )
+        }
+    };
+    let mut out = String::with_capacity(40 * (count * carriers.len() + 1));
+    out.push_str("identifier,carrier,kind\n");
+    for carrier in carriers {
+        let ids = FleetIds::new(config.seed, carrier);
+        for index in 0..count {
+            out.push_str(&ids.id(index));
+            out.push(',');
+            out.push_str(carrier.name());
+            out.push(',');
+            out.push_str(carrier.kind());
+            out.push('\n');
+        }
+    }
+    Response::text(200, "text/csv", out)
 }
 
 /// splitmix64: small, fast, deterministic.
@@ -155,6 +498,10 @@ fn all_digits(s: &str) -> bool {
 
 /// Routes one request.
 pub fn handle(config: &Config, request: &Request) -> Response {
+    // The sandbox's own list, not a carrier's: no faults.
+    if request.path == "/fleet.csv" {
+        return fleet_list(config, request);
+    }
     let fault = fault(request).or_else(|| config.fault.clone());
     match fault.as_deref() {
         Some("timeout") => {
@@ -162,10 +509,7 @@ pub fn handle(config: &Config, request: &Request) -> Response {
             r.hang = Some(config.hang);
             return r;
         }
-        Some("429") => {
-            return Response::json(429, &json!({"code": "tooManyRequests", "reason": "API rate limit exceeded.", "errorCode": "tooManyRequests", "errorMessage": "API rate limit exceeded."}))
-                .with_header("Retry-After", "1")
-        }
+        Some("429") => return too_many_requests(),
         Some("500") => return server_error(&request.path),
         _ => {}
     }
@@ -179,12 +523,18 @@ pub fn handle(config: &Config, request: &Request) -> Response {
     } else if let Some(rest) = path.strip_prefix("/control-center") {
         control_center(config, request, rest)
     } else {
-        Response::text(404, "text/plain", "unknown path: the sandbox serves /vodafone, /telecomx, /thingspace and /control-center\n".into())
+        Response::text(404, "text/plain", "unknown path: the sandbox serves /vodafone, /telecomx, /thingspace, /control-center and /fleet.csv\n".into())
     };
     if fault.as_deref() == Some("truncate") {
         response.truncate = true;
     }
     response
+}
+
+/// The 429 of fault `429` and of `--rate-limit`: one body every carrier's reader understands.
+fn too_many_requests() -> Response {
+    Response::json(429, &json!({"code": "tooManyRequests", "reason": "API rate limit exceeded.", "errorCode": "tooManyRequests", "errorMessage": "API rate limit exceeded."}))
+        .with_header("Retry-After", "1")
 }
 
 fn server_error(path: &str) -> Response {
@@ -247,6 +597,7 @@ fn vodafone(config: &Config, request: &Request, rest: &str, fault: Option<&str>)
     if imsi.ends_with("000") {
         return Response::empty(204);
     }
+    let scale = scale_of(config, Carrier::VodafoneVrs, imsi);
     let mut rng = Rng::new(config.seed, imsi);
     let events = request
         .param("limit")
@@ -254,7 +605,7 @@ fn vodafone(config: &Config, request: &Request, rest: &str, fault: Option<&str>)
         .unwrap_or(1)
         .clamp(1, 100);
     let list: Vec<Value> = (0..events)
-        .map(|i| vodafone_usage(config, &mut rng, imsi, i))
+        .map(|i| vodafone_usage(config, &mut rng, imsi, i, scale))
         .collect();
     let mut response = if request.param("limit").is_some() {
         Response::json(200, &Value::Array(list)).with_header("X-Total-Count", &events.to_string())
@@ -267,7 +618,7 @@ fn vodafone(config: &Config, request: &Request, rest: &str, fault: Option<&str>)
     response
 }
 
-fn vodafone_usage(config: &Config, rng: &mut Rng, imsi: &str, index: usize) -> Value {
+fn vodafone_usage(config: &Config, rng: &mut Rng, imsi: &str, index: usize, scale: u64) -> Value {
     let home = if imsi.starts_with("262") {
         ("Germany", "262", "002", "Vodafone GmbH")
     } else {
@@ -304,7 +655,7 @@ fn vodafone_usage(config: &Config, rng: &mut Rng, imsi: &str, index: usize) -> V
     let begin = chrono::DateTime::from_timestamp(at, 0)
         .map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string())
         .unwrap_or_default();
-    let down = rng.range(10_000, 90_000_000);
+    let down = scaled(rng.range(10_000, 90_000_000), scale);
     let up = down / rng.range(3, 12);
     let c = |name: &str, value: Value| json!({"name": name, "value": value});
     json!({
@@ -321,7 +672,7 @@ fn vodafone_usage(config: &Config, rng: &mut Rng, imsi: &str, index: usize) -> V
             c("hcountry", json!(home.0)), c("hmcc", json!(home.1)), c("hmnc", json!(home.2)), c("hnet", json!(home.3)),
             c("msidsntac", json!("491755")), c("vcountry", json!(v.0)), c("vmcc", json!(v.1)), c("vmnc", json!(v.2)),
             c("vplmn_tag", json!(v.3)), c("vtadig", json!(v.4)), c("ratname", json!("EUTRAN")),
-            c("imeitac", json!(35106958)), c("imsitac", json!(27291271282u64)), c("data_used", json!(rng.range(0, 200_000)))
+            c("imeitac", json!(35106958)), c("imsitac", json!(27291271282u64)), c("data_used", json!(scaled(rng.range(0, 200_000), scale)))
         ]
     })
 }
@@ -383,6 +734,8 @@ fn telecomx(config: &Config, request: &Request, rest: &str) -> Response {
     if months > 12 {
         return err(409, "toDate", "The date span is too large, max 1 year");
     }
+    let scale = scale_of(config, Carrier::Telecomx, account);
+    let used = |value: u64| scaled(value, scale) as i64;
     let mut rng = Rng::new(config.seed, account);
     let regions = [
         ("5f0000000000000000000001", "Danmark", false, true),
@@ -405,27 +758,27 @@ fn telecomx(config: &Config, request: &Request, rest: &str) -> Response {
             .iter()
             .enumerate()
             .map(|(i, _)| {
-                if i == 0 {
-                    rng.range(1, 9) << 30
-                } else {
-                    rng.range(0, 800) << 20
-                }
+                scaled(
+                    if i == 0 {
+                        rng.range(1, 9) << 30
+                    } else {
+                        rng.range(0, 800) << 20
+                    },
+                    scale,
+                )
             })
             .collect();
         data.push(json!({"date": date, "regions": regions.iter().zip(&bytes).map(|(r, b)| json!({"_id": r.0, "name": r.1, "roamLikeHome": r.2, "homeland": r.3, "bytes": b})).collect::<Vec<_>>()}));
-        let homeland_remaining = 36_000 - rng.range(0, 40_000) as i64;
-        let eu = -(rng.range(0, 900) as i64);
-        let roaming_remaining = [
-            6000 - rng.range(0, 6000) as i64,
-            -(rng.range(0, 600) as i64),
-        ];
-        voice.push(json!({"date": date, "homeland": homeland_remaining, "euNordic": eu, "restOfEurope": 0, "world1": -(rng.range(0, 120) as i64), "world2": 0, "world3": 0,
+        let homeland_remaining = 36_000 - used(rng.range(0, 40_000));
+        let eu = -used(rng.range(0, 900));
+        let roaming_remaining = [6000 - used(rng.range(0, 6000)), -used(rng.range(0, 600))];
+        voice.push(json!({"date": date, "homeland": homeland_remaining, "euNordic": eu, "restOfEurope": 0, "world1": -used(rng.range(0, 120)), "world2": 0, "world3": 0,
             "subscriptionHomeland": 36000, "subscriptionEuNordic": 0, "subscriptionRestOfEurope": 0, "subscriptionWorld1": 0, "subscriptionWorld2": 0, "subscriptionWorld3": 0,
             "roamingRegions": [
                 {"_id": regions[1].0, "name": regions[1].1, "roamLikeHome": true, "homeland": false, "subscriptionSeconds": 6000, "seconds": roaming_remaining[0]},
                 {"_id": regions[2].0, "name": regions[2].1, "roamLikeHome": false, "homeland": false, "subscriptionSeconds": 0, "seconds": roaming_remaining[1]}]}));
-        let s = [rng.range(50, 300), rng.range(0, 20), rng.range(0, 15)];
-        let mm = [rng.range(0, 20), rng.range(0, 3), rng.range(0, 3)];
+        let s = [rng.range(50, 300), rng.range(0, 20), rng.range(0, 15)].map(|n| scaled(n, scale));
+        let mm = [rng.range(0, 20), rng.range(0, 3), rng.range(0, 3)].map(|n| scaled(n, scale));
         sms.push(json!({"date": date, "homeland": s[0], "international": s[1], "roaming": s[2]}));
         mms.push(
             json!({"date": date, "homeland": mm[0], "international": mm[1], "roaming": mm[2]}),
@@ -550,6 +903,7 @@ fn usage_list(config: &Config, request: &Request, no_advance: bool) -> Response 
             )
         }
     };
+    let mut scale = 1000;
     let (key, device) = if let Some(d) = body.get("deviceId") {
         let kind = d.get("kind").and_then(Value::as_str).unwrap_or_default();
         let id = d.get("id").and_then(Value::as_str).unwrap_or_default();
@@ -559,6 +913,9 @@ fn usage_list(config: &Config, request: &Request, no_advance: bool) -> Response 
                 "UnifiedWebService.INPUT_INVALID.DeviceId",
                 &format!("Invalid device identifier {kind}/{id}"),
             );
+        }
+        if kind.eq_ignore_ascii_case("iccid") {
+            scale = scale_of(config, Carrier::Thingspace, id);
         }
         (
             format!("{}:{id}", kind.to_ascii_lowercase()),
@@ -619,46 +976,63 @@ fn usage_list(config: &Config, request: &Request, no_advance: bool) -> Response 
     let last_day = latest.min(today);
     // Two rows per day, each the usage of half a day (00:00 and 12:00), so a year of history
     // needs more than one 500-row page without counting any usage twice.
-    let mut rows = Vec::new();
-    let mut day = first_day;
-    while day <= last_day {
-        for t in [day, day + 43_200] {
-            if t >= earliest && t <= latest {
-                rows.push(usage_row(config, &key, t));
-            }
-        }
-        day += 86_400;
+    let mut times = (0..)
+        .map(|d| first_day + d * 86_400)
+        .take_while(|day| *day <= last_day)
+        .flat_map(|day| [day, day + 43_200])
+        .filter(|t| *t >= earliest && *t <= latest);
+    // A fleet asks for thousands of pages: only the page's rows are made, written straight into
+    // the body, with the keys in the order serde_json writes them (sorted).
+    let mut rows = String::with_capacity(PAGE_ROWS * 320);
+    let mut count = 0;
+    for t in times.by_ref().take(PAGE_ROWS) {
+        rows.push(if count == 0 { '[' } else { ',' });
+        write_usage_row(&mut rows, config, &key, t, scale);
+        count += 1;
     }
-    let page: Vec<Value> = rows.iter().take(PAGE_ROWS).cloned().collect();
-    let more = rows.len() > PAGE_ROWS || (no_advance && !rows.is_empty());
-    let body = json!({"hasMoreData": more, "deviceId": device, "usageHistory": page});
-    Response::json(if more { 202 } else { 200 }, &body)
+    rows.push_str(if count == 0 { "[]" } else { "]" });
+    let more = times.next().is_some() || (no_advance && count > 0);
+    let body = format!(r#"{{"deviceId":{device},"hasMoreData":{more},"usageHistory":{rows}}}"#);
+    Response::text(if more { 202 } else { 200 }, "application/json", body)
 }
 
-fn usage_row(config: &Config, key: &str, t: i64) -> Value {
+/// One half-day usage row as JSON, appended to `out`.
+fn write_usage_row(out: &mut String, config: &Config, key: &str, t: i64, scale: u64) {
     let mut rng = Rng::new(config.seed ^ t as u64, key);
-    let weekday =
-        chrono::DateTime::from_timestamp(t, 0).map_or(0, |d| d.weekday().num_days_from_monday());
-    let scale = if weekday >= 5 { 4 } else { 10 };
-    let domestic = rng.range(0, 60) * scale * 50_000;
+    let days = t.div_euclid(86_400);
+    // 1970-01-01 was a Thursday (3 days from Monday).
+    let weekday = (days + 3).rem_euclid(7);
+    let day_factor = if weekday >= 5 { 4 } else { 10 };
+    let domestic = scaled(rng.range(0, 60) * day_factor * 50_000, scale);
     let roaming_day = rng.range(0, 9) == 0;
     let international = if roaming_day {
-        rng.range(1, 80) * 1_000_000
+        scaled(rng.range(1, 80) * 1_000_000, scale)
     } else {
         0
     };
-    let mo = rng.range(0, 4);
-    let mt = rng.range(0, 3);
-    json!({
-        "bytesUsed": domestic + international,
-        "extendedAttributes": [
-            {"key": "MoSms", "value": mo.to_string()}, {"key": "MtSms", "value": mt.to_string()},
-            {"key": "domesticUsage", "value": domestic.to_string()}, {"key": "internationalUsage", "value": international.to_string()}],
-        "smsUsed": mo + mt,
-        "source": "Raw Usage",
-        "servicePlan": "ThingSpace M2M 5GB",
-        "timestamp": chrono::DateTime::from_timestamp(t, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default(),
-    })
+    let mo = scaled(rng.range(0, 4), scale);
+    let mt = scaled(rng.range(0, 3), scale);
+    let date = NaiveDate::from_num_days_from_ce_opt(days as i32 + 719_163);
+    let second = t.rem_euclid(86_400);
+    let _ = write!(
+        out,
+        r#"{{"bytesUsed":{},"extendedAttributes":[{{"key":"MoSms","value":"{mo}"}},{{"key":"MtSms","value":"{mt}"}},{{"key":"domesticUsage","value":"{domestic}"}},{{"key":"internationalUsage","value":"{international}"}}],"servicePlan":"ThingSpace M2M 5GB","smsUsed":{},"source":"Raw Usage","timestamp":""#,
+        domestic + international,
+        mo + mt,
+    );
+    if let Some(d) = date {
+        let _ = write!(
+            out,
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            d.year(),
+            d.month(),
+            d.day(),
+            second / 3600,
+            second / 60 % 60,
+            second % 60
+        );
+    }
+    out.push_str("\"}");
 }
 
 fn cc_error(status: u16, code: &str, message: &str) -> Response {
@@ -747,6 +1121,8 @@ fn control_center(config: &Config, request: &Request, rest: &str) -> Response {
             return cc_error(400, "10000031", "Invalid Zone.");
         }
     }
+    let scale = scale_of(config, Carrier::ControlCenter, iccid);
+    let s = |value: u64| scaled(value, scale);
     let mut rng = Rng::new(config.seed ^ start.num_days_from_ce() as u64, iccid);
     let mut usage = serde_json::Map::new();
     for (plan, version) in plans {
@@ -763,10 +1139,10 @@ fn control_center(config: &Config, request: &Request, rest: &str) -> Response {
             .into_iter()
             .map(|zone| json!({
                 "ratePlan": plan, "ratePlanVersion": version, "zone": zone,
-                "dataUsage": rng.range(0, 900) * 1_048_576 + rng.range(0, 1_048_575), "dataUsageUnit": "bytes",
-                "voiceMTUsage": rng.range(0, 1800), "voiceMTUsageUnit": "seconds",
-                "voiceMOUsage": rng.range(0, 2400), "voiceMOUsageUnit": "seconds",
-                "SMSmtusage": rng.range(0, 40), "SMSmousage": rng.range(0, 60)
+                "dataUsage": s(rng.range(0, 900) * 1_048_576 + rng.range(0, 1_048_575)), "dataUsageUnit": "bytes",
+                "voiceMTUsage": s(rng.range(0, 1800)), "voiceMTUsageUnit": "seconds",
+                "voiceMOUsage": s(rng.range(0, 2400)), "voiceMOUsageUnit": "seconds",
+                "SMSmtusage": s(rng.range(0, 40)), "SMSmousage": s(rng.range(0, 60))
             }))
             .collect();
         if !rows.is_empty() {
@@ -783,4 +1159,78 @@ fn control_center(config: &Config, request: &Request, rest: &str) -> Response {
             "deviceCycleUsageInZones": usage
         }),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shuffles_invert() {
+        for (base, digits) in [(10, 9), (16, 16), (10, 13), (10, 11), (10, 3)] {
+            let s = Shuffle::new(5, "t", base, digits);
+            let mut seen = std::collections::HashSet::new();
+            for i in 0..1000u128 {
+                let v = s.forward(i);
+                assert!(v < s.modulus);
+                assert_eq!(s.backward(v), i, "base {base}, {digits} digits");
+                assert!(seen.insert(v), "a bijection");
+            }
+        }
+    }
+
+    #[test]
+    fn only_fleet_subjects_are_scaled() {
+        let config = Config {
+            fleet: 10,
+            ..Config::default()
+        };
+        for carrier in Carrier::ALL {
+            let ids = FleetIds::new(1, carrier);
+            assert_eq!(ids.index_of(&ids.id(9), 10), Some(9));
+            assert_eq!(ids.index_of(&ids.id(10), 10), None);
+            assert_eq!(scale_of(&config, carrier, &ids.id(10)), 1000);
+            assert_eq!(
+                scale_of(&config, carrier, &ids.id(3)),
+                usage_scale(1, &ids.id(3))
+            );
+        }
+        assert_eq!(
+            scale_of(&config, Carrier::ControlCenter, "8901170425801873534"),
+            1000
+        );
+        assert_eq!(scale_of(&config, Carrier::Telecomx, "short"), 1000);
+        assert_eq!(scaled(123, 1000), 123);
+        assert_eq!(scaled(10, 150), 2);
+    }
+
+    #[test]
+    fn rate_limiter_window_slides_per_carrier() {
+        let limiter = RateLimiter::new(2);
+        let t0 = Instant::now();
+        let at = |ms| t0 + Duration::from_millis(ms);
+        assert!(limiter.admit(Carrier::Telecomx, at(0)));
+        assert!(limiter.admit(Carrier::Telecomx, at(400)));
+        assert!(!limiter.admit(Carrier::Telecomx, at(500)));
+        assert!(limiter.admit(Carrier::Thingspace, at(500)));
+        assert!(!limiter.admit(Carrier::Telecomx, at(999)));
+        assert!(limiter.admit(Carrier::Telecomx, at(1000)), "the first left");
+        assert!(!limiter.admit(Carrier::Telecomx, at(1300)));
+        assert!(limiter.admit(Carrier::Telecomx, at(1400)));
+    }
+
+    #[test]
+    fn carriers_by_path() {
+        assert_eq!(
+            Carrier::of_path("/vodafone/oauth2/token"),
+            Some(Carrier::VodafoneVrs)
+        );
+        assert_eq!(
+            Carrier::of_path("/control-center"),
+            Some(Carrier::ControlCenter)
+        );
+        assert_eq!(Carrier::of_path("/fleet.csv"), None);
+        assert_eq!(Carrier::of_path("/telecomxy"), None);
+        assert_eq!(Carrier::parse("thingspace"), Some(Carrier::Thingspace));
+    }
 }

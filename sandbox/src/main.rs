@@ -1,4 +1,5 @@
-//! `carrier-sandbox [--host H] [--port P] [--seed N] [--latency-ms N] [--today YYYY-MM-DD] [--quiet]`
+//! `carrier-sandbox [--host H] [--port P] [--seed N] [--latency-ms N] [--today YYYY-MM-DD]
+//! [--fault KIND] [--hang-ms N] [--fleet N] [--rate-limit N] [--quiet]`
 
 use std::net::TcpListener;
 use std::time::Duration;
@@ -8,7 +9,10 @@ use carrier_sandbox::{
     THINGSPACE_LOGIN, VODAFONE_CLIENT,
 };
 
-const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--fault 429|500|timeout|truncate|expire-token|no-advance] [--hang-ms 30000] [--quiet]";
+const USAGE: &str = "usage: carrier-sandbox [--host 127.0.0.1] [--port 8787] [--seed 1] [--latency-ms 0] [--today YYYY-MM-DD] [--fault 429|500|timeout|truncate|expire-token|no-advance] [--hang-ms 30000] [--fleet N] [--rate-limit N] [--quiet]";
+
+/// `--fleet` above this would make `/fleet.csv` hundreds of megabytes.
+const MAX_FLEET: usize = 1_000_000;
 
 fn main() {
     let mut config = Config {
@@ -27,6 +31,10 @@ fn main() {
         };
         let bad = |name: &str, v: &str| -> ! {
             eprintln!("{name}: {v:?} is not valid\n{USAGE}");
+            std::process::exit(2)
+        };
+        let bad_because = |name: &str, v: &str, why: &str| -> ! {
+            eprintln!("{name}: {v:?} is not valid: {why}\n{USAGE}");
             std::process::exit(2)
         };
         match arg.as_str() {
@@ -55,6 +63,30 @@ fn main() {
                 config.hang =
                     Duration::from_millis(v.parse().unwrap_or_else(|_| bad("--hang-ms", &v)));
             }
+            "--fleet" => {
+                let v = value("--fleet");
+                config.fleet = v
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= MAX_FLEET)
+                    .unwrap_or_else(|| {
+                        bad_because(
+                            "--fleet",
+                            &v,
+                            &format!("subjects per carrier, 0 (no fleet) to {MAX_FLEET}"),
+                        )
+                    });
+            }
+            "--rate-limit" => {
+                let v = value("--rate-limit");
+                config.rate_limit = Some(v.parse().ok().filter(|n| *n > 0).unwrap_or_else(|| {
+                    bad_because(
+                        "--rate-limit",
+                        &v,
+                        "requests per second per carrier, at least 1",
+                    )
+                }));
+            }
             "--quiet" => config.quiet = true,
             "--help" | "-h" => {
                 println!("{USAGE}");
@@ -71,6 +103,7 @@ fn main() {
         }
     };
     let quiet = config.quiet;
+    let (fleet, rate_limit) = (config.fleet, config.rate_limit);
     let addr = match start(listener, config) {
         Ok(a) => a,
         Err(e) => {
@@ -96,6 +129,16 @@ fn main() {
             "  Control Center user {} / API key {}",
             CONTROL_CENTER.0, CONTROL_CENTER.1
         );
+        if fleet > 0 {
+            eprintln!(
+                "  fleet: {fleet} subjects per carrier at http://{addr}/fleet.csv (?carrier=vodafone-vrs|telecomx|thingspace|control-center&count=K)"
+            );
+        }
+        if let Some(n) = rate_limit {
+            eprintln!(
+                "  rate limit: {n} requests a second per carrier, then 429 with Retry-After: 1"
+            );
+        }
     }
     loop {
         std::thread::park();

@@ -22,6 +22,7 @@ use crate::embed::{Host, Theme, ViewerConfig};
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
+    crate::bench::register_app(state);
     let config = RwSignal::new(ViewerConfig::default());
     let credentials = StoredValue::new_local(None);
     view! { <Dashboard state=state config=config host=None credentials=credentials /> }

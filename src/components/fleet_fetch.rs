@@ -188,7 +188,10 @@ async fn worker(
                 if let EntryState::Failed(message) = &result {
                     let who = ctx.run.borrow().entries[index].clone();
                     failures.update(|f| {
-                        f.push((format!("{} {}", who.carrier.label(), who.subject), message.clone()))
+                        f.push((
+                            format!("{} {}", who.carrier.label(), who.subject),
+                            message.clone(),
+                        ))
                     });
                 }
                 ctx.run.borrow_mut().finish(index, result);
@@ -229,8 +232,10 @@ pub fn FleetFetch() -> impl IntoView {
     let today = chrono::Utc::now().date_naive();
     let from = RwSignal::new((today - chrono::Duration::days(29)).to_string());
     let to = RwSignal::new(today.to_string());
-    let secrets: HashMap<Carrier, CarrierSecrets> =
-        Carrier::ALL.iter().map(|c| (*c, CarrierSecrets::new())).collect();
+    let secrets: HashMap<Carrier, CarrierSecrets> = Carrier::ALL
+        .iter()
+        .map(|c| (*c, CarrierSecrets::new()))
+        .collect();
     let secrets = StoredValue::new(secrets);
     let form_error = RwSignal::new(None::<String>);
     let problems = RwSignal::new(Vec::<String>::new());
@@ -259,14 +264,16 @@ pub fn FleetFetch() -> impl IntoView {
         })
     };
     Effect::new(move |_| {
-        problems.set(parsed.with(|p| match p {
-            Ok(l) => l
-                .problems
-                .iter()
-                .map(|p| format!("line {}: {}", p.line, p.message))
-                .collect(),
-            Err(e) if !e.is_empty() => vec![e.clone()],
-            Err(_) => Vec::new(),
+        problems.set(parsed.with(|p| {
+            match p {
+                Ok(l) => l
+                    .problems
+                    .iter()
+                    .map(|p| format!("line {}: {}", p.line, p.message))
+                    .collect(),
+                Err(e) if !e.is_empty() => vec![e.clone()],
+                Err(_) => Vec::new(),
+            }
         }))
     });
 
@@ -311,9 +318,10 @@ pub fn FleetFetch() -> impl IntoView {
                 return;
             }
         };
-        let (Some(earliest), Some(last_day)) =
-            (parse_day(&from.get_untracked()), parse_day(&to.get_untracked()))
-        else {
+        let (Some(earliest), Some(last_day)) = (
+            parse_day(&from.get_untracked()),
+            parse_day(&to.get_untracked()),
+        ) else {
             form_error.set(Some("choose the first and the last day".into()));
             return;
         };
@@ -340,7 +348,11 @@ pub fn FleetFetch() -> impl IntoView {
             }
             credentials.insert(c, s.credentials(c));
         }
-        let base = proxy.get_untracked().trim().trim_end_matches('/').to_owned();
+        let base = proxy
+            .get_untracked()
+            .trim()
+            .trim_end_matches('/')
+            .to_owned();
         let config = FetchConfig {
             proxy: ProxyConfig::PerCarrierBase(
                 Carrier::ALL
@@ -415,8 +427,12 @@ pub fn FleetFetch() -> impl IntoView {
     };
     let file_input = NodeRef::<leptos::html::Input>::new();
     let on_file = move |_| {
-        let Some(input) = file_input.get_untracked() else { return };
-        let Some(file) = input.files().and_then(|f| f.get(0)) else { return };
+        let Some(input) = file_input.get_untracked() else {
+            return;
+        };
+        let Some(file) = input.files().and_then(|f| f.get(0)) else {
+            return;
+        };
         spawn_local(async move {
             match wasm_bindgen_futures::JsFuture::from(file.text()).await {
                 Ok(text) => list.set(text.as_string().unwrap_or_default()),
@@ -472,7 +488,7 @@ pub fn FleetFetch() -> impl IntoView {
                 </label>
                 <label class="ul-field">
                     <span>"Proxy base URL"</span>
-                    <input type="url" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                    <input type="url" data-testid="fleet-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
                 </label>
             </div>
             {move || {

@@ -18,7 +18,12 @@ pub fn FleetView() -> impl IntoView {
     // Per-subject, per-calendar-month cap in the service's unit (GB for data, minutes for voice).
     let cap_text = RwSignal::new(String::new());
     let cap = move || -> Option<u64> {
-        let value: f64 = cap_text.get().trim().parse().ok().filter(|v: &f64| *v > 0.0)?;
+        let value: f64 = cap_text
+            .get()
+            .trim()
+            .parse()
+            .ok()
+            .filter(|v: &f64| *v > 0.0)?;
         Some(match state.metric.get() {
             Service::Data => (value * 1e9) as u64,
             Service::Voice => (value * 60.0) as u64,

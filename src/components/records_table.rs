@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use usagelens_core::aggregate::{filtered_indices, sort_indices, SortKey};
+use usagelens_core::aggregate::{filtered_indices, sorted_page, SortKey};
 use usagelens_core::units::{format_date, format_quantity};
 
 use crate::state::AppState;
@@ -14,16 +14,18 @@ pub fn RecordsTable() -> impl IntoView {
     let page = RwSignal::new(0usize);
     let indices = Memo::new(move |_| {
         let filter = state.filter.get();
-        let (key, desc) = sort.get();
-        state.with_set(|set| {
-            let mut idx = filtered_indices(set, &filter);
-            sort_indices(set, &mut idx, key, desc);
-            idx
-        })
+        state.with_set(|set| filtered_indices(set, &filter))
     });
     Effect::new(move |_| {
         indices.track();
+        sort.track();
         page.set(0);
+    });
+    // Only the page on screen is put in order (a selection, not a sort of every record).
+    let page_rows = Memo::new(move |_| {
+        let (key, desc) = sort.get();
+        let start = page.get() * PAGE;
+        indices.with(|idx| state.with_set(|set| sorted_page(set, idx, key, desc, start, PAGE)))
     });
     let pages = move || indices.with(|i| i.len().div_ceil(PAGE).max(1));
     let on_last_page = move || page.get() + 1 >= pages();
@@ -44,11 +46,10 @@ pub fn RecordsTable() -> impl IntoView {
     let rows = move || {
         let offset = state.offset_minutes();
         let base = state.byte_base.get();
-        let start = page.get() * PAGE;
         let selected = state.selected.get();
-        indices.with(|idx| {
+        page_rows.with(|idx| {
             state.with_set(|set| {
-                idx.iter().skip(start).take(PAGE).filter_map(|&i| {
+                idx.iter().filter_map(|&i| {
                     let r = set.records.get(i as usize)?;
                     let subject = set.subject(r.subject).map(|s| s.to_string()).unwrap_or_default();
                     let zone = set.resolve(r.zone).unwrap_or("").to_owned();

@@ -96,7 +96,9 @@ pub fn UsageChart(
     // The bucket under the pointer (or keyboard focus), read out as a tooltip listing its values.
     let hover = RwSignal::new(None::<usize>);
     let on_move = move |ev: web_sys::MouseEvent| {
-        let Some(svg) = svg_ref.get_untracked() else { return };
+        let Some(svg) = svg_ref.get_untracked() else {
+            return;
+        };
         let rect = svg.get_bounding_client_rect();
         if rect.width() <= 0.0 {
             return;
@@ -131,7 +133,11 @@ pub fn UsageChart(
         }
         text.insert(0, format_bucket.run(start));
         let box_w = 230.0;
-        let box_x = if x + box_w + 12.0 > WIDTH { x - box_w - 4.0 } else { x + slot + 4.0 };
+        let box_x = if x + box_w + 12.0 > WIDTH {
+            x - box_w - 4.0
+        } else {
+            x + slot + 4.0
+        };
         let box_h = 16.0 * text.len() as f64 + 8.0;
         Some(view! {
             <g class="ul-readout" aria-hidden="true" pointer-events="none">

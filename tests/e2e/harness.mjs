@@ -49,6 +49,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   const children = [];
   const env = { ...process.env };
   let upstream = 'http://127.0.0.1:9';
+  let sandboxUrl = null;
   if (sandbox) {
     const sandboxPort = await freePort();
     const bin = join(root, 'target', 'debug', 'carrier-sandbox');
@@ -57,6 +58,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
     children.push(child);
     await waitForPort(sandboxPort, 'carrier-sandbox', child);
     upstream = `http://127.0.0.1:${sandboxPort}`;
+    sandboxUrl = upstream;
   }
   const appPort = await freePort();
   const proxyPort = await freePort();
@@ -83,6 +85,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   return {
     appUrl: `http://127.0.0.1:${appPort}/`,
     proxyUrl: `http://127.0.0.1:${proxyPort}/`,
+    sandboxUrl,
     async stop() {
       for (const child of children.reverse()) {
         if (child.exitCode === null) child.kill('SIGTERM');

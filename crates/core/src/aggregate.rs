@@ -629,6 +629,51 @@ pub enum SortKey {
     Zone,
 }
 
+/// Rows `start .. start + len` of `indices` sorted by `key`, without sorting all of them: a
+/// selection (linear) puts the first `start + len` in front, and only those are sorted. A table
+/// page of a 3.65 M-record fleet costs a few milliseconds instead of a full sort.
+pub fn sorted_page(
+    set: &UsageSet,
+    indices: &[u32],
+    key: SortKey,
+    descending: bool,
+    start: usize,
+    len: usize,
+) -> Vec<u32> {
+    let end = (start + len).min(indices.len());
+    if start >= end {
+        return Vec::new();
+    }
+    let compare = |a: &u32, b: &u32| {
+        let order = compare_by(set, *a, *b, key).then(a.cmp(b));
+        if descending {
+            order.reverse()
+        } else {
+            order
+        }
+    };
+    let mut work = indices.to_vec();
+    if end < work.len() {
+        work.select_nth_unstable_by(end - 1, compare);
+        work.truncate(end);
+    }
+    work.sort_unstable_by(compare);
+    work.split_off(start)
+}
+
+fn compare_by(set: &UsageSet, a: u32, b: u32, key: SortKey) -> std::cmp::Ordering {
+    let (a, b) = (&set.records[a as usize], &set.records[b as usize]);
+    match key {
+        SortKey::Start => a.start.cmp(&b.start),
+        SortKey::Carrier => a.carrier.cmp(&b.carrier),
+        SortKey::Service => a.service.cmp(&b.service),
+        SortKey::Direction => a.direction.cmp(&b.direction),
+        SortKey::Quantity => a.quantity.cmp(&b.quantity),
+        SortKey::Zone => set.resolve(a.zone).cmp(&set.resolve(b.zone)),
+        SortKey::Subject => set.subject(a.subject).cmp(&set.subject(b.subject)),
+    }
+}
+
 pub fn sort_indices(set: &UsageSet, indices: &mut [u32], key: SortKey, descending: bool) {
     let rec = |i: &u32| &set.records[*i as usize];
     match key {
@@ -647,5 +692,49 @@ pub fn sort_indices(set: &UsageSet, indices: &mut [u32], key: SortKey, descendin
     }
     if descending {
         indices.reverse();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Granularity, Subject, SubjectKind};
+
+    #[test]
+    fn sorted_page_equals_the_page_of_a_full_sort() {
+        let mut set = UsageSet::new();
+        let subject = set.intern_subject(&Subject::new(SubjectKind::Label, "x"));
+        for i in 0..1000u64 {
+            set.push(Record::new(
+                Carrier::Thingspace,
+                subject,
+                ((i * 7919) % 1000) as i64 * 60,
+                60,
+                Granularity::Event,
+                Service::Data,
+                Direction::Total,
+                i % 17,
+            ));
+        }
+        let all: Vec<u32> = (0..1000).collect();
+        for key in [SortKey::Start, SortKey::Quantity] {
+            for descending in [false, true] {
+                let mut full = all.clone();
+                full.sort_by(|a, b| {
+                    let o = compare_by(&set, *a, *b, key).then(a.cmp(b));
+                    if descending {
+                        o.reverse()
+                    } else {
+                        o
+                    }
+                });
+                for start in [0, 50, 950, 990] {
+                    let page = sorted_page(&set, &all, key, descending, start, 50);
+                    let want: Vec<u32> = full.iter().skip(start).take(50).copied().collect();
+                    assert_eq!(page, want, "{key:?} {descending} {start}");
+                }
+            }
+        }
+        assert!(sorted_page(&set, &all, SortKey::Start, false, 1000, 50).is_empty());
     }
 }

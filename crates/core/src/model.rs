@@ -739,9 +739,8 @@ impl UsageSet {
         records: &[std::ops::Range<usize>],
         events: &[std::ops::Range<usize>],
     ) {
-        let inside = |ranges: &[std::ops::Range<usize>], i: usize| {
-            ranges.iter().any(|r| r.contains(&i))
-        };
+        let inside =
+            |ranges: &[std::ops::Range<usize>], i: usize| ranges.iter().any(|r| r.contains(&i));
         let mut kept = RecordStore::default();
         for (i, r) in self.records.iter().enumerate() {
             if !inside(records, i) {

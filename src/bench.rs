@@ -1,0 +1,118 @@
+//! Measurement hooks for the browser benchmark (`scripts/bench.sh`): read bodies into a resident
+//! set without building JS objects, generate a fleet, hand it to the running dashboard, and
+//! report wasm memory. Timing is done by the page (`performance.now()`), never here.
+
+use std::cell::RefCell;
+
+use usagelens_core::{
+    parse, Carrier, Direction, Granularity, ParseOptions, Record, Service, Subject, SubjectKind,
+    UsageSet,
+};
+use wasm_bindgen::prelude::*;
+
+use crate::state::{AppState, SourceOrigin};
+
+thread_local! {
+    static STAGED: RefCell<UsageSet> = RefCell::new(UsageSet::new());
+    static APP: RefCell<Option<AppState>> = const { RefCell::new(None) };
+}
+
+/// The stand-alone app registers its state so `benchShowStaged` can load into it.
+pub fn register_app(state: AppState) {
+    APP.with(|a| *a.borrow_mut() = Some(state));
+}
+
+/// Reads each body (`parseUsage`'s read and normalize, without the JS result objects) into the
+/// staged set; returns the number of records it holds.
+#[wasm_bindgen(js_name = benchReadBodies)]
+pub fn bench_read_bodies(bodies: js_sys::Array) -> Result<f64, JsError> {
+    STAGED.with(|staged| {
+        let mut set = staged.borrow_mut();
+        for (i, body) in bodies.iter().enumerate() {
+            let text = body
+                .as_string()
+                .ok_or_else(|| JsError::new(&format!("body {i} is not a string")))?;
+            parse(&text, &ParseOptions::default(), &mut set)
+                .map_err(|e| JsError::new(&format!("body {i}: {e}")))?;
+        }
+        Ok(set.len() as f64)
+    })
+}
+
+/// Generates `subjects` x `days` daily data records (deterministic, heavy-tailed volumes) into
+/// the staged set; returns its record count.
+#[wasm_bindgen(js_name = benchGenerateFleet)]
+pub fn bench_generate_fleet(subjects: u32, days: u32) -> f64 {
+    STAGED.with(|staged| {
+        let mut set = staged.borrow_mut();
+        let first_day = 1_704_067_200i64; // 2024-01-01
+        let carriers = [Carrier::Thingspace, Carrier::ControlCenter];
+        for s in 0..subjects {
+            let id = format!("8914800000{s:09}0");
+            let subject = set.intern_subject(&Subject::new(SubjectKind::Iccid, id));
+            let scale = match s % 20 {
+                0 => 40,
+                1..=5 => 6,
+                _ => 1,
+            };
+            for d in 0..days {
+                let x = u64::from(s.wrapping_mul(2_654_435_761) ^ d.wrapping_mul(40_503));
+                set.push(Record::new(
+                    carriers[(s % 2) as usize],
+                    subject,
+                    first_day + i64::from(d) * 86_400,
+                    86_400,
+                    Granularity::Day,
+                    Service::Data,
+                    Direction::Total,
+                    (x % 5_000_000 + 100_000) * scale,
+                ));
+            }
+        }
+        set.len() as f64
+    })
+}
+
+#[wasm_bindgen(js_name = benchStagedRecords)]
+pub fn bench_staged_records() -> f64 {
+    STAGED.with(|s| s.borrow().len() as f64)
+}
+
+#[wasm_bindgen(js_name = benchClearStaged)]
+pub fn bench_clear_staged() {
+    STAGED.with(|s| *s.borrow_mut() = UsageSet::new());
+}
+
+/// Moves the staged set into the running dashboard as one source (no copy when the dashboard is
+/// empty); its aggregation and chart follow.
+#[wasm_bindgen(js_name = benchShowStaged)]
+pub fn bench_show_staged() -> Result<(), JsError> {
+    let set = STAGED.with(|s| std::mem::take(&mut *s.borrow_mut()));
+    APP.with(|a| match *a.borrow() {
+        Some(state) => {
+            state.add_set(
+                "benchmark fleet",
+                SourceOrigin::Live,
+                set,
+                None,
+                Vec::new(),
+                None,
+            );
+            Ok(())
+        }
+        None => Err(JsError::new("no dashboard is mounted on this page")),
+    })
+}
+
+/// The wasm linear memory's size in bytes (it only grows: a high-water mark).
+#[wasm_bindgen(js_name = wasmMemoryBytes)]
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .dyn_into::<js_sys::WebAssembly::Memory>()
+        .map(|m| {
+            m.buffer()
+                .unchecked_into::<js_sys::ArrayBuffer>()
+                .byte_length() as f64
+        })
+        .unwrap_or(0.0)
+}

@@ -1,0 +1,189 @@
+// Browser benchmark (not a test: nothing here passes or fails on time). Run by scripts/bench.sh.
+//
+// In one headless Chromium run, on the release build served by nginx:
+//   1. JSON.parse alone vs read+normalize in wasm (parseUsage's reader, no JS result objects) on
+//      the same bytes: a 50 MB ThingSpace fleet (one page body per device) and a 10 MB TelecomX CSV.
+//   2. Bytes per record resident in wasm memory, 1k and 10k subjects x 365 days (3.65 M records).
+//   3. Aggregation + first chart draw of the whole dashboard for those records, and the redraw
+//      after a filter change at 365 days x 50 series.
+//   4. Fleet fetch through the sandbox with 50 ms latency at concurrency 8 vs the ideal
+//      subjects x requests x latency / concurrency.
+// Prints a table and writes target/bench/browser.json.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startStack, launchBrowser, openApp, root, shots } from '../e2e/harness.mjs';
+
+const out = join(root, 'target', 'bench');
+mkdirSync(out, { recursive: true });
+const results = {};
+const log = (...a) => console.log(...a);
+
+const stack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'] });
+const browser = await launchBrowser();
+try {
+  // ---- 1. read+normalize vs JSON.parse, same bytes -------------------------------------------
+  {
+    const { page } = await openApp(browser, stack.appUrl);
+    const r = await page.evaluate(async () => {
+      const w = window.wasmBindings;
+      const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      // ThingSpace fleet: one 500-row page per device (the API's page size), ~50 MB in all.
+      const day = 86400000;
+      const bodies = [];
+      let bytes = 0;
+      for (let dev = 0; bytes < 50 * 1024 * 1024; dev++) {
+        const iccid = `8914800000${String(dev).padStart(9, '0')}0`;
+        const rows = [];
+        for (let i = 0; i < 500; i++) {
+          const t = new Date(1672531200000 + i * day / 2).toISOString().replace('.000', '');
+          const d = 1000 + ((i * 7 + dev) % 5000), n = (i * 3 + dev) % 700;
+          rows.push(`{"bytesUsed":${d + n},"extendedAttributes":[{"key":"MoSms","value":"${i % 3}"},{"key":"MtSms","value":"${i % 2}"},{"key":"domesticUsage","value":"${d}"},{"key":"internationalUsage","value":"${n}"}],"smsUsed":${i % 3 + i % 2},"source":"Raw Usage","timestamp":"${t}"}`);
+        }
+        const body = `{"hasMoreData":false,"deviceId":{"id":"${iccid}","kind":"iccid"},"usageHistory":[${rows.join(',')}]}`;
+        bodies.push(body);
+        bytes += body.length;
+      }
+      // TelecomX CSV, ~10 MB: one account's months, two roaming regions; and the same rows as JSON.
+      const header = 'number,name,ratePlan,year,month,Voice seconds national,Voice seconds national subscription,Voice seconds international,Voice seconds international subscription,Data national bytes,Data roaming bytes,SMS national,SMS roaming,MMS national,Voice roaming EU secs,Voice roaming EU subscription secs';
+      const lines = [header];
+      let csvBytes = header.length;
+      for (let i = 0; csvBytes < 10 * 1024 * 1024; i++) {
+        const line = `4790000${String(i % 1000).padStart(4, '0')},Account ${i % 1000},Plan ${i % 7},${2000 + Math.floor(i / 12) % 900},${i % 12 + 1},${36000 - i % 3600},36000,${1800 - i % 1800},1800,${1000000 + i * 13},${i * 7 % 100000},${i % 50},${i % 5},${i % 3},${600 - i % 600},600`;
+        lines.push(line);
+        csvBytes += line.length + 1;
+      }
+      const csv = lines.join('\n') + '\n';
+      const csvAsJson = JSON.stringify(lines.slice(1).map((l) => l.split(',')));
+      const runs = 5;
+      const time = (f) => { const t0 = performance.now(); f(); return performance.now() - t0; };
+      const ts = { parse: [], wasm: [] }, cx = { parseJson: [], splitJs: [], wasm: [] };
+      let tsRecords = 0, csvRecords = 0;
+      for (let k = 0; k < runs; k++) {
+        ts.parse.push(time(() => { for (const b of bodies) JSON.parse(b); }));
+        w.benchClearStaged();
+        ts.wasm.push(time(() => { tsRecords = w.benchReadBodies(bodies); }));
+        w.benchClearStaged();
+        cx.parseJson.push(time(() => JSON.parse(csvAsJson)));
+        cx.splitJs.push(time(() => csv.split('\n').map((l) => l.split(','))));
+        cx.wasm.push(time(() => { csvRecords = w.benchReadBodies([csv]); }));
+        w.benchClearStaged();
+      }
+      return {
+        thingspace: { bytes, bodies: bodies.length, records: tsRecords, jsonParseMs: median(ts.parse), wasmReadMs: median(ts.wasm) },
+        telecomxCsv: { bytes: csv.length, jsonBytes: csvAsJson.length, records: csvRecords, jsonParseOfSameRowsMs: median(cx.parseJson), jsSplitMs: median(cx.splitJs), wasmReadMs: median(cx.wasm) },
+      };
+    });
+    const mbps = (bytes, ms) => (bytes / 1048576 / (ms / 1000)).toFixed(1);
+    r.thingspace.ratio = r.thingspace.wasmReadMs / r.thingspace.jsonParseMs;
+    r.telecomxCsv.ratioToJsonParse = r.telecomxCsv.wasmReadMs / r.telecomxCsv.jsonParseOfSameRowsMs;
+    results.read = r;
+    log(`ThingSpace fleet ${(r.thingspace.bytes / 1048576).toFixed(1)} MiB in ${r.thingspace.bodies} bodies -> ${r.thingspace.records} records`);
+    log(`  JSON.parse ${r.thingspace.jsonParseMs.toFixed(0)} ms (${mbps(r.thingspace.bytes, r.thingspace.jsonParseMs)} MiB/s); wasm read+normalize ${r.thingspace.wasmReadMs.toFixed(0)} ms (${mbps(r.thingspace.bytes, r.thingspace.wasmReadMs)} MiB/s); ratio ${r.thingspace.ratio.toFixed(2)}x`);
+    log(`TelecomX CSV ${(r.telecomxCsv.bytes / 1048576).toFixed(1)} MiB -> ${r.telecomxCsv.records} records`);
+    log(`  wasm ${r.telecomxCsv.wasmReadMs.toFixed(0)} ms; JSON.parse of the same rows as JSON (${(r.telecomxCsv.jsonBytes / 1048576).toFixed(1)} MiB) ${r.telecomxCsv.jsonParseOfSameRowsMs.toFixed(0)} ms (ratio ${r.telecomxCsv.ratioToJsonParse.toFixed(2)}x); JS split ${r.telecomxCsv.jsSplitMs.toFixed(0)} ms`);
+    await page.close();
+  }
+
+  // ---- 2 + 3. memory per record, first draw, redraw ---------------------------------------------
+  results.fleet = [];
+  for (const subjects of [1000, 10000]) {
+    const { page } = await openApp(browser, stack.appUrl);
+    const r = await page.evaluate(async (subjects) => {
+      const w = window.wasmBindings;
+      const settle = async (done) => {
+        for (let i = 0; i < 2000 && !done(); i++) await new Promise((r) => setTimeout(r, 0));
+      };
+      const before = w.wasmMemoryBytes();
+      const g0 = performance.now();
+      const records = w.benchGenerateFleet(subjects, 365);
+      const generateMs = performance.now() - g0;
+      const afterGenerate = w.wasmMemoryBytes();
+      const t0 = performance.now();
+      w.benchShowStaged();
+      await settle(() => document.querySelector('[data-testid=chart] .ul-bars path') && document.querySelector('[data-testid=fleet-top] li'));
+      document.querySelector('[data-testid=chart]').getBoundingClientRect();
+      const firstDrawMs = performance.now() - t0;
+      const afterDraw = w.wasmMemoryBytes();
+      return { subjects, records, generateMs, firstDrawMs, bytesPerRecordResident: (afterGenerate - before) / records, memoryAfterDrawBytes: afterDraw, memoryBeforeBytes: before };
+    }, subjects);
+    // 50 series stacked by subject, then a filter change the chart answers from its matrix.
+    await page.selectOption('#ul-group', 'subject');
+    await page.selectOption('#ul-series-count', '50');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart] .ul-legend-item').length === 50, null, { timeout: 120_000 });
+    const redraw = await page.evaluate(async () => {
+      const settle = async (done) => {
+        for (let i = 0; i < 2000 && !done(); i++) await new Promise((r) => setTimeout(r, 0));
+      };
+      const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const chart = document.querySelector('[data-testid=chart]');
+      const pathCount = () => chart.querySelectorAll('.ul-bars path').length;
+      const legend = () => chart.querySelectorAll('.ul-legend-item');
+      const times = [];
+      for (let k = 0; k < 9; k++) {
+        const button = legend()[k % 5];
+        const before = pathCount();
+        const t0 = performance.now();
+        button.click();
+        await settle(() => pathCount() !== before);
+        chart.getBoundingClientRect();
+        times.push(performance.now() - t0);
+      }
+      const buckets = Number(chart.querySelectorAll('.ul-bars path').length);
+      return { redrawMs: median(times), redrawRuns: times, visiblePaths: buckets };
+    });
+    r.redraw = redraw;
+    // A date filter change: re-aggregates every record (KPIs, chart, breakdown, fleet view, table).
+    const refilter = await page.evaluate(async () => {
+      const settle = async (done) => {
+        for (let i = 0; i < 2000 && !done(); i++) await new Promise((r) => setTimeout(r, 0));
+      };
+      const input = document.querySelector('input[type=date]');
+      const title = () => document.querySelector('#ul-fleet-title')?.textContent;
+      const before = title();
+      const t0 = performance.now();
+      input.value = '2024-07-01';
+      input.dispatchEvent(new Event('change', { bubbles: true }));
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+      await settle(() => document.querySelector('[data-testid=chart] .ul-bars path') && title() !== undefined);
+      document.querySelector('[data-testid=chart]').getBoundingClientRect();
+      return { refilterMs: performance.now() - t0, titleBefore: before, titleAfter: title() };
+    });
+    r.refilter = refilter;
+    await page.screenshot({ path: join(shots, `bench-fleet-${subjects}.png`), fullPage: false });
+    results.fleet.push(r);
+    log(`${subjects} subjects x 365 days = ${r.records} records: ${r.bytesPerRecordResident.toFixed(1)} bytes/record resident; generate ${r.generateMs.toFixed(0)} ms; aggregation + first draw ${r.firstDrawMs.toFixed(0)} ms; redraw after a chart filter change (365 x 50) ${r.redraw.redrawMs.toFixed(1)} ms; date filter change re-reading all records ${r.refilter.refilterMs.toFixed(0)} ms`);
+    await page.close();
+  }
+
+  // ---- 4. fleet fetch throughput through nginx + sandbox (50 ms latency) -----------------------
+  {
+    const { page } = await openApp(browser, stack.appUrl);
+    const listText = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=control-center&count=200`)).text();
+    const subjects = listText.trim().split('\n').length - 1;
+    await page.locator('[data-testid=fleet-wrap] summary').click();
+    await page.getByTestId('fleet-list').fill(listText);
+    const cc = page.locator('fieldset[data-carrier=control-center]');
+    await cc.locator('[data-field=user]').fill('demo');
+    await cc.locator('[data-field=secret]').fill('demo-api-key');
+    await page.getByTestId('fleet-concurrency').fill('8');
+    await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+    const t0 = Date.now();
+    await page.getByTestId('fleet-start').click();
+    await page.waitForFunction(() => {
+      const p = document.querySelector('[data-testid=fleet-progress]');
+      return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === Number(p.dataset.total);
+    }, null, { timeout: 300_000 });
+    const elapsed = Date.now() - t0;
+    const done = Number(await page.getByTestId('fleet-progress').getAttribute('data-done'));
+    const ideal = subjects * 1 * 50 / 8;
+    results.fleetFetch = { subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, elapsedMs: elapsed, idealMs: ideal, efficiency: ideal / elapsed, done };
+    log(`fleet fetch: ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done)`);
+    await page.screenshot({ path: join(shots, 'bench-fleet-fetch.png'), fullPage: true });
+    await page.close();
+  }
+} finally {
+  writeFileSync(join(out, 'browser.json'), JSON.stringify(results, null, 2));
+  await browser.close();
+  await stack.stop();
+}
+log(`written ${join(out, 'browser.json')}`);

@@ -1,0 +1,72 @@
+// Fleet: a list from the sandbox (--fleet) fetched through nginx with concurrency and a carrier
+// rate limit the sandbox enforces (429 + Retry-After honoured), streamed into the fleet views.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+
+let stack;
+let browser;
+before(async () => {
+  stack = await startStack({ sandbox: true, sandboxArgs: ['--fleet', '40', '--rate-limit', '6'] });
+  browser = await launchBrowser();
+});
+after(async () => {
+  await browser?.close();
+  await stack?.stop();
+});
+
+test('a fleet list is fetched, charted, ranked and drilled into', async () => {
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  const ts = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=thingspace&count=12`)).text();
+  const cc = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=control-center&count=12`)).text();
+  const rows = [...ts.trim().split('\n'), ...cc.trim().split('\n').slice(1)];
+  // One line with a wrong check digit: reported by line, the others still fetched.
+  rows.push('89148000000000000012,thingspace,iccid');
+  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.getByTestId('fleet-list').fill(rows.join('\n'));
+  await page.getByTestId('fleet-count').filter({ hasText: '24 subjects ready' }).waitFor();
+  const problems = await page.getByTestId('fleet-problems').textContent();
+  assert.match(problems, /line 26: ICCID "89148000000000000012" fails its check digit/);
+
+  const thingspace = page.locator('fieldset[data-carrier=thingspace]');
+  await thingspace.locator('[data-field=key]').fill('demo-key');
+  await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
+  await thingspace.locator('[data-field=user]').fill('demo');
+  await thingspace.locator('[data-field=secret]').fill('demo');
+  const control = page.locator('fieldset[data-carrier=control-center]');
+  await control.locator('[data-field=user]').fill('demo');
+  await control.locator('[data-field=secret]').fill('demo-api-key');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-concurrency').fill('8');
+  await page.getByTestId('fleet-start').click();
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === 24;
+  }, null, { timeout: 120_000 });
+  const progress = page.getByTestId('fleet-progress');
+  assert.equal(await progress.getAttribute('data-failed'), '0', await progress.textContent());
+  assert.equal(await progress.getAttribute('data-done'), '24');
+
+  // Fleet views: 24 subjects ranked, the distribution counts all of them.
+  await page.getByTestId('fleet-view').waitFor();
+  await page.selectOption('#ul-fleet-top', '25');
+  const top = page.locator('[data-testid=fleet-top] li');
+  assert.equal(await top.count(), 24);
+  const values = await top.evaluateAll((lis) => lis.map((li) => Number(li.dataset.value)));
+  assert.deepEqual(values, [...values].sort((a, b) => b - a), 'largest first');
+  const histogram = await page.getByTestId('fleet-distribution').getAttribute('aria-label');
+  const counted = [...histogram.matchAll(/(\d+) subjects from/g)].reduce((n, m) => n + Number(m[1]), 0);
+  assert.equal(counted, 24);
+  await page.selectOption('#ul-group', 'subject');
+  await page.getByTestId('chart').waitFor();
+  await page.screenshot({ path: join(shots, 'fleet.png'), fullPage: true });
+
+  // Drill-down: the dashboard narrows to one subject, and back.
+  const first = await top.first().locator('button').textContent();
+  await top.first().locator('button').click();
+  await page.getByTestId('fleet-drilled').filter({ hasText: first }).waitFor();
+  await page.getByTestId('fleet-drilled').getByRole('button').click();
+  await page.getByTestId('fleet-drilled').waitFor({ state: 'detached' });
+  assert.deepEqual(errors, []);
+});
