@@ -34,9 +34,12 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
   await thingspace.locator('[data-field=user]').fill('demo');
   await thingspace.locator('[data-field=secret]').fill('demo');
+  // The form's per-carrier limit keeps the fetch under the sandbox's 6 requests per second.
+  await thingspace.locator('[data-field=rate]').fill('5');
   const control = page.locator('fieldset[data-carrier=control-center]');
   await control.locator('[data-field=user]').fill('demo');
   await control.locator('[data-field=secret]').fill('demo-api-key');
+  await control.locator('[data-field=rate]').fill('5');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-concurrency').fill('8');
   await page.getByTestId('fleet-start').click();
@@ -45,7 +48,8 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
     return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === 24;
   }, null, { timeout: 120_000 });
   const progress = page.getByTestId('fleet-progress');
-  assert.equal(await progress.getAttribute('data-failed'), '0', await progress.textContent());
+  const failures = await page.getByTestId('fleet-failures').textContent().catch(() => '');
+  assert.equal(await progress.getAttribute('data-failed'), '0', `${await progress.textContent()} ${failures}`);
   assert.equal(await progress.getAttribute('data-done'), '24');
 
   // Fleet views: 24 subjects ranked, the distribution counts all of them.
@@ -68,5 +72,7 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   await page.getByTestId('fleet-drilled').filter({ hasText: first }).waitFor();
   await page.getByTestId('fleet-drilled').getByRole('button').click();
   await page.getByTestId('fleet-drilled').waitFor({ state: 'detached' });
-  assert.deepEqual(errors, []);
+  // The browser logs each 429 it received; those were honoured (retried after Retry-After, and
+  // every subject above is done). Anything else is a real error.
+  assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
