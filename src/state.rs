@@ -182,6 +182,11 @@ impl AppState {
 
     /// Lists a source that could not even be read (a file or demo that failed to load).
     pub fn add_failure(&self, name: &str, origin: SourceOrigin, message: String) {
+        self.list_empty_source(name, origin, Some(message));
+    }
+
+    /// Lists a source with no records yet; returns its id.
+    fn list_empty_source(&self, name: &str, origin: SourceOrigin, error: Option<String>) -> u32 {
         let id = self.take_id();
         self.sources.update(|s| {
             s.push(LoadedSource {
@@ -193,9 +198,10 @@ impl AppState {
                 subject: None,
                 records: 0,
                 warnings: Vec::new(),
-                error: Some(message),
+                error,
             })
         });
+        id
     }
 
     /// Adds records fetched live (possibly partial, with the error that stopped the fetch).
@@ -223,31 +229,19 @@ impl AppState {
     }
 
     fn add(&self, source: LoadedSource, set: UsageSet) {
-        if self
-            .merged
-            .with_value(|m| m.is_empty() && m.events.is_empty())
-        {
-            // Nothing to merge with: take the set as it is (a fleet of millions is not copied).
-            let (records, events) = (set.len(), set.events.len());
-            self.merged.set_value(set);
-            self.owners.update_value(|o| {
-                o.push(SourceRanges {
-                    id: source.id,
-                    records: 0..records,
-                    events: 0..events,
-                })
-            });
-            self.version.update(|v| *v += 1);
-        } else {
-            self.append(source.id, &set);
-        }
+        self.append(source.id, set);
         self.sources.update(|s| s.push(source));
     }
 
-    /// Appends records to the merged set under source `id` and bumps the version.
-    fn append(&self, id: u32, set: &UsageSet) {
+    /// Adds records to the merged set under source `id` and bumps the version. When the merged
+    /// set is empty the set is taken as it is (a fleet of millions is not copied).
+    fn append(&self, id: u32, set: UsageSet) {
         let (records_before, events_before) = self.merged.with_value(|m| (m.len(), m.events.len()));
-        self.merged.update_value(|m| m.extend_from(set));
+        if records_before == 0 && events_before == 0 {
+            self.merged.set_value(set);
+        } else {
+            self.merged.update_value(|m| m.extend_from(&set));
+        }
         let (records_after, events_after) = self.merged.with_value(|m| (m.len(), m.events.len()));
         self.owners.update_value(|o| {
             o.push(SourceRanges {
@@ -261,36 +255,19 @@ impl AppState {
 
     /// Starts a source that grows as results arrive (a fleet fetch); returns its id.
     pub fn start_streamed_source(&self, name: &str, origin: SourceOrigin) -> u32 {
-        let id = self.take_id();
-        self.sources.update(|s| {
-            s.push(LoadedSource {
-                id,
-                name: name.to_owned(),
-                origin,
-                carrier: None,
-                format: None,
-                subject: None,
-                records: 0,
-                warnings: Vec::new(),
-                error: None,
-            })
-        });
-        id
+        self.list_empty_source(name, origin, None)
     }
 
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
-    pub fn append_to_source(&self, id: u32, set: &UsageSet, error: Option<String>) {
-        if !set.is_empty() {
+    pub fn append_to_source(&self, id: u32, set: UsageSet, error: Option<String>) {
+        let (added, carrier) = (set.len(), set.records.iter().next().map(|r| r.carrier));
+        if added > 0 {
             self.append(id, set);
         }
         self.sources.update(|sources| {
             if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
-                s.records += set.len();
-                let carriers: Vec<Carrier> =
-                    set.records.iter().map(|r| r.carrier).take(1).collect();
-                if s.carrier.is_none() {
-                    s.carrier = carriers.first().copied();
-                }
+                s.records += added;
+                s.carrier = s.carrier.or(carrier);
                 s.error = error;
             }
         });
@@ -380,11 +357,11 @@ mod tests {
         let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
         let mut batch = UsageSet::new();
         parse(TS, &options, &mut batch).unwrap();
-        state.append_to_source(fleet, &batch, None);
+        state.append_to_source(fleet, batch.clone(), None);
         state
             .ingest_text("cc3.json", SourceOrigin::Paste, CC, &options)
             .unwrap();
-        state.append_to_source(fleet, &batch, Some("1 subject failed".into()));
+        state.append_to_source(fleet, batch.clone(), Some("1 subject failed".into()));
         let streamed = state.sources.get_untracked();
         let fleet_source = streamed.iter().find(|s| s.id == fleet).unwrap();
         assert_eq!(fleet_source.records, 2 * batch.len());

@@ -171,7 +171,7 @@ fn flush(ctx: &FleetContext, state: AppState, force: bool) {
             p.failed, p.partial
         )
     });
-    state.append_to_source(ctx.source, &batch, error);
+    state.append_to_source(ctx.source, batch, error);
 }
 
 async fn worker(
