@@ -4,10 +4,7 @@
 
 use std::cell::RefCell;
 
-use usagelens_core::{
-    parse, Carrier, Direction, Granularity, ParseOptions, Record, Service, Subject, SubjectKind,
-    UsageSet,
-};
+use usagelens_core::{parse, ParseOptions, UsageSet};
 use wasm_bindgen::prelude::*;
 
 use crate::state::{AppState, SourceOrigin};
@@ -45,30 +42,7 @@ pub fn bench_read_bodies(bodies: js_sys::Array) -> Result<f64, JsError> {
 pub fn bench_generate_fleet(subjects: u32, days: u32) -> f64 {
     STAGED.with(|staged| {
         let mut set = staged.borrow_mut();
-        let first_day = 1_704_067_200i64; // 2024-01-01
-        let carriers = [Carrier::Thingspace, Carrier::ControlCenter];
-        for s in 0..subjects {
-            let id = format!("8914800000{s:09}0");
-            let subject = set.intern_subject(&Subject::new(SubjectKind::Iccid, id));
-            let scale = match s % 20 {
-                0 => 40,
-                1..=5 => 6,
-                _ => 1,
-            };
-            for d in 0..days {
-                let x = u64::from(s.wrapping_mul(2_654_435_761) ^ d.wrapping_mul(40_503));
-                set.push(Record::new(
-                    carriers[(s % 2) as usize],
-                    subject,
-                    first_day + i64::from(d) * 86_400,
-                    86_400,
-                    Granularity::Day,
-                    Service::Data,
-                    Direction::Total,
-                    (x % 5_000_000 + 100_000) * scale,
-                ));
-            }
-        }
+        *set = usagelens_core::fleet::synthetic_fleet(subjects, days);
         set.len() as f64
     })
 }
