@@ -41,8 +41,10 @@ fn bench(c: &mut Criterion) {
     // A filter change at 365 days x 50 series: what the chart recomputes before it redraws.
     let mut group = c.benchmark_group("filter change 50 subjects x 365 days");
     let small = synthetic_fleet(50, 365);
-    let mut from_march = Filter::default();
-    from_march.from = Some(1_709_251_200); // 2024-03-01
+    let from_march = Filter {
+        from: Some(1_709_251_200), // 2024-03-01
+        ..Filter::default()
+    };
     group.bench_function("time series by subject, limited, downsampled", |b| {
         b.iter(|| {
             let ts = time_series(
