@@ -7,6 +7,8 @@
 //! (camelCase), produced on demand by [`UsageSet::record_json`].
 
 use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -610,11 +612,13 @@ pub struct UsageSet {
     pub records: RecordStore,
     pub events: Vec<UsageEvent>,
     strings: Vec<Box<str>>,
-    string_index: HashMap<Box<str>, u32>,
+    // Fx, not SipHash: interning is per row in the readers, and these keys come from bodies the
+    // user chose to load, so there is nobody to flood the table against.
+    string_index: FxHashMap<Box<str>, u32>,
     subjects: Vec<Subject>,
-    subject_index: HashMap<Subject, u32>,
+    subject_index: FxHashMap<Subject, u32>,
     contexts: Vec<Context>,
-    context_index: HashMap<Context, u32>,
+    context_index: FxHashMap<Context, u32>,
 }
 
 impl UsageSet {

@@ -145,3 +145,84 @@ fn thingspace_fast_path_matches_general_reader_on_fixtures() {
     thingspace_paths_agree(include_str!("fixtures/thingspace-doc-device.json"));
     thingspace_paths_agree(include_str!("fixtures/thingspace-doc-label.json"));
 }
+
+/// The TelecomX CSV splitter and the csv crate must agree exactly: same records, warnings and
+/// contexts, or the same error (that the splitter takes plain bodies at all is a unit test in
+/// `readers::telecomx`).
+fn telecomx_csv_paths_agree(body: &str) {
+    use usagelens_core::readers::telecomx;
+    let options = ParseOptions::default();
+    let (mut fast, mut general) = (UsageSet::new(), UsageSet::new());
+    let a = telecomx::read_csv(body, &options, &mut fast);
+    let b = telecomx::read_csv_general(body, &options, &mut general);
+    match (a, b) {
+        (Ok(a), Ok(b)) => {
+            assert_eq!(a, b, "outcome differs for {body:?}");
+            assert_eq!(
+                fast.records_json(),
+                general.records_json(),
+                "records differ for {body:?}"
+            );
+        }
+        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
+        (a, b) => panic!("paths disagree on {body:?}: {a:?} vs {b:?}"),
+    }
+}
+
+/// Cells that exercise quoting, blanks, signs and bad numbers.
+const CSV_CELLS: [&str; 12] = [
+    "0",
+    "120",
+    "-60",
+    "36000",
+    "",
+    " 7 ",
+    "x",
+    "\"5\"",
+    "\"Free speech, free text\"",
+    "\"a \"\"quoted\"\" name\"",
+    "\"two\nlines\"",
+    "1e3",
+];
+const CSV_HEADER: &str = "number,name,ratePlan,year,month,Voice Homeland secs,Voice subscription Homeland secs,\"Voice roaming USA, Canada secs\",\"Voice subscription roaming USA, Canada secs\",Data Homeland bytes,SMS roaming";
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn telecomx_csv_fast_path_matches_csv_crate(
+        rows in proptest::collection::vec(
+            (0u8..3, 0u8..13, proptest::collection::vec(0..CSV_CELLS.len(), 6), 0u8..10),
+            0..6,
+        ),
+        crlf in any::<bool>(),
+        trailing_newline in any::<bool>(),
+    ) {
+        let newline = if crlf { "\r\n" } else { "\n" };
+        let mut body = String::from(CSV_HEADER);
+        for (account, month, cells, shape) in rows {
+            body.push_str(newline);
+            let cells: Vec<&str> = cells.iter().map(|c| CSV_CELLS[*c]).collect();
+            let mut row = format!("+457191999{account},Account {account},\"Plan, {account}\",2024,{month},{}", cells.join(","));
+            match shape {
+                0 => row.push_str(",9"),          // one field too many
+                1 => body.push_str(newline),      // a blank line before the row
+                2 => row = row.replacen(",", ",\"", 1) + "\"", // a quote the fast path leaves alone
+                _ => {}
+            }
+            body.push_str(&row);
+        }
+        if trailing_newline {
+            body.push_str(newline);
+        }
+        telecomx_csv_paths_agree(&body);
+    }
+}
+
+#[test]
+fn telecomx_csv_fast_path_matches_csv_crate_on_fixtures() {
+    telecomx_csv_paths_agree(include_str!("fixtures/telecomx-two-months.csv"));
+    telecomx_csv_paths_agree(
+        "number,name,ratePlan,year,month,Data Homeland bytes\n+4571,A,P,2024,1,5\n\n+4571,A,P,2024,2,6\r\n",
+    );
+}
