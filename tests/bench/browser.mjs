@@ -8,7 +8,10 @@
 //      after a filter change at 365 days x 50 series.
 //   4. Fleet fetch through the sandbox with 50 ms latency at concurrency 8 vs the ideal
 //      subjects x requests x latency / concurrency.
-// Prints a table and writes target/bench/browser.json.
+//   5. Redraw after a filter change (the date "From") at 365 days x 50 series: 50 subjects
+//      stacked by subject, everything on the page recomputed and laid out.
+// Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
+//   node tests/bench/browser.mjs read fleet filter fetch
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, launchBrowser, openApp, root, shots } from '../e2e/harness.mjs';
@@ -16,13 +19,18 @@ import { startStack, launchBrowser, openApp, root, shots } from '../e2e/harness.
 const out = join(root, 'target', 'bench');
 mkdirSync(out, { recursive: true });
 const results = {};
+const sections = process.argv.slice(2);
+const run = (name) => sections.length === 0 || sections.includes(name);
+// One macrotask after the change: Leptos runs effects as microtasks, so by then every panel has
+// recomputed and updated the DOM; reading a layout property then forces style and layout.
+const settleSource = `async (done) => { for (let i = 0; i < 4000 && !done(); i++) await new Promise((r) => setTimeout(r, 0)); }`;
 const log = (...a) => console.log(...a);
 
 const stack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'] });
 const browser = await launchBrowser();
 try {
   // ---- 1. read+normalize vs JSON.parse, same bytes -------------------------------------------
-  {
+  if (run('read')) {
     const { page } = await openApp(browser, stack.appUrl);
     const r = await page.evaluate(async () => {
       const w = window.wasmBindings;
@@ -85,8 +93,8 @@ try {
   }
 
   // ---- 2 + 3. memory per record, first draw, redraw ---------------------------------------------
-  results.fleet = [];
-  for (const subjects of [1000, 10000]) {
+  if (run('fleet')) results.fleet = [];
+  for (const subjects of run('fleet') ? [1000, 10000] : []) {
     const { page } = await openApp(browser, stack.appUrl);
     const r = await page.evaluate(async (subjects) => {
       const w = window.wasmBindings;
@@ -138,8 +146,43 @@ try {
     await page.close();
   }
 
+  // ---- 5. filter change at 365 days x 50 series --------------------------------------------------
+  if (run('filter')) {
+    const { page } = await openApp(browser, stack.appUrl);
+    await page.evaluate(() => { window.wasmBindings.benchGenerateFleet(50, 365); window.wasmBindings.benchShowStaged(); });
+    await page.waitForSelector('[data-testid=chart] .ul-bars path');
+    await page.selectOption('#ul-group', 'subject');
+    await page.selectOption('#ul-series-count', '50');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart] .ul-legend-item').length === 50);
+    const r = await page.evaluate(async (settleSource) => {
+      const settle = eval(settleSource);
+      const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const from = document.querySelector('#ul-from');
+      const chart = document.querySelector('[data-testid=chart]');
+      const firstPath = () => chart.querySelector('.ul-bars path')?.getAttribute('d');
+      const times = [];
+      for (let k = 0; k < 15; k++) {
+        const before = firstPath();
+        const t0 = performance.now();
+        from.value = k % 2 === 0 ? '2024-03-01' : '2024-02-01';
+        from.dispatchEvent(new Event('change', { bubbles: true }));
+        await new Promise((r) => setTimeout(r, 0));
+        await settle(() => firstPath() !== before);
+        document.body.getBoundingClientRect();
+        times.push(performance.now() - t0);
+      }
+      const series = chart.querySelectorAll('.ul-legend-item').length;
+      const bars = [...chart.querySelectorAll('.ul-bars path')].reduce((n, p) => n + (p.getAttribute('d').match(/M/g) || []).length, 0);
+      return { redrawMs: median(times), runs: times, series, bars };
+    }, settleSource);
+    results.filterChange = r;
+    log(`filter change (From date) at 365 days x 50 series: ${r.redrawMs.toFixed(1)} ms median of ${r.runs.length} (${r.series} series, ${r.bars} bars drawn)`);
+    await page.screenshot({ path: join(shots, 'bench-filter-change.png'), fullPage: false });
+    await page.close();
+  }
+
   // ---- 4. fleet fetch throughput through nginx + sandbox (50 ms latency) -----------------------
-  {
+  if (run('fetch')) {
     const { page } = await openApp(browser, stack.appUrl);
     const listText = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=control-center&count=200`)).text();
     const subjects = listText.trim().split('\n').length - 1;
