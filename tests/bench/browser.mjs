@@ -154,6 +154,8 @@ try {
     await page.selectOption('#ul-group', 'subject');
     await page.selectOption('#ul-series-count', '50');
     await page.waitForFunction(() => document.querySelectorAll('[data-testid=chart] .ul-legend-item').length === 50);
+    // The user is looking at the chart (the date field is changed programmatically).
+    await page.locator('[data-testid=chart]').scrollIntoViewIfNeeded();
     const r = await page.evaluate(async (settleSource) => {
       const settle = eval(settleSource);
       const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -104,6 +104,8 @@ test('the view is in the URL: reopening it loads the demo with the same filters'
   await page.getByTestId('filter-roaming').selectOption('yes');
   await page.locator('#ul-group').selectOption('carrier');
   const roamingData = await kpi(page, 'data');
+  // The URL is written once the view has been still for a moment.
+  await page.waitForURL(/group=carrier/);
   const url = page.url();
   assert.match(url, /source=demo/);
   assert.match(url, /roaming=yes/);
