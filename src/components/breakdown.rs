@@ -16,6 +16,7 @@ pub fn Breakdown() -> impl IntoView {
         let by = by.get();
         state.with_set(|set| breakdown(set, &filter, metric, by))
     });
+    let row_count = Memo::new(move |_| rows.with(|r| r.len().min(12)));
     let fmt = move |q: u64| match state.metric.get() {
         Service::Data => format_bytes(q, state.byte_base.get()),
         Service::Voice => format_duration(q),
@@ -34,16 +35,22 @@ pub fn Breakdown() -> impl IntoView {
             <table class="ul-table ul-compact">
                 <thead><tr><th scope="col">{move || by.get().label()}</th><th scope="col" class="ul-num">"Used"</th><th scope="col" class="ul-num">"Share"</th></tr></thead>
                 <tbody>
-                    {move || rows.get().into_iter().take(12).map(|r| view! {
-                        <tr>
-                            <td>{r.key.clone()}</td>
-                            <td class="ul-num">{fmt(r.quantity)}</td>
-                            <td class="ul-num">
-                                <span class="ul-share-bar" style=format!("--share: {:.1}%", r.share * 100.0)></span>
-                                {format!("{:.0}%", r.share * 100.0)}
-                            </td>
-                        </tr>
-                    }).collect_view()}
+                    // Rows stay in the DOM across filter changes; only their texts change.
+                    <For each=move || 0..row_count.get() key=|i| *i let:i>
+                        {
+                            let row = Memo::new(move |_| rows.with(|r| r.get(i).map(|r| (r.key.clone(), fmt(r.quantity), r.share))).unwrap_or_default());
+                            view! {
+                                <tr>
+                                    <td>{move || row.with(|r| r.0.clone())}</td>
+                                    <td class="ul-num">{move || row.with(|r| r.1.clone())}</td>
+                                    <td class="ul-num">
+                                        <span class="ul-share-bar" style=move || row.with(|r| format!("--share: {:.1}%", r.2 * 100.0))></span>
+                                        {move || row.with(|r| format!("{:.0}%", r.2 * 100.0))}
+                                    </td>
+                                </tr>
+                            }
+                        }
+                    </For>
                 </tbody>
             </table>
         </section>

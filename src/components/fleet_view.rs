@@ -1,5 +1,5 @@
 use leptos::prelude::*;
-use usagelens_core::fleet::{fleet_summary, FleetSummary};
+use usagelens_core::fleet::{fleet_summary, FleetSummary, SubjectTotal};
 use usagelens_core::units::{format_bytes, format_count, format_duration, format_quantity};
 use usagelens_core::{Granularity, Service, Subject};
 
@@ -43,6 +43,7 @@ pub fn FleetView() -> impl IntoView {
         Service::Voice => format_duration(q),
         _ => format_count(q),
     };
+    let top_count = Memo::new(move |_| summary.with(|s| s.subjects.len().min(top_n.get())));
     let drilled = move || state.filter.with(|f| f.subjects.first().cloned());
     let drill = move |subject: Subject| state.filter.update(|f| f.subjects = vec![subject]);
     let cap_unit = move || match state.metric.get() {
@@ -74,23 +75,27 @@ pub fn FleetView() -> impl IntoView {
                 <div>
                     <h3>"Top subjects"</h3>
                     <ol class="ul-top-list" data-testid="fleet-top">
-                        {move || {
-                            let s: FleetSummary = summary.get();
-                            let max = s.subjects.first().map_or(1, |t| t.quantity.max(1));
-                            s.subjects.into_iter().take(top_n.get()).map(|t| {
-                                let width = t.quantity as f64 / max as f64 * 100.0;
-                                let subject = t.subject.clone();
-                                let label = t.subject.to_string();
+                        // Rows stay in the DOM across filter changes; only their content changes.
+                        <For each=move || 0..top_count.get() key=|i| *i let:i>
+                            {
+                                let row = Memo::new(move |_| summary.with(|s| {
+                                    let max = s.subjects.first().map_or(1, |t| t.quantity.max(1));
+                                    s.subjects.get(i).map(|t| (t.clone(), t.quantity as f64 / max as f64 * 100.0))
+                                }));
+                                let field = move |f: fn(&SubjectTotal, f64) -> String| move || row.with(|r| r.as_ref().map(|(t, w)| f(t, *w)).unwrap_or_default());
                                 view! {
-                                    <li data-value=t.quantity>
-                                        <button type="button" class="ul-link" title="Show this subject in the dashboard" on:click=move |_| drill(subject.clone())>{label}</button>
-                                        <span class="ul-carrier-tag">{t.carrier.map(|c| c.label()).unwrap_or_default()}</span>
-                                        <span class="ul-bar" style=format!("--ul-w:{width:.1}%") aria-hidden="true"></span>
-                                        <span class="ul-num">{format(t.quantity)}</span>
+                                    <li data-value=field(|t, _| t.quantity.to_string())>
+                                        <button type="button" class="ul-link" title="Show this subject in the dashboard"
+                                            on:click=move |_| if let Some(subject) = row.with_untracked(|r| r.as_ref().map(|(t, _)| t.subject.clone())) { drill(subject) }>
+                                            {field(|t, _| t.subject.to_string())}
+                                        </button>
+                                        <span class="ul-carrier-tag">{field(|t, _| t.carrier.map(|c| c.label()).unwrap_or_default().to_owned())}</span>
+                                        <span class="ul-bar" style=field(|_, w| format!("--ul-w:{w:.1}%")) aria-hidden="true"></span>
+                                        <span class="ul-num">{move || row.with(|r| r.as_ref().map(|(t, _)| format(t.quantity))).unwrap_or_default()}</span>
                                     </li>
                                 }
-                            }).collect_view()
-                        }}
+                            }
+                        </For>
                     </ol>
                 </div>
                 <div>
@@ -137,34 +142,41 @@ pub fn FleetView() -> impl IntoView {
 fn Distribution(summary: Memo<FleetSummary>, format: Callback<u64, String>) -> impl IntoView {
     const W: f64 = 360.0;
     const H: f64 = 160.0;
+    let bin_count = Memo::new(move |_| summary.with(|s| s.distribution.len()));
     view! {
         <svg class="ul-histogram" viewBox=format!("0 0 {W} {}", H + 34.0) role="img" data-testid="fleet-distribution"
             aria-label=move || summary.with(|s| s.distribution.iter().map(|b| format!("{} subjects from {} to {}", b.subjects, format.run(b.low), format.run(b.high))).collect::<Vec<_>>().join("; "))>
-            {move || {
-                let s = summary.get();
-                let n = s.distribution.len().max(1) as f64;
-                let max = s.distribution.iter().map(|b| b.subjects).max().unwrap_or(1).max(1) as f64;
-                let slot = W / n;
-                let last = s.distribution.last().map_or(0, |b| b.high);
-                let bars = s.distribution.iter().enumerate().map(|(i, b)| {
-                    let h = b.subjects as f64 / max * (H - 14.0);
-                    let x = i as f64 * slot;
+            // Bars stay in the DOM across filter changes; only their geometry and texts change.
+            <For each=move || 0..bin_count.get() key=|i| *i let:i>
+                {
+                    let bar = Memo::new(move |_| summary.with(|s| {
+                        let n = s.distribution.len().max(1) as f64;
+                        let max = s.distribution.iter().map(|b| b.subjects).max().unwrap_or(1).max(1) as f64;
+                        let slot = W / n;
+                        s.distribution.get(i).map(|b| {
+                            let h = b.subjects as f64 / max * (H - 14.0);
+                            let x = i as f64 * slot;
+                            (
+                                [format!("{:.1}", x + 1.0), format!("{:.1}", H - h), format!("{:.1}", (slot - 2.0).max(1.0)), format!("{h:.1}"), format!("{:.1}", x + slot / 2.0), format!("{:.1}", H - h - 3.0)],
+                                format!("{} subjects used {} to {}", b.subjects, format.run(b.low), format.run(b.high)),
+                                if b.subjects > 0 { b.subjects.to_string() } else { String::new() },
+                            )
+                        })
+                    }).unwrap_or_default());
+                    let at = move |k: usize| move || bar.with(|b| b.0[k].clone());
                     view! {
                         <g>
-                            <rect class="ul-series-0" x=format!("{:.1}", x + 1.0) y=format!("{:.1}", H - h) width=format!("{:.1}", (slot - 2.0).max(1.0)) height=format!("{h:.1}")>
-                                <title>{format!("{} subjects used {} to {}", b.subjects, format.run(b.low), format.run(b.high))}</title>
+                            <rect class="ul-series-0" x=at(0) y=at(1) width=at(2) height=at(3)>
+                                <title>{move || bar.with(|b| b.1.clone())}</title>
                             </rect>
-                            {(b.subjects > 0).then(|| view! { <text x=format!("{:.1}", x + slot / 2.0) y=format!("{:.1}", H - h - 3.0) text-anchor="middle" class="ul-hist-count">{b.subjects}</text> })}
+                            <text x=at(4) y=at(5) text-anchor="middle" class="ul-hist-count">{move || bar.with(|b| b.2.clone())}</text>
                         </g>
                     }
-                }).collect_view();
-                view! {
-                    {bars}
-                    <text x="0" y=H + 16.0 class="ul-xlabel">"0"</text>
-                    <text x=W y=H + 16.0 text-anchor="end" class="ul-xlabel">{format.run(last)}</text>
-                    <text x=W / 2.0 y=H + 30.0 text-anchor="middle" class="ul-xlabel">"total per subject"</text>
                 }
-            }}
+            </For>
+            <text x="0" y=H + 16.0 class="ul-xlabel">"0"</text>
+            <text x=W y=H + 16.0 text-anchor="end" class="ul-xlabel">{move || summary.with(|s| format.run(s.distribution.last().map_or(0, |b| b.high)))}</text>
+            <text x=W / 2.0 y=H + 30.0 text-anchor="middle" class="ul-xlabel">"total per subject"</text>
         </svg>
     }
 }

@@ -35,7 +35,9 @@ pub fn UsageChart(
 ) -> impl IntoView {
     let hidden = RwSignal::new(Vec::<String>::new());
     let svg_ref = NodeRef::<Svg>::new();
-    let visible = move || {
+    // The series left after legend toggles, computed once per change for the geometry, the
+    // axis and the read-out.
+    let visible = Memo::new(move |_| {
         let ts = series.get();
         let hidden = hidden.get();
         TimeSeries {
@@ -52,20 +54,19 @@ pub fn UsageChart(
                 .collect(),
             ..ts
         }
-    };
+    });
     // One <path> per series, each bar a sub-path: redrawing 50 series x 365 days sets 50
     // attributes instead of rebuilding 18 000 elements (measured by the browser benchmark).
     // Coordinates are whole tenths of a unit, drawn under `scale(0.1)`: formatting floats was a
     // third of a filter change's time (profile of the browser benchmark), integers are cheap.
     let geometry = Memo::new(move |_| {
-        let ts = visible();
+        let ts = visible.get();
         let n = ts.buckets.len().max(1) as f64;
         let max = ts.max_stack().max(1) as f64;
         let plot_w = WIDTH - LEFT - 8.0;
         let plot_h = HEIGHT - TOP - BOTTOM;
         let slot = plot_w / n;
         let bar_w = (slot * 0.8).max(1.0);
-        let bar_w10 = (bar_w * 10.0).round() as i64;
         let mut tops = vec![((TOP + plot_h) * 10.0).round() as i64; ts.buckets.len()];
         let paths: Vec<(usize, String)> = ts
             .series
@@ -73,38 +74,52 @@ pub fn UsageChart(
             .map(|s| {
                 let (color, _) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
                 let color: usize = color.parse().unwrap_or(0) % PALETTE;
-                let mut d = String::with_capacity(s.values.len() * 24);
+                // Each bar is one vertical stroke (`M x top v height`), as wide as the bar: a
+                // third of the text of a filled rectangle to build, hand over and parse.
+                let mut d = String::with_capacity(s.values.len() * 14);
                 for (b, v) in s.values.iter().enumerate() {
                     if *v == 0 {
                         continue;
                     }
                     let h10 = ((*v as f64 / max * plot_h * 10.0).round() as i64).max(5);
                     tops[b] -= h10;
-                    let x10 =
-                        ((LEFT + b as f64 * slot + (slot - bar_w) / 2.0) * 10.0).round() as i64;
+                    let x10 = ((LEFT + b as f64 * slot + slot / 2.0) * 10.0).round() as i64;
                     d.push('M');
                     push_int(&mut d, x10);
                     d.push(' ');
                     push_int(&mut d, tops[b]);
-                    d.push('h');
-                    push_int(&mut d, bar_w10);
                     d.push('v');
                     push_int(&mut d, h10);
-                    d.push_str("h-");
-                    push_int(&mut d, bar_w10);
-                    d.push('z');
                 }
                 (color, d)
             })
             .collect();
-        paths
+        (bar_w * 10.0, paths)
     });
+    // The <path> elements stay and only their attributes change: creating 50 new elements (and
+    // laying them out) on every filter change cost more than drawing them (trace of the browser
+    // benchmark).
+    let path_count = Memo::new(move |_| geometry.with(|g| g.1.len()));
+    let stroke_width = Memo::new(move |_| format!("{:.0}", geometry.with(|g| g.0)));
+    let series_count = Memo::new(move |_| series.with(|ts| ts.series.len()));
     let bars = move || {
-        geometry
-            .get()
-            .into_iter()
-            .map(|(color, d)| view! { <path d=d class=format!("ul-series-{color}") /> })
-            .collect_view()
+        view! {
+            <For each=move || 0..path_count.get() key=|i| *i let:i>
+                {
+                    // One memo per path, so the geometry has one subscriber per path: the
+                    // reactive graph re-subscribes every reader on each change, at a cost that
+                    // grows with the square of a source's readers (profile: a tenth of a redraw).
+                    let path = Memo::new(move |_| geometry.with(|g| g.1.get(i).cloned()).unwrap_or_default());
+                    view! {
+                        <path
+                            d=move || path.with(|p| p.1.clone())
+                            class=move || format!("ul-series-{}", path.with(|p| p.0))
+                            stroke-width=stroke_width
+                        />
+                    }
+                }
+            </For>
+        }
     };
     // The bucket under the pointer (or keyboard focus), read out as a tooltip listing its values.
     let hover = RwSignal::new(None::<usize>);
@@ -124,7 +139,7 @@ pub fn UsageChart(
     };
     let readout = move || {
         let b = hover.get()?;
-        let ts = visible();
+        let ts = visible.get();
         let start = *ts.buckets.get(b)?;
         let n = ts.buckets.len().max(1) as f64;
         let slot = (WIDTH - LEFT - 8.0) / n;
@@ -162,36 +177,71 @@ pub fn UsageChart(
             </g>
         })
     };
-    let axis = move || {
-        let ts = series.get();
-        let max = visible().max_stack();
+    // Tick and date labels as data; the <text> elements below stay and only their text and
+    // position change (new SVG text elements are costly to lay out).
+    let axis_model = Memo::new(move |_| {
+        let max = visible.with(|ts| ts.max_stack());
         let plot_h = HEIGHT - TOP - BOTTOM;
-        let ticks = (0..=4).map(|i| {
-            let v = max as f64 * i as f64 / 4.0;
-            let y = TOP + plot_h - plot_h * i as f64 / 4.0;
-            view! {
-                <g class="ul-tick">
-                    <line x1=LEFT x2=WIDTH - 8.0 y1=format!("{y:.1}") y2=format!("{y:.1}") />
-                    <text x=LEFT - 6.0 y=format!("{:.1}", y + 4.0) text-anchor="end">{format.run(v.round() as u64)}</text>
-                </g>
-            }
-        }).collect_view();
-        let n = ts.buckets.len();
-        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
-        let every = n.div_ceil(8).max(1);
-        let labels = ts.buckets.iter().enumerate().filter(|(i, _)| i % every == 0).map(|(i, b)| {
-            let x = LEFT + i as f64 * slot + slot / 2.0;
-            view! { <text class="ul-xlabel" x=format!("{x:.1}") y=HEIGHT - 8.0 text-anchor="middle">{format_bucket.run(*b)}</text> }
-        }).collect_view();
+        let ticks: Vec<(String, String)> = (0..=4)
+            .map(|i| {
+                let v = max as f64 * i as f64 / 4.0;
+                let y = TOP + plot_h - plot_h * i as f64 / 4.0;
+                (format!("{y:.1}"), format.run(v.round() as u64))
+            })
+            .collect();
+        let labels: Vec<(String, String)> = series.with(|ts| {
+            let n = ts.buckets.len();
+            let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+            let every = n.div_ceil(8).max(1);
+            ts.buckets
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| i % every == 0)
+                .map(|(i, b)| {
+                    let x = LEFT + i as f64 * slot + slot / 2.0;
+                    (format!("{x:.1}"), format_bucket.run(*b))
+                })
+                .collect()
+        });
         (ticks, labels)
+    });
+    let label_count = Memo::new(move |_| axis_model.with(|a| a.1.len()));
+    let axis = move || {
+        view! {
+            <For each=|| 0..5usize key=|i| *i let:i>
+                {
+                    let tick = Memo::new(move |_| axis_model.with(|a| a.0.get(i).cloned()).unwrap_or_default());
+                    let y = move || tick.with(|t| t.0.clone());
+                    let text_y = move || tick.with(|t| t.0.parse::<f64>().map_or(String::new(), |y| format!("{:.1}", y + 4.0)));
+                    view! {
+                        <g class="ul-tick">
+                            <line x1=LEFT x2=WIDTH - 8.0 y1=y y2=y />
+                            <text x=LEFT - 6.0 y=text_y text-anchor="end">{move || tick.with(|t| t.1.clone())}</text>
+                        </g>
+                    }
+                }
+            </For>
+            <For each=move || 0..label_count.get() key=|i| *i let:i>
+                {
+                    let label = Memo::new(move |_| axis_model.with(|a| a.1.get(i).cloned()).unwrap_or_default());
+                    view! {
+                        <text class="ul-xlabel" x=move || label.with(|l| l.0.clone()) y=HEIGHT - 8.0 text-anchor="middle">{move || label.with(|l| l.1.clone())}</text>
+                    }
+                }
+            </For>
+        }
     };
     let markers = move || {
-        let ts = series.get();
-        let (Some(first), Some(last)) = (ts.buckets.first().copied(), ts.buckets.last().copied())
-        else {
+        let (first, last, n) = series.with(|ts| {
+            (
+                ts.buckets.first().copied(),
+                ts.buckets.last().copied(),
+                ts.buckets.len(),
+            )
+        });
+        let (Some(first), Some(last)) = (first, last) else {
             return Vec::new();
         };
-        let n = ts.buckets.len();
         let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
         let span = (last - first).max(1) as f64;
         events
@@ -219,7 +269,7 @@ pub fn UsageChart(
                 aria-label=move || title.get()
                 xmlns="http://www.w3.org/2000/svg"
             >
-                {move || axis()}
+                {axis}
                 <g class="ul-bars" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)>
                     <rect class="ul-hit" x=LEFT y=TOP width=WIDTH - LEFT - 8.0 height=HEIGHT - TOP - BOTTOM fill="transparent" />
                     <g transform="scale(0.1)">{bars}</g>
@@ -228,21 +278,31 @@ pub fn UsageChart(
                 {readout}
             </svg>
             <figcaption class="ul-legend">
-                {move || series.get().series.iter().enumerate().map(|(i, s)| {
-                    let key = s.key.clone();
-                    let key_for_click = key.clone();
-                    let pressed = move || !hidden.with(|h| h.contains(&key));
-                    view! {
-                        <button type="button" class="ul-legend-item" aria-pressed=move || pressed().to_string()
-                            on:click=move |_| hidden.update(|h| {
-                                if let Some(p) = h.iter().position(|k| *k == key_for_click) { h.remove(p); } else { h.push(key_for_click.clone()); }
-                            })>
-                            <span class=format!("ul-swatch ul-series-{}", i % PALETTE) aria-hidden="true"></span>
-                            {s.key.clone()}
-                            <span class="ul-legend-total">{format.run(s.total)}</span>
-                        </button>
+                // One button per position, kept across changes: a filter change rewrites labels
+                // and totals in place instead of rebuilding (or reordering) every button.
+                <For each=move || 0..series_count.get() key=|i| *i let:i>
+                    {
+                        // (key, formatted total) at this position; one subscriber of `series` per button.
+                        let item = Memo::new(move |_| series.with(|ts| ts.series.get(i).map(|s| (s.key.clone(), format.run(s.total)))).unwrap_or_default());
+                        let key_at = move || item.with(|(k, _)| k.clone());
+                        let total = move || item.with(|(_, t)| t.clone());
+                        let pressed = move || item.with(|(key, _)| !hidden.with(|h| h.contains(key)));
+                        view! {
+                            <button type="button" class="ul-legend-item" aria-pressed=move || pressed().to_string()
+                                on:click=move |_| {
+                                    let key = series.with_untracked(|ts| ts.series.get(i).map(|s| s.key.clone()));
+                                    let Some(key) = key else { return };
+                                    hidden.update(|h| {
+                                        if let Some(p) = h.iter().position(|k| *k == key) { h.remove(p); } else { h.push(key); }
+                                    })
+                                }>
+                                <span class=format!("ul-swatch ul-series-{}", i % PALETTE) aria-hidden="true"></span>
+                                {key_at}
+                                <span class="ul-legend-total">{total}</span>
+                            </button>
+                        }
                     }
-                }).collect_view()}
+                </For>
             </figcaption>
             <ChartExport svg=svg_ref />
         </figure>

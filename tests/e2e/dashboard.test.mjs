@@ -128,7 +128,7 @@ test('the chart exports as SVG and PNG', async () => {
   const svgText = readFileSync(await svg.path(), 'utf8');
   assert.match(svg.suggestedFilename(), /^usagelens-chart-\d{8}\.svg$/);
   assert.match(svgText, /^<svg/);
-  assert.match(svgText, /<path[^>]+fill="rgb\(/, 'theme colours are written into the file');
+  assert.match(svgText, /<path[^>]+stroke="rgb\(/, 'theme colours are written into the file');
   const [png] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-png').click()]);
   const bytes = readFileSync(await png.path());
   assert.deepEqual([...bytes.subarray(1, 4)], [0x50, 0x4e, 0x47], 'a PNG file');
