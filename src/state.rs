@@ -65,6 +65,9 @@ pub struct AppState {
     pub sources: RwSignal<Vec<LoadedSource>>,
     next_id: StoredValue<u32>,
     pub filter: RwSignal<Filter>,
+    /// `filter` as the panels below the chart (breakdown, fleet view, records) see it: it
+    /// follows once the chart's redraw has been painted (see `components::app::defer_details`).
+    pub details_filter: RwSignal<Filter>,
     pub metric: RwSignal<Service>,
     pub group_by: RwSignal<GroupBy>,
     pub byte_base: RwSignal<ByteBase>,
@@ -91,6 +94,7 @@ impl AppState {
             sources: RwSignal::new(Vec::new()),
             next_id: StoredValue::new(1),
             filter: RwSignal::new(Filter::default()),
+            details_filter: RwSignal::new(Filter::default()),
             metric: RwSignal::new(Service::Data),
             group_by: RwSignal::new(GroupBy::Zone),
             byte_base: RwSignal::new(ByteBase::Binary),
@@ -312,6 +316,7 @@ impl AppState {
         self.version.update(|v| *v += 1);
         self.sources.set(Vec::new());
         self.filter.set(Filter::default());
+        self.details_filter.set(Filter::default());
     }
 }
 

@@ -14,6 +14,7 @@ use super::records_table::RecordsTable;
 use super::source_list::SourceList;
 use crate::state::{AppState, SourceOrigin};
 use serde::Serialize;
+use usagelens_core::aggregate::Filter;
 use usagelens_core::view_state::ViewState;
 
 use crate::embed::{Host, Theme, ViewerConfig};
@@ -100,6 +101,35 @@ fn keep_view_in_url(state: AppState) -> Vec<String> {
     url_warnings
 }
 
+/// Lets a filter change reach the chart (and the totals above it) first and the panels below
+/// (breakdown, fleet view, records) once that frame has been painted: on a fleet, those panels
+/// cost as much again as the chart, and the chart is what the user is watching.
+fn defer_details(state: AppState) {
+    Effect::new(move |_| {
+        let filter = state.filter.get();
+        let apply = move |filter: Filter| {
+            // Only the newest filter is applied, whichever scheduled call comes first.
+            let current = state.filter.with_untracked(|f| *f == filter);
+            let stale = state.details_filter.with_untracked(|f| *f != filter);
+            if current && stale {
+                state.details_filter.set(filter);
+            }
+        };
+        let after_paint = filter.clone();
+        request_animation_frame(move || {
+            set_timeout(move || apply(after_paint), std::time::Duration::ZERO)
+        });
+        // Animation frames stop in hidden tabs and some embedding frames: a timer as well.
+        set_timeout(
+            move || apply(filter),
+            std::time::Duration::from_millis(DETAILS_FALLBACK_MS),
+        );
+    });
+}
+
+/// Longest wait before the panels below the chart follow a filter change.
+const DETAILS_FALLBACK_MS: u64 = 100;
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct SourceEvent {
@@ -170,6 +200,7 @@ pub fn Dashboard(
     if let Some(host) = host {
         report_to_host(state, host);
     }
+    defer_details(state);
     let theme = move || config.with(|c| c.theme.as_str());
     let has_records = move || state.with_set(|s| !s.is_empty());
     view! {

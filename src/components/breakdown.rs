@@ -11,7 +11,7 @@ pub fn Breakdown() -> impl IntoView {
     let state = expect_context::<AppState>();
     let by = RwSignal::new(GroupBy::Zone);
     let rows = Memo::new(move |_| {
-        let filter = state.filter.get();
+        let filter = state.details_filter.get();
         let metric = state.metric.get();
         let by = by.get();
         state.with_set(|set| breakdown(set, &filter, metric, by))

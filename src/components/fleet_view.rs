@@ -31,7 +31,7 @@ pub fn FleetView() -> impl IntoView {
         })
     };
     let summary = Memo::new(move |_| {
-        let mut filter = state.filter.get();
+        let mut filter = state.details_filter.get();
         // The fleet view ranks subjects, so a subject filter (a drill-down) is not applied here.
         filter.subjects.clear();
         let metric = state.metric.get();

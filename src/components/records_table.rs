@@ -13,7 +13,7 @@ pub fn RecordsTable() -> impl IntoView {
     let sort = RwSignal::new((SortKey::Start, false));
     let page = RwSignal::new(0usize);
     let indices = Memo::new(move |_| {
-        let filter = state.filter.get();
+        let filter = state.details_filter.get();
         state.with_set(|set| filtered_indices(set, &filter))
     });
     Effect::new(move |_| {
