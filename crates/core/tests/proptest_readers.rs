@@ -105,7 +105,9 @@ fn thingspace_paths_agree(body: &str) {
 
 /// Row variants the typed path must read the same way as the general one, including shapes it
 /// declines (strings for numbers, floats, odd key case, bad kinds).
-const THINGSPACE_ROWS: [&str; 10] = [
+const THINGSPACE_ROWS: [&str; 12] = [
+    r#"{"bytesUsed":30,"timestamp":"2024-03-10T00:00:00Z","extendedAttributes":[{"key":"domesticUsage","value":1.5},{"key":"domesticUsage","value":"10"},{"key":"internationalUsage","value":"20"}]}"#,
+    r#"{"bytesUsed":30,"timestamp":"2024-03-11T00:00:00Z","extendedAttributes":[{"key":"domesticUsage","value":"x"},{"key":"DomesticUsage","value":"10"},{"key":"internationalUsage","value":"20"}]}"#,
     r#"{"bytesUsed":30,"smsUsed":3,"source":"Raw Usage","timestamp":"2024-02-29T00:00:00Z","extendedAttributes":[{"key":"MoSms","value":"1"},{"key":"MtSMS","value":"2"},{"key":"domesticUsage","value":"10"},{"key":"internationalUsage","value":"20"}]}"#,
     r#"{"bytesUsed":30,"smsUsed":3,"timestamp":"2024-03-01T00:00:00-05:00","extendedAttributes":[{"key":"MoSms","value":2},{"key":"MtSms","value":2}]}"#,
     r#"{"bytesUsed":"30","timestamp":"2024-03-02T00:00:00Z","servicePlan":"Plan A"}"#,
