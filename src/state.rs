@@ -43,6 +43,8 @@ pub struct LoadedSource {
     pub carrier: Option<Carrier>,
     pub format: Option<Format>,
     pub subject: Option<Subject>,
+    /// Distinct subjects it holds (a fleet has many; `subject` is then `None`).
+    pub subjects: usize,
     pub records: usize,
     pub warnings: Vec<Warning>,
     pub error: Option<String>,
@@ -158,6 +160,7 @@ impl AppState {
                     carrier: Some(report.carrier),
                     format: Some(report.format),
                     subject: report.subject.clone(),
+                    subjects: set.subjects().len(),
                     records: set.len(),
                     warnings: report.warnings.clone(),
                     error: None,
@@ -174,6 +177,7 @@ impl AppState {
                         carrier: options.carrier,
                         format: None,
                         subject: options.subject.clone(),
+                        subjects: 0,
                         records: 0,
                         warnings: Vec::new(),
                         error: Some(err.to_string()),
@@ -200,6 +204,7 @@ impl AppState {
                 carrier: None,
                 format: None,
                 subject: None,
+                subjects: 0,
                 records: 0,
                 warnings: Vec::new(),
                 error,
@@ -222,9 +227,18 @@ impl AppState {
             id: self.take_id(),
             name: name.to_owned(),
             origin,
-            carrier,
+            // One carrier named only when every record has it (a benchmark fleet mixes them).
+            carrier: carrier.or_else(|| {
+                let mut carriers = set.records.iter().map(|r| r.carrier);
+                let first = carriers.next()?;
+                carriers.all(|c| c == first).then_some(first)
+            }),
             format: None,
-            subject: set.subjects().first().cloned(),
+            subject: match set.subjects() {
+                [one] => Some(one.clone()),
+                _ => None,
+            },
+            subjects: set.subjects().len(),
             records: set.len(),
             warnings,
             error,
@@ -265,12 +279,14 @@ impl AppState {
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
     pub fn append_to_source(&self, id: u32, set: UsageSet, error: Option<String>) {
         let (added, carrier) = (set.len(), set.records.iter().next().map(|r| r.carrier));
+        let subjects = set.subjects().len();
         if added > 0 {
             self.append(id, set);
         }
         self.sources.update(|sources| {
             if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
                 s.records += added;
+                s.subjects += subjects;
                 s.carrier = s.carrier.or(carrier);
                 s.error = error;
             }

@@ -16,13 +16,18 @@ pub fn SourceList() -> impl IntoView {
                     </button>
                 </div>
                 <ul class="ul-source-list">
-                    <For each=move || state.sources.get() key=|s| s.id let:source>
+                    // Keyed by what the line shows, so a streamed fleet source's counts stay current.
+                    <For each=move || state.sources.get() key=|s| (s.id, s.records, s.subjects, s.carrier, s.error.clone()) let:source>
                         {
                             let id = source.id;
                             let failed = source.error.is_some();
                             let carrier = source.carrier.map(|c| c.label()).unwrap_or("unknown carrier");
                             let format = source.format.map(|f| f.as_str()).unwrap_or("");
-                            let subject = source.subject.as_ref().map(|s| s.to_string()).unwrap_or_else(|| "subject not in body".into());
+                            let subject = match (&source.subject, source.subjects) {
+                                (Some(s), _) => s.to_string(),
+                                (None, n) if n > 1 => format!("{n} subjects"),
+                                (None, _) => "subject not in body".into(),
+                            };
                             let warnings = source.warnings.clone();
                             view! {
                                 <li class="ul-source" class:ul-failed=failed>
