@@ -6,6 +6,8 @@
 #   APP_PORT=8080 PROXY_PORT=8081 DIST_DIR=dist scripts/nginx.sh
 #   CONTROL_CENTER_UPSTREAM=https://restapi3.jasper.com scripts/nginx.sh
 #
+# PROXY_TLS_CERT and PROXY_TLS_KEY (PEM paths): serve the proxy over HTTPS with HTTP/2, so a
+# fleet fetch's concurrent requests share one connection instead of six HTTP/1.1 ones.
 # RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
 # With --render-only the config is written and its path printed, nginx is not started.
 set -euo pipefail
@@ -21,6 +23,13 @@ THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-https://thingspace.verizon.com}
 CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-https://restapi1.jasper.com}
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"http://$LISTEN_HOST:$APP_PORT http://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
+PROXY_LISTEN_OPTIONS=""
+PROXY_TLS=""
+if [ -n "${PROXY_TLS_CERT:-}" ] && [ -n "${PROXY_TLS_KEY:-}" ]; then
+  # nginx 1.22 (Debian 12) takes http2 on the listen line.
+  PROXY_LISTEN_OPTIONS=" ssl http2"
+  PROXY_TLS="ssl_certificate $PROXY_TLS_CERT; ssl_certificate_key $PROXY_TLS_KEY;"
+fi
 
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
@@ -35,7 +44,7 @@ cp "$root/deploy/nginx/cors.conf" "$RUN_DIR/cors.conf"
 conf="$RUN_DIR/nginx.conf"
 template=$(<"$root/deploy/nginx/usagelens.conf.template")
 for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR VODAFONE_UPSTREAM \
-  TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM; do
+  TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM PROXY_LISTEN_OPTIONS PROXY_TLS; do
   template=${template//@$name@/${!name}}
 done
 template=${template//@ALLOWED_ORIGINS@/$origins}
@@ -46,5 +55,7 @@ if [ "${1:-}" = "--render-only" ]; then
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 "$nginx_bin" -t -q -p "$RUN_DIR" -c "$conf"
-echo "usagelens: app on http://$LISTEN_HOST:$APP_PORT/, carrier proxy on http://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2
+proxy_scheme=http
+[ -n "$PROXY_TLS" ] && proxy_scheme=https
+echo "usagelens: app on http://$LISTEN_HOST:$APP_PORT/, carrier proxy on $proxy_scheme://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2
 exec "$nginx_bin" -p "$RUN_DIR" -c "$conf"

@@ -42,7 +42,7 @@ async function waitForPort(port, what, child) {
 
 /** Starts nginx over dist/ and the carrier proxy (in front of the sandbox when `sandbox` is
  * true, `sandboxArgs` passed to it); returns URLs and stop(). */
-export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'dist' } = {}) {
+export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'dist', tls = false } = {}) {
   if (!existsSync(join(root, dist, 'index.html'))) {
     throw new Error(`${dist}/ is missing: scripts/test.sh builds it (trunk build --release --offline, scripts/build-embed.sh)`);
   }
@@ -63,9 +63,19 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   const appPort = await freePort();
   const proxyPort = await freePort();
   const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
+  // tls: the proxy over HTTPS + HTTP/2 with a throwaway self-signed certificate (the browser
+  // must be launched with ignoreCertificateErrors).
+  const tlsEnv = {};
+  if (tls) {
+    tlsEnv.PROXY_TLS_CERT = join(runDir, 'proxy.crt');
+    tlsEnv.PROXY_TLS_KEY = join(runDir, 'proxy.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tlsEnv.PROXY_TLS_KEY, '-out', tlsEnv.PROXY_TLS_CERT], { stdio: 'ignore' });
+  }
   const nginx = spawn(join(root, 'scripts', 'nginx.sh'), [], {
     env: {
       ...env,
+      ...tlsEnv,
       APP_PORT: String(appPort),
       PROXY_PORT: String(proxyPort),
       RUN_DIR: runDir,
@@ -84,7 +94,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   await waitForPort(proxyPort, 'nginx proxy', nginx);
   return {
     appUrl: `http://127.0.0.1:${appPort}/`,
-    proxyUrl: `http://127.0.0.1:${proxyPort}/`,
+    proxyUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${proxyPort}/`,
     sandboxUrl,
     async stop() {
       for (const child of children.reverse()) {
@@ -96,13 +106,15 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
 }
 
 /** Debian's Chromium, with the flags this closed network needs. */
-export async function launchBrowser() {
+export async function launchBrowser({ ignoreCertificateErrors = false } = {}) {
   return chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
     headless: true,
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
+      // For a stack started with tls: its proxy certificate is self-signed.
+      ...(ignoreCertificateErrors ? ['--ignore-certificate-errors'] : []),
     ],
   });
 }
