@@ -21,7 +21,12 @@ pub fn SourceList() -> impl IntoView {
                         {
                             let id = source.id;
                             let failed = source.error.is_some();
-                            let carrier = source.carrier.map(|c| c.label()).unwrap_or("unknown carrier");
+                            let carrier = match source.carrier {
+                                Some(c) => c.label(),
+                                // Records from more than one carrier (a mixed fleet).
+                                None if source.records > 0 => "several carriers",
+                                None => "unknown carrier",
+                            };
                             let format = source.format.map(|f| f.as_str()).unwrap_or("");
                             let subject = match (&source.subject, source.subjects) {
                                 (Some(s), _) => s.to_string(),
