@@ -2,7 +2,8 @@
 //! dropped), always come back as records or as an error.
 
 use proptest::prelude::*;
-use usagelens_core::{parse, ParseOptions, UsageSet};
+use usagelens_core::readers::ReadOutcome;
+use usagelens_core::{parse, ParseError, ParseOptions, UsageSet};
 
 const FIXTURES: [&str; 6] = [
     include_str!("fixtures/vodafone-doc-example.json"),
@@ -81,26 +82,34 @@ proptest! {
     }
 }
 
-/// The ThingSpace reader's typed fast path and its general `Value` reader must agree exactly:
-/// same records, warnings, paging facts, or the same error.
-fn thingspace_paths_agree(body: &str) {
-    use usagelens_core::readers::thingspace;
+/// A reader's signature, for comparing a fast path with the general path it falls back to.
+type Reader = fn(&str, &ParseOptions, &mut UsageSet) -> Result<ReadOutcome, ParseError>;
+
+/// A fast path and the general reader must agree exactly: same records, warnings, paging facts
+/// and contexts, or the same error.
+fn paths_agree(fast_path: Reader, general_path: Reader, body: &str) {
     let options = ParseOptions::default();
     let (mut fast, mut general) = (UsageSet::new(), UsageSet::new());
-    let a = thingspace::read(body, &options, &mut fast);
-    let b = thingspace::read_values(body, &options, &mut general);
+    let a = fast_path(body, &options, &mut fast);
+    let b = general_path(body, &options, &mut general);
     match (a, b) {
         (Ok(a), Ok(b)) => {
-            assert_eq!(a, b, "outcome differs for {body}");
+            assert_eq!(a, b, "outcome differs for {body:?}");
             assert_eq!(
                 fast.records_json(),
                 general.records_json(),
-                "records differ for {body}"
+                "records differ for {body:?}"
             );
         }
         (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-        (a, b) => panic!("paths disagree on {body}: {a:?} vs {b:?}"),
+        (a, b) => panic!("paths disagree on {body:?}: {a:?} vs {b:?}"),
     }
+}
+
+/// The ThingSpace reader's typed fast path against its general `Value` reader.
+fn thingspace_paths_agree(body: &str) {
+    use usagelens_core::readers::thingspace;
+    paths_agree(thingspace::read, thingspace::read_values, body);
 }
 
 /// Row variants the typed path must read the same way as the general one, including shapes it
@@ -148,27 +157,11 @@ fn thingspace_fast_path_matches_general_reader_on_fixtures() {
     thingspace_paths_agree(include_str!("fixtures/thingspace-doc-label.json"));
 }
 
-/// The TelecomX CSV splitter and the csv crate must agree exactly: same records, warnings and
-/// contexts, or the same error (that the splitter takes plain bodies at all is a unit test in
-/// `readers::telecomx`).
+/// The TelecomX CSV splitter against the csv crate (that the splitter takes plain bodies at all
+/// is a unit test in `readers::telecomx`).
 fn telecomx_csv_paths_agree(body: &str) {
     use usagelens_core::readers::telecomx;
-    let options = ParseOptions::default();
-    let (mut fast, mut general) = (UsageSet::new(), UsageSet::new());
-    let a = telecomx::read_csv(body, &options, &mut fast);
-    let b = telecomx::read_csv_general(body, &options, &mut general);
-    match (a, b) {
-        (Ok(a), Ok(b)) => {
-            assert_eq!(a, b, "outcome differs for {body:?}");
-            assert_eq!(
-                fast.records_json(),
-                general.records_json(),
-                "records differ for {body:?}"
-            );
-        }
-        (Err(a), Err(b)) => assert_eq!(a.to_string(), b.to_string()),
-        (a, b) => panic!("paths disagree on {body:?}: {a:?} vs {b:?}"),
-    }
+    paths_agree(telecomx::read_csv, telecomx::read_csv_general, body);
 }
 
 /// Cells that exercise quoting, blanks, signs and bad numbers.
