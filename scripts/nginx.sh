@@ -6,8 +6,8 @@
 #   APP_PORT=8080 PROXY_PORT=8081 DIST_DIR=dist scripts/nginx.sh
 #   CONTROL_CENTER_UPSTREAM=https://restapi3.jasper.com scripts/nginx.sh
 #
-# PROXY_TLS_CERT and PROXY_TLS_KEY (PEM paths): serve the proxy over HTTPS with HTTP/2, so a
-# fleet fetch's concurrent requests share one connection instead of six HTTP/1.1 ones.
+# PROXY_TLS_CERT (PEM path): serve the proxy over HTTPS + HTTP/2 (one connection per fleet fetch).
+# PROXY_TLS_KEY (PEM path): its private key; set both or neither (neither: plain HTTP/1.1).
 # RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
 # With --render-only the config is written and its path printed, nginx is not started.
 set -euo pipefail
@@ -25,10 +25,17 @@ ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"http://$LISTEN_HOST:$APP_PORT http://localho
 MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
 PROXY_LISTEN_OPTIONS=""
 PROXY_TLS=""
-if [ -n "${PROXY_TLS_CERT:-}" ] && [ -n "${PROXY_TLS_KEY:-}" ]; then
-  # nginx 1.22 (Debian 12) takes http2 on the listen line.
+if [ -n "${PROXY_TLS_CERT:-}" ] || [ -n "${PROXY_TLS_KEY:-}" ]; then
+  if [ -z "${PROXY_TLS_CERT:-}" ] || [ -z "${PROXY_TLS_KEY:-}" ]; then
+    echo "scripts/nginx.sh: set both PROXY_TLS_CERT and PROXY_TLS_KEY, or neither" >&2
+    exit 2
+  fi
+  # Absolute, because nginx reads relative paths from RUN_DIR, not from here.
+  PROXY_TLS_CERT=$(realpath -- "$PROXY_TLS_CERT")
+  PROXY_TLS_KEY=$(realpath -- "$PROXY_TLS_KEY")
+  # nginx 1.22 (Debian 12) takes http2 on the listen line ("http2 on;" needs 1.25.1).
   PROXY_LISTEN_OPTIONS=" ssl http2"
-  PROXY_TLS="ssl_certificate $PROXY_TLS_CERT; ssl_certificate_key $PROXY_TLS_KEY;"
+  PROXY_TLS="ssl_certificate \"$PROXY_TLS_CERT\"; ssl_certificate_key \"$PROXY_TLS_KEY\";"
 fi
 
 mkdir -p "$RUN_DIR"
