@@ -230,7 +230,8 @@ try {
           const es = performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone'));
           const first = Math.min(...es.map((e) => e.startTime)), last = Math.max(...es.map((e) => e.responseEnd));
           const durations = es.map((e) => e.responseEnd - e.startTime).sort((a, b) => a - b);
-          return { averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: durations[durations.length >> 1] };
+          const protocols = [...new Set(es.map((e) => e.nextHopProtocol))].join(', ');
+          return { averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: durations[durations.length >> 1], protocols };
         });
         // The same requests with bare fetch() at the same concurrency: what this browser and
         // machine allow at all (each request also needs a CORS preflight, its URL being new).
@@ -251,7 +252,7 @@ try {
         const ideal = subjects * 1 * 50 / 8;
         const r = { protocol, subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, elapsedMs: elapsed, idealMs: ideal, efficiency: ideal / elapsed, bareFetchMs, bareFetchEfficiency: ideal / bareFetchMs, appVsBareFetch: bareFetchMs / elapsed, ...inFlight, done };
         results.fleetFetch.push(r);
-        log(`fleet fetch over ${protocol}: ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * bareFetchMs / elapsed).toFixed(0)} % of what the browser allows; ${inFlight.averageInFlight.toFixed(1)} requests in flight on average, ${inFlight.medianRequestMs.toFixed(0)} ms each (median, preflight included)`);
+        log(`fleet fetch over ${protocol} (negotiated: ${inFlight.protocols}): ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * bareFetchMs / elapsed).toFixed(0)} % of what the browser allows; ${inFlight.averageInFlight.toFixed(1)} requests in flight on average, ${inFlight.medianRequestMs.toFixed(0)} ms each (median, preflight included)`);
         await page.screenshot({ path: join(shots, `bench-fleet-fetch-${protocol === 'HTTP/2' ? 'h2' : 'h1'}.png`), fullPage: true });
         await page.close();
       }
