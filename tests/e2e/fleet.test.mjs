@@ -76,3 +76,34 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   // every subject above is done). Anything else is a real error.
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
+
+test('a fleet is fetched through the proxy over HTTPS with HTTP/2', async () => {
+  const tlsStack = await startStack({ sandbox: true, sandboxArgs: ['--fleet', '10'], tls: true });
+  const tlsBrowser = await launchBrowser({ ignoreCertificateErrors: true });
+  try {
+    const { page, errors } = await openApp(tlsBrowser, tlsStack.appUrl);
+    assert.match(tlsStack.proxyUrl, /^https:/);
+    const list = await (await fetch(`${tlsStack.sandboxUrl}/fleet.csv?carrier=control-center&count=10`)).text();
+    await page.locator('[data-testid=fleet-wrap] summary').click();
+    await page.getByTestId('fleet-list').fill(list);
+    await page.getByTestId('fleet-count').filter({ hasText: '10 subjects ready' }).waitFor();
+    const control = page.locator('fieldset[data-carrier=control-center]');
+    await control.locator('[data-field=user]').fill('demo');
+    await control.locator('[data-field=secret]').fill('demo-api-key');
+    await page.getByTestId('fleet-proxy').fill(tlsStack.proxyUrl);
+    await page.getByTestId('fleet-start').click();
+    await page.waitForFunction(() => {
+      const p = document.querySelector('[data-testid=fleet-progress]');
+      return p && p.dataset.running === 'false' && Number(p.dataset.done) === 10;
+    }, null, { timeout: 60_000 });
+    await page.getByTestId('fleet-view').waitFor();
+    // The proxy sends Timing-Allow-Origin, so the page can see the protocol each request used.
+    const protocols = await page.evaluate(() => [...new Set(performance.getEntriesByType('resource')
+      .filter((e) => e.name.includes('usageInZone')).map((e) => e.nextHopProtocol))]);
+    assert.deepEqual(protocols, ['h2']);
+    assert.deepEqual(errors, []);
+  } finally {
+    await tlsBrowser.close();
+    await tlsStack.stop();
+  }
+});
