@@ -278,16 +278,29 @@ impl AppState {
 
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
     pub fn append_to_source(&self, id: u32, set: UsageSet, error: Option<String>) {
-        let (added, carrier) = (set.len(), set.records.iter().next().map(|r| r.carrier));
+        let added = set.len();
+        // The batch's carrier when all its records share one; a fleet mixing carriers names none.
+        let carrier = {
+            let mut carriers = set.records.iter().map(|r| r.carrier);
+            carriers
+                .next()
+                .filter(|first| carriers.all(|c| c == *first))
+        };
         let subjects = set.subjects().len();
         if added > 0 {
             self.append(id, set);
         }
         self.sources.update(|sources| {
             if let Some(s) = sources.iter_mut().find(|s| s.id == id) {
+                if added > 0 {
+                    s.carrier = if s.records == 0 || s.carrier == carrier {
+                        carrier
+                    } else {
+                        None
+                    };
+                }
                 s.records += added;
                 s.subjects += subjects;
-                s.carrier = s.carrier.or(carrier);
                 s.error = error;
             }
         });
@@ -399,5 +412,33 @@ mod tests {
         state.clear();
         assert_eq!(state.with_set(|s| s.len()), 0);
         assert!(state.sources.get_untracked().is_empty());
+    }
+
+    #[test]
+    fn a_streamed_source_names_its_carrier_only_while_all_batches_share_it() {
+        let owner = Owner::new();
+        owner.set();
+        let state = AppState::new();
+        let options = ParseOptions::default();
+        let (mut ts, mut cc) = (UsageSet::new(), UsageSet::new());
+        parse(TS, &options, &mut ts).unwrap();
+        parse(CC, &options, &mut cc).unwrap();
+        let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
+        let carrier = |state: &AppState| {
+            state
+                .sources
+                .get_untracked()
+                .iter()
+                .find(|s| s.id == fleet)
+                .map(|s| (s.carrier, s.records))
+                .unwrap()
+        };
+        state.append_to_source(fleet, ts.clone(), None);
+        state.append_to_source(fleet, ts, None);
+        assert_eq!(carrier(&state).0, Some(Carrier::Thingspace));
+        state.append_to_source(fleet, cc.clone(), None);
+        assert_eq!(carrier(&state).0, None, "mixed carriers");
+        state.append_to_source(fleet, cc, None);
+        assert_eq!(carrier(&state).0, None, "stays mixed");
     }
 }
