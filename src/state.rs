@@ -228,11 +228,7 @@ impl AppState {
             name: name.to_owned(),
             origin,
             // One carrier named only when every record has it (a benchmark fleet mixes them).
-            carrier: carrier.or_else(|| {
-                let mut carriers = set.records.iter().map(|r| r.carrier);
-                let first = carriers.next()?;
-                carriers.all(|c| c == first).then_some(first)
-            }),
+            carrier: carrier.or_else(|| only_carrier(&set)),
             format: None,
             subject: match set.subjects() {
                 [one] => Some(one.clone()),
@@ -279,13 +275,7 @@ impl AppState {
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
     pub fn append_to_source(&self, id: u32, set: UsageSet, error: Option<String>) {
         let added = set.len();
-        // The batch's carrier when all its records share one; a fleet mixing carriers names none.
-        let carrier = {
-            let mut carriers = set.records.iter().map(|r| r.carrier);
-            carriers
-                .next()
-                .filter(|first| carriers.all(|c| c == *first))
-        };
+        let carrier = only_carrier(&set);
         let subjects = set.subjects().len();
         if added > 0 {
             self.append(id, set);
@@ -347,6 +337,13 @@ impl AppState {
         self.filter.set(Filter::default());
         self.details_filter.set(Filter::default());
     }
+}
+
+/// The carrier of every record in `set`, when they all share one (a mixed fleet names none).
+fn only_carrier(set: &UsageSet) -> Option<Carrier> {
+    let mut carriers = set.records.iter().map(|r| r.carrier);
+    let first = carriers.next()?;
+    carriers.all(|c| c == first).then_some(first)
 }
 
 /// The browser's current UTC offset in minutes (JS gives it with the opposite sign).

@@ -73,16 +73,12 @@ fn keep_view_in_url(state: AppState) -> Vec<String> {
             pending_url_write.set_value(None);
             let Some(w) = web_sys::window() else { return };
             let path = w.location().pathname().unwrap_or_default();
+            let current = format!("{path}{}", w.location().search().unwrap_or_default());
             let url = if query.is_empty() {
                 path
             } else {
                 format!("{path}?{query}")
             };
-            let current = format!(
-                "{}{}",
-                w.location().pathname().unwrap_or_default(),
-                w.location().search().unwrap_or_default()
-            );
             if current != url {
                 if let Ok(history) = w.history() {
                     let _ = history.replace_state_with_url(

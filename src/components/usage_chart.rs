@@ -60,41 +60,42 @@ pub fn UsageChart(
     // Coordinates are whole tenths of a unit, drawn under `scale(0.1)`: formatting floats was a
     // third of a filter change's time (profile of the browser benchmark), integers are cheap.
     let geometry = Memo::new(move |_| {
-        let ts = visible.get();
-        let n = ts.buckets.len().max(1) as f64;
-        let max = ts.max_stack().max(1) as f64;
-        let plot_w = WIDTH - LEFT - 8.0;
-        let plot_h = HEIGHT - TOP - BOTTOM;
-        let slot = plot_w / n;
-        let bar_w = (slot * 0.8).max(1.0);
-        let mut tops = vec![((TOP + plot_h) * 10.0).round() as i64; ts.buckets.len()];
-        let paths: Vec<(usize, String)> = ts
-            .series
-            .iter()
-            .map(|s| {
-                let (color, _) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
-                let color: usize = color.parse().unwrap_or(0) % PALETTE;
-                // Each bar is one vertical stroke (`M x top v height`), as wide as the bar: a
-                // third of the text of a filled rectangle to build, hand over and parse.
-                let mut d = String::with_capacity(s.values.len() * 14);
-                for (b, v) in s.values.iter().enumerate() {
-                    if *v == 0 {
-                        continue;
+        visible.with(|ts| {
+            let n = ts.buckets.len().max(1) as f64;
+            let max = ts.max_stack().max(1) as f64;
+            let plot_w = WIDTH - LEFT - 8.0;
+            let plot_h = HEIGHT - TOP - BOTTOM;
+            let slot = plot_w / n;
+            let bar_w = (slot * 0.8).max(1.0);
+            let mut tops = vec![((TOP + plot_h) * 10.0).round() as i64; ts.buckets.len()];
+            let paths: Vec<(usize, String)> = ts
+                .series
+                .iter()
+                .map(|s| {
+                    let (color, _) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
+                    let color: usize = color.parse().unwrap_or(0) % PALETTE;
+                    // Each bar is one vertical stroke (`M x top v height`), as wide as the bar: a
+                    // third of the text of a filled rectangle to build, hand over and parse.
+                    let mut d = String::with_capacity(s.values.len() * 14);
+                    for (b, v) in s.values.iter().enumerate() {
+                        if *v == 0 {
+                            continue;
+                        }
+                        let h10 = ((*v as f64 / max * plot_h * 10.0).round() as i64).max(5);
+                        tops[b] -= h10;
+                        let x10 = ((LEFT + b as f64 * slot + slot / 2.0) * 10.0).round() as i64;
+                        d.push('M');
+                        push_int(&mut d, x10);
+                        d.push(' ');
+                        push_int(&mut d, tops[b]);
+                        d.push('v');
+                        push_int(&mut d, h10);
                     }
-                    let h10 = ((*v as f64 / max * plot_h * 10.0).round() as i64).max(5);
-                    tops[b] -= h10;
-                    let x10 = ((LEFT + b as f64 * slot + slot / 2.0) * 10.0).round() as i64;
-                    d.push('M');
-                    push_int(&mut d, x10);
-                    d.push(' ');
-                    push_int(&mut d, tops[b]);
-                    d.push('v');
-                    push_int(&mut d, h10);
-                }
-                (color, d)
-            })
-            .collect();
-        (bar_w * 10.0, paths)
+                    (color, d)
+                })
+                .collect();
+            (bar_w * 10.0, paths)
+        })
     });
     // The <path> elements stay and only their attributes change: creating 50 new elements (and
     // laying them out) on every filter change cost more than drawing them (trace of the browser
@@ -139,27 +140,29 @@ pub fn UsageChart(
     };
     let readout = move || {
         let b = hover.get()?;
-        let ts = visible.get();
-        let start = *ts.buckets.get(b)?;
-        let n = ts.buckets.len().max(1) as f64;
-        let slot = (WIDTH - LEFT - 8.0) / n;
-        let x = LEFT + b as f64 * slot;
-        let mut lines: Vec<(u64, String)> = ts
-            .series
-            .iter()
-            .filter(|s| s.values[b] > 0)
-            .map(|s| {
-                let key = s.key.split_once('\u{0}').map_or(s.key.as_str(), |(_, k)| k);
-                (s.values[b], format!("{key}: {}", format.run(s.values[b])))
-            })
-            .collect();
-        lines.sort_by_key(|l| std::cmp::Reverse(l.0));
-        let more = lines.len().saturating_sub(8);
-        let mut text: Vec<String> = lines.into_iter().take(8).map(|(_, t)| t).collect();
-        if more > 0 {
-            text.push(format!("and {more} more"));
-        }
-        text.insert(0, format_bucket.run(start));
+        let (x, slot, text) = visible.with(|ts| {
+            let start = *ts.buckets.get(b)?;
+            let n = ts.buckets.len().max(1) as f64;
+            let slot = (WIDTH - LEFT - 8.0) / n;
+            let x = LEFT + b as f64 * slot;
+            let mut lines: Vec<(u64, String)> = ts
+                .series
+                .iter()
+                .filter(|s| s.values[b] > 0)
+                .map(|s| {
+                    let key = s.key.split_once('\u{0}').map_or(s.key.as_str(), |(_, k)| k);
+                    (s.values[b], format!("{key}: {}", format.run(s.values[b])))
+                })
+                .collect();
+            lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+            let more = lines.len().saturating_sub(8);
+            let mut text: Vec<String> = lines.into_iter().take(8).map(|(_, t)| t).collect();
+            if more > 0 {
+                text.push(format!("and {more} more"));
+            }
+            text.insert(0, format_bucket.run(start));
+            Some((x, slot, text))
+        })?;
         let box_w = 230.0;
         let box_x = if x + box_w + 12.0 > WIDTH {
             x - box_w - 4.0
@@ -182,11 +185,16 @@ pub fn UsageChart(
     let axis_model = Memo::new(move |_| {
         let max = visible.with(|ts| ts.max_stack());
         let plot_h = HEIGHT - TOP - BOTTOM;
-        let ticks: Vec<(String, String)> = (0..=4)
+        // (line y, label y, label) per tick.
+        let ticks: Vec<(String, String, String)> = (0..=4)
             .map(|i| {
                 let v = max as f64 * i as f64 / 4.0;
                 let y = TOP + plot_h - plot_h * i as f64 / 4.0;
-                (format!("{y:.1}"), format.run(v.round() as u64))
+                (
+                    format!("{y:.1}"),
+                    format!("{:.1}", y + 4.0),
+                    format.run(v.round() as u64),
+                )
             })
             .collect();
         let labels: Vec<(String, String)> = series.with(|ts| {
@@ -212,11 +220,11 @@ pub fn UsageChart(
                 {
                     let tick = Memo::new(move |_| axis_model.with(|a| a.0.get(i).cloned()).unwrap_or_default());
                     let y = move || tick.with(|t| t.0.clone());
-                    let text_y = move || tick.with(|t| t.0.parse::<f64>().map_or(String::new(), |y| format!("{:.1}", y + 4.0)));
+                    let text_y = move || tick.with(|t| t.1.clone());
                     view! {
                         <g class="ul-tick">
                             <line x1=LEFT x2=WIDTH - 8.0 y1=y y2=y />
-                            <text x=LEFT - 6.0 y=text_y text-anchor="end">{move || tick.with(|t| t.1.clone())}</text>
+                            <text x=LEFT - 6.0 y=text_y text-anchor="end">{move || tick.with(|t| t.2.clone())}</text>
                         </g>
                     }
                 }
@@ -290,8 +298,7 @@ pub fn UsageChart(
                         view! {
                             <button type="button" class="ul-legend-item" aria-pressed=move || pressed().to_string()
                                 on:click=move |_| {
-                                    let key = series.with_untracked(|ts| ts.series.get(i).map(|s| s.key.clone()));
-                                    let Some(key) = key else { return };
+                                    let key = item.with_untracked(|(k, _)| k.clone());
                                     hidden.update(|h| {
                                         if let Some(p) = h.iter().position(|k| *k == key) { h.remove(p); } else { h.push(key); }
                                     })

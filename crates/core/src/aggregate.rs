@@ -293,8 +293,9 @@ fn group_key(set: &UsageSet, r: &Record, by: GroupBy) -> String {
 /// (`cargo bench --bench aggregate`), and takes tens of milliseconds this way.
 struct GroupKeys {
     by: GroupBy,
-    /// Group index per handle (`u32::MAX`: not seen yet); the last slot is `Sym::NONE`'s.
+    /// Group index per handle (`u32::MAX`: not seen yet).
     slots: Vec<u32>,
+    /// Group index of records without the handle (`Sym::NONE`).
     none_slot: u32,
     keys: Vec<String>,
     key_index: HashMap<String, u32>,
@@ -459,19 +460,6 @@ impl TimeSeries {
     }
 }
 
-/// The data's own granularity: the coarsest granularity among the matching records decides.
-pub fn resolve_bucket(set: &UsageSet, filter: &CompiledFilter) -> Bucket {
-    let mut coarsest = Bucket::Day;
-    for r in set.records.iter().filter(|r| filter.matches(r)) {
-        match r.granularity {
-            Granularity::Cycle => return Bucket::Cycle,
-            Granularity::Month => coarsest = Bucket::Month,
-            Granularity::Day | Granularity::Event => {}
-        }
-    }
-    coarsest
-}
-
 /// Where a record's bucket sits in the series' value vectors.
 enum Columns {
     /// Days or months from the first matching record's: an index computed from the time.
@@ -488,8 +476,8 @@ enum Columns {
 const MAX_DENSE_COLUMNS: usize = 1 << 20;
 
 impl Columns {
-    /// `starts` is the range of matching record starts, `distinct` their bucket starts when
-    /// the layout must be sparse.
+    /// A dense layout over the matching records' starts `min_start ..= max_start`; `None` when
+    /// it must be sparse (billing cycles, or a range wider than `MAX_DENSE_COLUMNS`).
     fn new(bucket: Bucket, min_start: i64, max_start: i64) -> Option<Columns> {
         let (first, last) = match bucket {
             Bucket::Month => (civil_month(min_start).0, civil_month(max_start).0),
@@ -563,6 +551,7 @@ pub fn time_series(
     let mut f = filter.clone();
     f.services = vec![metric];
     let compiled = f.compile(set);
+    // `Bucket::Auto` is the data's own granularity: the coarsest among the matching records.
     let (mut coarsest, mut min_start, mut max_start) = (Bucket::Day, i64::MAX, i64::MIN);
     for r in set.records.iter().filter(|r| compiled.matches(r)) {
         match r.granularity {
@@ -844,9 +833,10 @@ fn smallest(
         }
         best.push(item);
         if best.len() == 2 * k {
+            // The k-th smallest lands at k - 1, the larger ones after it.
             best.select_nth_unstable_by(k - 1, &compare);
             best.truncate(k);
-            bound = best.iter().copied().max_by(&compare);
+            bound = Some(best[k - 1]);
         }
     }
     best

@@ -7,9 +7,9 @@
 //! (camelCase), produced on demand by [`UsageSet::record_json`].
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt;
 
 use rustc_hash::FxHashMap;
-use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
