@@ -1,13 +1,16 @@
 #!/usr/bin/env bash
-# Renders deploy/nginx/usagelens.conf.template and runs nginx in the foreground (Ctrl-C stops it).
+# Renders deploy/nginx/usagelens.conf.template (and carriers.conf.template, which both of its servers
+# include) and runs nginx in the foreground (Ctrl-C stops it).
 # Every setting is an environment variable; the defaults serve ./dist and proxy to the carriers'
 # documented API hosts (point an *_UPSTREAM at any other base, e.g. a test double).
 #
 #   APP_PORT=8080 PROXY_PORT=8081 DIST_DIR=dist scripts/nginx.sh
 #   CONTROL_CENTER_UPSTREAM=https://restapi3.jasper.com scripts/nginx.sh
 #
-# PROXY_TLS_CERT (PEM path): serve the proxy over HTTPS + HTTP/2 (one connection per fleet fetch).
-# PROXY_TLS_KEY (PEM path): its private key; set both or neither (neither: plain HTTP/1.1).
+# Both servers also proxy the carrier prefixes (/<carrier>/...): the app's own origin for its pages,
+# the proxy port for pages served elsewhere (ALLOWED_ORIGINS).
+# TLS_CERT (PEM path): serve both over HTTPS + HTTP/2 (one connection per fleet fetch).
+# TLS_KEY (PEM path): its private key; set both or neither (neither: plain HTTP/1.1).
 # RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
 # With --render-only the config is written and its path printed, nginx is not started.
 set -euo pipefail
@@ -21,22 +24,24 @@ VODAFONE_UPSTREAM=${VODAFONE_UPSTREAM:-https://api-sandbox.vf-dmp.engineering.vo
 TELECOMX_UPSTREAM=${TELECOMX_UPSTREAM:-https://api.telecomx.dk}
 THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-https://thingspace.verizon.com}
 CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-https://restapi1.jasper.com}
-ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"http://$LISTEN_HOST:$APP_PORT http://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
-PROXY_LISTEN_OPTIONS=""
-PROXY_TLS=""
-if [ -n "${PROXY_TLS_CERT:-}" ] || [ -n "${PROXY_TLS_KEY:-}" ]; then
-  if [ -z "${PROXY_TLS_CERT:-}" ] || [ -z "${PROXY_TLS_KEY:-}" ]; then
-    echo "scripts/nginx.sh: set both PROXY_TLS_CERT and PROXY_TLS_KEY, or neither" >&2
+LISTEN_OPTIONS=""
+TLS=""
+scheme=http
+if [ -n "${TLS_CERT:-}" ] || [ -n "${TLS_KEY:-}" ]; then
+  if [ -z "${TLS_CERT:-}" ] || [ -z "${TLS_KEY:-}" ]; then
+    echo "scripts/nginx.sh: set both TLS_CERT and TLS_KEY, or neither" >&2
     exit 2
   fi
   # Absolute, because nginx reads relative paths from RUN_DIR, not from here.
-  PROXY_TLS_CERT=$(realpath -- "$PROXY_TLS_CERT")
-  PROXY_TLS_KEY=$(realpath -- "$PROXY_TLS_KEY")
+  TLS_CERT=$(realpath -- "$TLS_CERT")
+  TLS_KEY=$(realpath -- "$TLS_KEY")
   # nginx 1.22 (Debian 12) takes http2 on the listen line ("http2 on;" needs 1.25.1).
-  PROXY_LISTEN_OPTIONS=" ssl http2"
-  PROXY_TLS="ssl_certificate \"$PROXY_TLS_CERT\"; ssl_certificate_key \"$PROXY_TLS_KEY\";"
+  LISTEN_OPTIONS=" ssl http2"
+  TLS="ssl_certificate \"$TLS_CERT\"; ssl_certificate_key \"$TLS_KEY\";"
+  scheme=https
 fi
+ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"$scheme://$LISTEN_HOST:$APP_PORT $scheme://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
@@ -49,20 +54,24 @@ for origin in $ALLOWED_ORIGINS; do
 done
 cp "$root/deploy/nginx/cors.conf" "$RUN_DIR/cors.conf"
 conf="$RUN_DIR/nginx.conf"
-template=$(<"$root/deploy/nginx/usagelens.conf.template")
-for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR VODAFONE_UPSTREAM \
-  TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM PROXY_LISTEN_OPTIONS PROXY_TLS; do
-  template=${template//@$name@/${!name}}
-done
-template=${template//@ALLOWED_ORIGINS@/$origins}
-printf '%s\n' "$template" >"$conf"
+# render TEMPLATE OUTPUT: replaces every @NAME@ with that variable's value.
+render() {
+  local text
+  text=$(<"$1")
+  for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR VODAFONE_UPSTREAM \
+    TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM LISTEN_OPTIONS TLS; do
+    text=${text//@$name@/${!name}}
+  done
+  text=${text//@ALLOWED_ORIGINS@/$origins}
+  printf '%s\n' "$text" >"$2"
+}
+render "$root/deploy/nginx/carriers.conf.template" "$RUN_DIR/carriers.conf"
+render "$root/deploy/nginx/usagelens.conf.template" "$conf"
 if [ "${1:-}" = "--render-only" ]; then
   echo "$conf"
   exit 0
 fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 "$nginx_bin" -t -q -p "$RUN_DIR" -c "$conf"
-proxy_scheme=http
-[ -n "$PROXY_TLS" ] && proxy_scheme=https
-echo "usagelens: app on http://$LISTEN_HOST:$APP_PORT/, carrier proxy on $proxy_scheme://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2
+echo "usagelens: app on $scheme://$LISTEN_HOST:$APP_PORT/ (carriers at /<carrier>/ on the same origin), carrier proxy for other origins on $scheme://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2
 exec "$nginx_bin" -p "$RUN_DIR" -c "$conf"

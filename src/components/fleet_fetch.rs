@@ -8,7 +8,8 @@ use usagelens_core::fetch::{
     Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
 };
 use usagelens_core::fleet::{
-    parse_subject_list, EntryState, FleetEntry, FleetProgress, FleetRun, FleetStep, RateLimiter,
+    parse_subject_list, EntryState, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
+    RateLimiter,
 };
 use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, UsageSet};
@@ -19,6 +20,8 @@ use crate::state::{AppState, SourceOrigin};
 
 /// Results reach the view at most this often, so thousands of arrivals cost a few re-draws.
 const FLUSH_MS: u64 = 500;
+/// Share of the main thread the view may take following a running fetch (see [`FlushPacer`]).
+const FLUSH_SHARE: f64 = 0.1;
 /// How often the progress line follows while subjects finish.
 const PROGRESS_MS: u64 = 200;
 
@@ -80,7 +83,7 @@ struct FleetContext {
     session: RefCell<Option<Token>>,
     cancel: RefCell<CancelFlag>,
     batch: RefCell<UsageSet>,
-    last_flush: RefCell<u64>,
+    pacer: RefCell<FlushPacer>,
     last_progress: RefCell<u64>,
     source: u32,
 }
@@ -159,13 +162,13 @@ async fn fetch_one(ctx: &FleetContext, index: usize) -> EntryState {
     }
 }
 
-/// Moves the fetched batch into the view (throttled unless `force`).
-fn flush(ctx: &FleetContext, state: AppState, force: bool) {
+/// Moves the fetched batch into the view (paced unless `force`).
+fn flush(ctx: &Rc<FleetContext>, state: AppState, force: bool) {
     let now = now_ms();
-    if !force && now < *ctx.last_flush.borrow() + FLUSH_MS {
+    if !force && !ctx.pacer.borrow().due(now) {
         return;
     }
-    *ctx.last_flush.borrow_mut() = now;
+    ctx.pacer.borrow_mut().moved(now, 0);
     let batch = std::mem::take(&mut *ctx.batch.borrow_mut());
     let p = ctx.run.borrow().progress(now);
     let error = (p.failed + p.partial > 0).then(|| {
@@ -175,6 +178,15 @@ fn flush(ctx: &FleetContext, state: AppState, force: bool) {
         )
     });
     state.append_to_source(ctx.source, batch, error);
+    // The view follows in microtasks; a zero timer runs once they are all done, so it measures
+    // what this move cost the thread.
+    let ctx = ctx.clone();
+    spawn_local(async move {
+        sleep(0).await;
+        ctx.pacer
+            .borrow_mut()
+            .moved(now, now_ms().saturating_sub(now));
+    });
 }
 
 async fn worker(
@@ -391,7 +403,7 @@ pub fn FleetFetch() -> impl IntoView {
             session: RefCell::new(None),
             cancel: RefCell::new(CancelFlag::default()),
             batch: RefCell::new(UsageSet::new()),
-            last_flush: RefCell::new(now_ms()),
+            pacer: RefCell::new(FlushPacer::new(now_ms(), FLUSH_MS, FLUSH_SHARE)),
             last_progress: RefCell::new(0),
             source,
         });

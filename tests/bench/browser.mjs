@@ -6,9 +6,9 @@
 //   2. Bytes per record resident in wasm memory, 1k and 10k subjects x 365 days (3.65 M records).
 //   3. Aggregation + first chart draw of the whole dashboard for those records, and the redraw
 //      after a filter change at 365 days x 50 series.
-//   4. Fleet fetch through the sandbox with 50 ms latency at concurrency 8 vs the ideal
-//      subjects x requests x latency / concurrency, through the proxy over HTTP/1.1 and over
-//      HTTPS with HTTP/2.
+//   4. Fleet fetch of 1000 subjects through the sandbox with 50 ms latency at concurrency 8 vs
+//      the ideal subjects x requests x latency / concurrency: through the proxy on another origin
+//      over HTTP/1.1 and over HTTPS with HTTP/2, and through the app's own origin over HTTP/2.
 //   5. Redraw after a filter change (the date "From") at 365 days x 50 series: 50 subjects
 //      stacked by subject, everything on the page recomputed and laid out.
 // Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
@@ -199,24 +199,34 @@ try {
   }
 
   // ---- 4. fleet fetch throughput through nginx + sandbox (50 ms latency) -----------------------
-  // Over HTTP/1.1 Chromium opens at most six connections per origin, so concurrency 8 cannot
-  // reach its ideal; over HTTP/2 (the proxy with TLS, as it is deployed) all eight share one.
+  // Three deployments: the proxy on another origin over HTTP/1.1 (Chromium opens at most six
+  // connections per origin, so concurrency 8 cannot reach its ideal) and over HTTPS + HTTP/2
+  // (one connection), and the carriers on the app's own origin over HTTP/2 (no CORS, so no
+  // preflight per subject URL). The sandbox is its release build: it stands in for the carrier.
   if (run('fetch')) {
     results.fleetFetch = [];
-    const tlsStack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'], tls: true });
+    const subjects = 1000;
+    const fetchArgs = ['--latency-ms', '50', '--fleet', String(subjects)];
+    const h1Stack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true });
+    const tlsStack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true, tls: true });
     try {
-      for (const [protocol, st] of [['HTTP/1.1', stack], ['HTTP/2', tlsStack]]) {
+      const deployments = [
+        ['HTTP/1.1, proxy on another origin', h1Stack, h1Stack.proxyUrl],
+        ['HTTP/2, proxy on another origin', tlsStack, tlsStack.proxyUrl],
+        ['HTTP/2, same origin', tlsStack, tlsStack.appUrl],
+      ];
+      for (const [deployment, st, proxyUrl] of deployments) {
         const { page } = await openApp(browser, st.appUrl);
-        const listText = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=200`)).text();
-        const subjects = listText.trim().split('\n').length - 1;
+        const listText = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=${subjects}`)).text();
         await page.locator('[data-testid=fleet-wrap] summary').click();
         await page.getByTestId('fleet-list').fill(listText);
         const cc = page.locator('fieldset[data-carrier=control-center]');
         await cc.locator('[data-field=user]').fill('demo');
         await cc.locator('[data-field=secret]').fill('demo-api-key');
         await page.getByTestId('fleet-concurrency').fill('8');
-        await page.getByTestId('fleet-proxy').fill(st.proxyUrl);
-        await page.evaluate(() => performance.setResourceTimingBufferSize(10_000));
+        // The form's default proxy is the page's own origin.
+        if (proxyUrl !== st.appUrl) await page.getByTestId('fleet-proxy').fill(proxyUrl);
+        await page.evaluate(() => performance.setResourceTimingBufferSize(20_000));
         const t0 = Date.now();
         await page.getByTestId('fleet-start').click();
         await page.waitForFunction(() => {
@@ -225,16 +235,18 @@ try {
         }, null, { timeout: 300_000 });
         const elapsed = Date.now() - t0;
         const done = Number(await page.getByTestId('fleet-progress').getAttribute('data-done'));
-        // How many requests the app kept in flight, and how long each took end to end.
-        const inFlight = await page.evaluate(() => {
+        // How many requests the app kept in flight, how long each took end to end, and how much
+        // of that went before the request was sent (the CORS preflight on another origin).
+        const timing = await page.evaluate(() => {
           const es = performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone'));
           const first = Math.min(...es.map((e) => e.startTime)), last = Math.max(...es.map((e) => e.responseEnd));
-          const durations = es.map((e) => e.responseEnd - e.startTime).sort((a, b) => a - b);
+          const median = (f) => { const xs = es.map(f).sort((a, b) => a - b); return xs[xs.length >> 1]; };
+          const durations = es.map((e) => e.responseEnd - e.startTime);
           const protocols = [...new Set(es.map((e) => e.nextHopProtocol))].join(', ');
-          return { averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: durations[durations.length >> 1], protocols };
+          return { averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: median((e) => e.responseEnd - e.startTime), medianBeforeSendMs: median((e) => e.requestStart - e.startTime), protocols };
         });
         // The same requests with bare fetch() at the same concurrency: what this browser and
-        // machine allow at all (each request also needs a CORS preflight, its URL being new).
+        // machine allow at all.
         const ids = listText.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
         const bareFetchMs = await page.evaluate(async ({ ids, proxy }) => {
           const t0 = performance.now();
@@ -248,16 +260,18 @@ try {
           };
           await Promise.all(Array.from({ length: 8 }, worker));
           return performance.now() - t0;
-        }, { ids, proxy: st.proxyUrl });
+        }, { ids, proxy: proxyUrl });
         const ideal = subjects * 1 * 50 / 8;
-        const r = { protocol, subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, elapsedMs: elapsed, idealMs: ideal, efficiency: ideal / elapsed, bareFetchMs, bareFetchEfficiency: ideal / bareFetchMs, appVsBareFetch: bareFetchMs / elapsed, ...inFlight, done };
+        const r = { deployment, subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, elapsedMs: elapsed, idealMs: ideal, efficiency: ideal / elapsed, bareFetchMs, bareFetchEfficiency: ideal / bareFetchMs, appVsBareFetch: bareFetchMs / elapsed, ...timing, done };
         results.fleetFetch.push(r);
-        log(`fleet fetch over ${protocol} (negotiated: ${inFlight.protocols}): ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * bareFetchMs / elapsed).toFixed(0)} % of what the browser allows; ${inFlight.averageInFlight.toFixed(1)} requests in flight on average, ${inFlight.medianRequestMs.toFixed(0)} ms each (median, preflight included)`);
-        await page.screenshot({ path: join(shots, `bench-fleet-fetch-${protocol === 'HTTP/2' ? 'h2' : 'h1'}.png`), fullPage: true });
+        log(`fleet fetch, ${deployment} (negotiated: ${timing.protocols}): ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * bareFetchMs / elapsed).toFixed(0)} % of what the browser allows; ${timing.averageInFlight.toFixed(1)} requests in flight on average, ${timing.medianRequestMs.toFixed(0)} ms each (median; ${timing.medianBeforeSendMs.toFixed(1)} ms before sending)`);
+        const shot = deployment.startsWith('HTTP/1.1') ? 'h1' : deployment.endsWith('same origin') ? 'h2-same-origin' : 'h2';
+        await page.screenshot({ path: join(shots, `bench-fleet-fetch-${shot}.png`), fullPage: true });
         await page.close();
       }
     } finally {
       await tlsStack.stop();
+      await h1Stack.stop();
     }
   }
 } finally {

@@ -41,8 +41,8 @@ async function waitForPort(port, what, child) {
 }
 
 /** Starts nginx over dist/ and the carrier proxy (in front of the sandbox when `sandbox` is
- * true, `sandboxArgs` passed to it); returns URLs and stop(). */
-export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'dist', tls = false } = {}) {
+ * true, `sandboxArgs` passed to it; `sandboxRelease`: its release build); returns URLs and stop(). */
+export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'dist', tls = false, sandboxRelease = false } = {}) {
   if (!existsSync(join(root, dist, 'index.html'))) {
     throw new Error(`${dist}/ is missing: scripts/test.sh builds it (trunk build --release --offline, scripts/build-embed.sh)`);
   }
@@ -52,8 +52,11 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   let sandboxUrl = null;
   if (sandbox) {
     const sandboxPort = await freePort();
-    const bin = join(root, 'target', 'debug', 'carrier-sandbox');
-    execFileSync('cargo', ['build', '-q', '-p', 'carrier-sandbox'], { cwd: root, stdio: 'inherit' });
+    // The benchmark runs the release build: the sandbox stands in for a carrier, and its own
+    // processing time is not the latency being simulated.
+    const profile = sandboxRelease ? 'release' : 'debug';
+    const bin = join(root, 'target', profile, 'carrier-sandbox');
+    execFileSync('cargo', ['build', '-q', '-p', 'carrier-sandbox', ...(sandboxRelease ? ['--release'] : [])], { cwd: root, stdio: 'inherit' });
     const child = spawn(bin, ['--port', String(sandboxPort), '--quiet', ...sandboxArgs], { stdio: ['ignore', 'ignore', 'inherit'] });
     children.push(child);
     await waitForPort(sandboxPort, 'carrier-sandbox', child);
@@ -63,14 +66,14 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   const appPort = await freePort();
   const proxyPort = await freePort();
   const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
-  // tls: the proxy over HTTPS + HTTP/2 with a throwaway self-signed certificate (the browser
-  // must be launched with ignoreCertificateErrors).
+  // tls: the app and the proxy over HTTPS + HTTP/2 with a throwaway self-signed certificate
+  // (the browser must be launched with ignoreCertificateErrors).
   const tlsEnv = {};
   if (tls) {
-    tlsEnv.PROXY_TLS_CERT = join(runDir, 'proxy.crt');
-    tlsEnv.PROXY_TLS_KEY = join(runDir, 'proxy.key');
+    tlsEnv.TLS_CERT = join(runDir, 'usagelens.crt');
+    tlsEnv.TLS_KEY = join(runDir, 'usagelens.key');
     execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
-      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tlsEnv.PROXY_TLS_KEY, '-out', tlsEnv.PROXY_TLS_CERT], { stdio: 'ignore' });
+      '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', tlsEnv.TLS_KEY, '-out', tlsEnv.TLS_CERT], { stdio: 'ignore' });
   }
   const nginx = spawn(join(root, 'scripts', 'nginx.sh'), [], {
     env: {
@@ -93,7 +96,8 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   await waitForPort(appPort, 'nginx', nginx);
   await waitForPort(proxyPort, 'nginx proxy', nginx);
   return {
-    appUrl: `http://127.0.0.1:${appPort}/`,
+    // The app's origin proxies the carriers too (no CORS); proxyUrl is the proxy for other origins.
+    appUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${appPort}/`,
     proxyUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${proxyPort}/`,
     sandboxUrl,
     async stop() {
