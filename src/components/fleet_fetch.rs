@@ -180,8 +180,8 @@ fn flush(ctx: &Rc<FleetContext>, state: AppState, force: bool) {
         )
     });
     state.append_to_source(ctx.source, batch, error);
-    // The view follows in microtasks; a zero timer runs once they are all done, so it measures
-    // what this move cost the thread.
+    // The view follows in microtasks; a zero timer runs once they are all done (and after any
+    // task already queued), so it measures what this move cost the thread, or a little more.
     let ctx = ctx.clone();
     spawn_local(async move {
         sleep(0).await;
