@@ -3,6 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import http2 from 'node:http2';
 import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
 
 let stack;
@@ -50,4 +51,37 @@ test('the carrier proxy answers preflights for allowed origins only', async () =
   assert.match(allowed.headers.get('access-control-allow-headers'), /VZ-M2M-Token/);
   const other = await preflight('http://evil.example');
   assert.equal(other.headers.get('access-control-allow-origin'), null);
+});
+
+test('the proxy keeps an HTTP/2 connection open for a whole fleet of requests', async () => {
+  // nginx closes a connection after 1000 requests by default; Chromium then fails a few of the
+  // requests in flight. Preflights are answered by nginx itself, so no carrier is needed.
+  const tlsStack = await startStack({ tls: true });
+  const client = http2.connect(tlsStack.proxyUrl, { rejectUnauthorized: false });
+  try {
+    let goaway = null;
+    client.on('goaway', (code, lastStreamId) => { goaway ??= { code, lastStreamId }; });
+    const origin = tlsStack.appUrl.replace(/\/$/, '');
+    const preflight = (n) => new Promise((resolve, reject) => {
+      const req = client.request({
+        ':method': 'OPTIONS', ':path': `/control-center/rws/api/v1/devices/${n}/usageInZone`,
+        origin, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization',
+      });
+      req.on('response', (headers) => resolve(headers[':status']));
+      req.on('error', reject);
+      req.resume();
+      req.end();
+    });
+    const statuses = new Map();
+    for (let batch = 0; batch < 15; batch++) {
+      for (const status of await Promise.all(Array.from({ length: 100 }, (_, i) => preflight(batch * 100 + i)))) {
+        statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      }
+    }
+    assert.deepEqual([...statuses], [[204, 1500]]);
+    assert.equal(goaway, null, `the proxy closed the connection: ${JSON.stringify(goaway)}`);
+  } finally {
+    client.close();
+    await tlsStack.stop();
+  }
 });

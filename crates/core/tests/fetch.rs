@@ -613,7 +613,10 @@ fn timeouts_are_retried_then_reported_and_cancel_keeps_data() {
             Ok(ts_page(202, true, 0..3)),
         ]
         .into_iter()
-        .chain([Err(TransportError::Network("Failed to fetch".into()))])
+        .chain([
+            Err(TransportError::Network("Failed to fetch".into())),
+            Err(TransportError::Network("Failed to fetch".into())),
+        ])
         .collect(),
     );
     let outcome = job.finish();
@@ -621,6 +624,22 @@ fn timeouts_are_retried_then_reported_and_cancel_keeps_data() {
     assert_eq!(error.kind, FetchErrorKind::Network);
     assert!(error.message.contains("CORS"));
     assert_eq!(outcome.set.len(), 6);
+
+    // One dropped connection is tried again after a backoff, and the fetch completes.
+    let mut job = FetchJob::new(cc(), cc_creds(), sandbox(), None).unwrap();
+    let (sent, waits) = drive(
+        &mut job,
+        &mut vec![
+            Err(TransportError::Network("Failed to fetch".into())),
+            Ok(HttpResponse::new(200, CC)),
+        ],
+    );
+    assert_eq!((sent.len(), waits.len()), (2, 1));
+    assert_eq!(sent[0].url, sent[1].url);
+    assert!(waits[0] >= 250 && waits[0] <= 500, "{waits:?}");
+    let outcome = job.finish();
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert!(!outcome.set.is_empty());
 
     let mut job = FetchJob::new(cc(), cc_creds(), sandbox(), None).unwrap();
     assert!(matches!(job.poll(0, 1), Step::Send(_)));

@@ -169,6 +169,7 @@ pub struct FetchJob {
     relogged: bool,
     rate_limited: u32,
     server_errors: u32,
+    network_errors: u32,
     page: u32,
     /// ThingSpace: where the next page starts, and where the previous one started.
     earliest: i64,
@@ -387,6 +388,7 @@ impl FetchJob {
             relogged: false,
             rate_limited: 0,
             server_errors: 0,
+            network_errors: 0,
             page: 0,
             earliest,
             previous_earliest: None,
@@ -685,7 +687,8 @@ impl FetchJob {
         }
     }
 
-    /// Feeds back a request that got no answer: timeouts are retried like server errors.
+    /// Feeds back a request that got no answer: timeouts are retried like server errors, a
+    /// failed connection once.
     pub fn handle_transport_error(&mut self, error: &TransportError, now_ms: u64, random: u64) {
         if self.phase == Phase::Done || !self.in_flight {
             return;
@@ -706,15 +709,25 @@ impl FetchJob {
                         ),
                     ));
                 }
-                self.wait_until = Some(now_ms + self.config.retry.backoff_ms(self.server_errors, random));
+                self.wait_until =
+                    Some(now_ms + self.config.retry.backoff_ms(self.server_errors, random));
             }
-            TransportError::Network(detail) => self.fail(FetchError::new(
-                FetchErrorKind::Network,
-                carrier,
-                format!(
-                    "the request did not get through ({detail}); check the proxy settings: carriers send no CORS headers, so the browser needs a proxy that adds them"
-                ),
-            )),
+            TransportError::Network(detail) => {
+                // A connection can drop under a request (an HTTP/2 server closing a connection
+                // after its request limit, a proxy restarting): worth one more try.
+                self.network_errors += 1;
+                if self.network_errors > self.config.retry.max_network_errors {
+                    return self.fail(FetchError::new(
+                        FetchErrorKind::Network,
+                        carrier,
+                        format!(
+                            "the request did not get through ({detail}); check the proxy settings: carriers send no CORS headers, so the browser needs a proxy that adds them"
+                        ),
+                    ));
+                }
+                self.wait_until =
+                    Some(now_ms + self.config.retry.backoff_ms(self.network_errors, random));
+            }
         }
     }
 

@@ -188,6 +188,9 @@ pub struct RetryPolicy {
     pub max_rate_limited: u32,
     /// Retries after a 5xx or a timeout.
     pub max_server_errors: u32,
+    /// Retries after a request got no answer at all (a dropped connection; also what a
+    /// missing or wrong proxy looks like to the page, hence only one).
+    pub max_network_errors: u32,
     pub base_delay_ms: u64,
     pub max_delay_ms: u64,
 }
@@ -197,6 +200,7 @@ impl Default for RetryPolicy {
         RetryPolicy {
             max_rate_limited: 3,
             max_server_errors: 2,
+            max_network_errors: 1,
             base_delay_ms: 500,
             max_delay_ms: 30_000,
         }
