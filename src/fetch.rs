@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use gloo_net::http::{Method as HttpMethod, RequestBuilder};
 use usagelens_core::fetch::{
-    FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
+    retry_after_ms, FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
 };
 use usagelens_core::fleet::RateLimiter;
 use wasm_bindgen_futures::JsFuture;
@@ -67,8 +67,9 @@ pub async fn run_job(
     run_job_limited(job, cancel, on_progress, None).await
 }
 
-/// [`run_job`] with every request first taking a slot from a shared per-carrier rate limiter
-/// (fleet fetches: many jobs, one limit per carrier).
+/// [`run_job`] with every request first taking a slot from a shared per-carrier rate limiter,
+/// which hears every answer (fleet fetches: many jobs, one limit per carrier, learned from 429s
+/// where the user set none).
 pub async fn run_job_limited(
     mut job: FetchJob,
     cancel: CancelFlag,
@@ -115,8 +116,24 @@ pub async fn run_job_limited(
                         }
                     }
                 }
+                let sent_ms = now_ms();
                 match send(&plan, &cancel).await {
-                    Ok(response) => job.handle_response(&response, now_ms(), random_u64()),
+                    Ok(response) => {
+                        let now = now_ms();
+                        if let Some(limiter) = &limiter {
+                            let retry_after = response
+                                .header("Retry-After")
+                                .and_then(|v| retry_after_ms(v, now));
+                            limiter.borrow_mut().answered(
+                                job.carrier(),
+                                sent_ms,
+                                now,
+                                response.status,
+                                retry_after,
+                            );
+                        }
+                        job.handle_response(&response, now, random_u64())
+                    }
                     Err(error) => job.handle_transport_error(&error, now_ms(), random_u64()),
                 }
             }

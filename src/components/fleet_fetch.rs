@@ -228,6 +228,23 @@ async fn worker(
     }
 }
 
+/// Which carriers answered 429 without a limit set, and the pace they now get.
+fn learned_limits_text(limiter: &RateLimiter) -> String {
+    Carrier::ALL
+        .iter()
+        .filter_map(|c| {
+            limiter.learned_limit(*c).map(|n| {
+                format!(
+                    "{} answered 429 (too many requests): now at most {n} request{} a second to it.",
+                    c.label(),
+                    if n == 1 { "" } else { "s" }
+                )
+            })
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 fn progress_text(p: &FleetProgress) -> String {
     let eta = match p.eta_ms {
         Some(0) | None => String::new(),
@@ -570,6 +587,12 @@ pub fn FleetFetch() -> impl IntoView {
                     <span>{move || progress_text(&progress.get())}</span>
                 </div>
             })}
+            {move || {
+                // Follows the progress line; the limiter itself is not reactive.
+                progress.track();
+                let text = context.with_value(|c| c.as_ref().map(|c| learned_limits_text(&c.limiter.borrow())).unwrap_or_default());
+                (!text.is_empty()).then(|| view! { <p class="ul-hint" data-testid="fleet-learned-limits">{text}</p> })
+            }}
             {move || {
                 let f = failures.get();
                 (!f.is_empty()).then(|| view! {

@@ -8,7 +8,9 @@
 //      after a filter change at 365 days x 50 series.
 //   4. Fleet fetch of 1000 subjects through the sandbox with 50 ms latency at concurrency 8 vs
 //      the ideal subjects x requests x latency / concurrency: through the proxy on another origin
-//      over HTTP/1.1 and over HTTPS with HTTP/2, and through the app's own origin over HTTP/2.
+//      over HTTP/1.1 and over HTTPS with HTTP/2, and through the app's own origin over HTTP/2;
+//      then against a carrier limiting to 50 requests a second (429 + Retry-After), with and
+//      without the app's per-carrier limit set.
 //   5. Redraw after a filter change (the date "From") at 365 days x 50 series: 50 subjects
 //      stacked by subject, everything on the page recomputed and laid out.
 // Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
@@ -204,6 +206,47 @@ try {
   // (one connection), and the carriers on the app's own origin over HTTP/2 (no CORS, so no
   // preflight per subject URL). The sandbox is its release build: it stands in for the carrier.
   if (run('fetch')) {
+    // Fetches `subjects` Control Center subjects of `st`'s sandbox in the app, through
+    // `proxyUrl` (the page's own origin when it is the app's URL), at concurrency 8 and with
+    // `rate` requests a second as the app's limit for the carrier ('' for none); returns the
+    // wall time from the click until every result is in the view and what Resource Timing saw.
+    const fleetFetchInApp = async (page, st, proxyUrl, listText, rate = '') => {
+      await page.locator('[data-testid=fleet-wrap] summary').click();
+      await page.getByTestId('fleet-list').fill(listText);
+      const cc = page.locator('fieldset[data-carrier=control-center]');
+      await cc.locator('[data-field=user]').fill('demo');
+      await cc.locator('[data-field=secret]').fill('demo-api-key');
+      await cc.locator('[data-field=rate]').fill(rate);
+      await page.getByTestId('fleet-concurrency').fill('8');
+      if (proxyUrl !== st.appUrl) await page.getByTestId('fleet-proxy').fill(proxyUrl);
+      await page.evaluate(() => performance.setResourceTimingBufferSize(20_000));
+      const t0 = Date.now();
+      await page.getByTestId('fleet-start').click();
+      await page.waitForFunction(() => {
+        const p = document.querySelector('[data-testid=fleet-progress]');
+        return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === Number(p.dataset.total);
+      }, null, { timeout: 300_000 });
+      const elapsedMs = Date.now() - t0;
+      const done = Number(await page.getByTestId('fleet-progress').getAttribute('data-done'));
+      // How many requests the app kept in flight, how long each took end to end, how much of
+      // that went before the request was sent (the CORS preflight on another origin), and how
+      // many answers were 429.
+      const timing = await page.evaluate(() => {
+        const es = performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone'));
+        const first = Math.min(...es.map((e) => e.startTime)), last = Math.max(...es.map((e) => e.responseEnd));
+        const median = (f) => { const xs = es.map(f).sort((a, b) => a - b); return xs[xs.length >> 1]; };
+        const durations = es.map((e) => e.responseEnd - e.startTime);
+        const protocols = [...new Set(es.map((e) => e.nextHopProtocol))].join(', ');
+        return {
+          requests: es.length, tooManyRequests: es.filter((e) => e.responseStatus === 429).length,
+          averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: median((e) => e.responseEnd - e.startTime),
+          medianBeforeSendMs: median((e) => e.requestStart - e.startTime), protocols,
+        };
+      });
+      return { elapsedMs, done, ...timing };
+    };
+    const sandboxList = async (st, n) => (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=${n}`)).text();
+
     results.fleetFetch = [];
     const subjects = 1000;
     const fetchArgs = ['--latency-ms', '50', '--fleet', String(subjects)];
@@ -217,34 +260,8 @@ try {
       ];
       for (const [deployment, st, proxyUrl] of deployments) {
         const { page } = await openApp(browser, st.appUrl);
-        const listText = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=${subjects}`)).text();
-        await page.locator('[data-testid=fleet-wrap] summary').click();
-        await page.getByTestId('fleet-list').fill(listText);
-        const cc = page.locator('fieldset[data-carrier=control-center]');
-        await cc.locator('[data-field=user]').fill('demo');
-        await cc.locator('[data-field=secret]').fill('demo-api-key');
-        await page.getByTestId('fleet-concurrency').fill('8');
-        // The form's default proxy is the page's own origin.
-        if (proxyUrl !== st.appUrl) await page.getByTestId('fleet-proxy').fill(proxyUrl);
-        await page.evaluate(() => performance.setResourceTimingBufferSize(20_000));
-        const t0 = Date.now();
-        await page.getByTestId('fleet-start').click();
-        await page.waitForFunction(() => {
-          const p = document.querySelector('[data-testid=fleet-progress]');
-          return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === Number(p.dataset.total);
-        }, null, { timeout: 300_000 });
-        const elapsed = Date.now() - t0;
-        const done = Number(await page.getByTestId('fleet-progress').getAttribute('data-done'));
-        // How many requests the app kept in flight, how long each took end to end, and how much
-        // of that went before the request was sent (the CORS preflight on another origin).
-        const timing = await page.evaluate(() => {
-          const es = performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone'));
-          const first = Math.min(...es.map((e) => e.startTime)), last = Math.max(...es.map((e) => e.responseEnd));
-          const median = (f) => { const xs = es.map(f).sort((a, b) => a - b); return xs[xs.length >> 1]; };
-          const durations = es.map((e) => e.responseEnd - e.startTime);
-          const protocols = [...new Set(es.map((e) => e.nextHopProtocol))].join(', ');
-          return { averageInFlight: durations.reduce((a, b) => a + b, 0) / (last - first), medianRequestMs: median((e) => e.responseEnd - e.startTime), medianBeforeSendMs: median((e) => e.requestStart - e.startTime), protocols };
-        });
+        const listText = await sandboxList(st, subjects);
+        const app = await fleetFetchInApp(page, st, proxyUrl, listText);
         // The same requests with bare fetch() at the same concurrency: what this browser and
         // machine allow at all.
         const ids = listText.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
@@ -262,9 +279,9 @@ try {
           return performance.now() - t0;
         }, { ids, proxy: proxyUrl });
         const ideal = subjects * 1 * 50 / 8;
-        const r = { deployment, subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, elapsedMs: elapsed, idealMs: ideal, efficiency: ideal / elapsed, bareFetchMs, bareFetchEfficiency: ideal / bareFetchMs, appVsBareFetch: bareFetchMs / elapsed, ...timing, done };
+        const r = { deployment, subjects, requestsPerSubject: 1, latencyMs: 50, concurrency: 8, idealMs: ideal, efficiency: ideal / app.elapsedMs, bareFetchMs, bareFetchEfficiency: ideal / bareFetchMs, appVsBareFetch: bareFetchMs / app.elapsedMs, ...app };
         results.fleetFetch.push(r);
-        log(`fleet fetch, ${deployment} (negotiated: ${timing.protocols}): ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${elapsed} ms vs ideal ${ideal} ms = ${(100 * ideal / elapsed).toFixed(0)} % of ideal (${done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * bareFetchMs / elapsed).toFixed(0)} % of what the browser allows; ${timing.averageInFlight.toFixed(1)} requests in flight on average, ${timing.medianRequestMs.toFixed(0)} ms each (median; ${timing.medianBeforeSendMs.toFixed(1)} ms before sending)`);
+        log(`fleet fetch, ${deployment} (negotiated: ${app.protocols}): ${subjects} Control Center subjects, 1 request each, 50 ms latency, concurrency 8: ${app.elapsedMs} ms vs ideal ${ideal} ms = ${(100 * r.efficiency).toFixed(0)} % of ideal (${app.done} done); bare fetch() of the same requests ${bareFetchMs.toFixed(0)} ms = ${(100 * ideal / bareFetchMs).toFixed(0)} % of ideal, so the app reaches ${(100 * r.appVsBareFetch).toFixed(0)} % of what the browser allows; ${app.averageInFlight.toFixed(1)} requests in flight on average, ${app.medianRequestMs.toFixed(0)} ms each (median; ${app.medianBeforeSendMs.toFixed(1)} ms before sending)`);
         const shot = deployment.startsWith('HTTP/1.1') ? 'h1' : deployment.endsWith('same origin') ? 'h2-same-origin' : 'h2';
         await page.screenshot({ path: join(shots, `bench-fleet-fetch-${shot}.png`), fullPage: true });
         await page.close();
@@ -272,6 +289,26 @@ try {
     } finally {
       await tlsStack.stop();
       await h1Stack.stop();
+    }
+
+    // A carrier that answers 429 (Retry-After: 1) beyond 50 requests a second: the limit is
+    // the ideal, 8 x 50 ms would allow 160 a second. Once with the app's per-carrier limit set
+    // to the carrier's, once without (the 429s are then honoured and the subjects retried).
+    results.fleetFetchRateLimited = [];
+    const limit = 50, limitedSubjects = 400;
+    const limitedStack = await startStack({ sandbox: true, sandboxArgs: [...fetchArgs, '--rate-limit', String(limit)], sandboxRelease: true, tls: true });
+    try {
+      for (const rate of [String(limit), '']) {
+        const { page } = await openApp(browser, limitedStack.appUrl);
+        const app = await fleetFetchInApp(page, limitedStack, limitedStack.appUrl, await sandboxList(limitedStack, limitedSubjects), rate);
+        app.learned = await page.getByTestId('fleet-learned-limits').textContent({ timeout: 1000 }).catch(() => null);
+        const ideal = limitedSubjects / limit * 1000;
+        results.fleetFetchRateLimited.push({ carrierLimitPerSecond: limit, appLimitPerSecond: rate || null, subjects: limitedSubjects, idealMs: ideal, efficiency: ideal / app.elapsedMs, ...app });
+        log(`fleet fetch, carrier limit ${limit}/s (HTTP/2, same origin), ${rate ? `app limit ${rate}/s` : 'no app limit'}: ${limitedSubjects} subjects in ${app.elapsedMs} ms vs ${ideal} ms at the carrier's limit = ${(100 * ideal / app.elapsedMs).toFixed(0)} % (${app.done} done); ${app.tooManyRequests} of ${app.requests} answers were 429 and were retried after Retry-After${app.learned ? `; ${app.learned}` : ''}`);
+        await page.close();
+      }
+    } finally {
+      await limitedStack.stop();
     }
   }
 } finally {

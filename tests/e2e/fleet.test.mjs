@@ -77,6 +77,29 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
 
+test('without a limit set, the fleet learns the carrier\'s limit from its 429s', async () => {
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  const list = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=control-center&count=30`)).text();
+  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.getByTestId('fleet-list').fill(list);
+  await page.getByTestId('fleet-count').filter({ hasText: '30 subjects ready' }).waitFor();
+  const control = page.locator('fieldset[data-carrier=control-center]');
+  await control.locator('[data-field=user]').fill('demo');
+  await control.locator('[data-field=secret]').fill('demo-api-key');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-start').click();
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === 30;
+  }, null, { timeout: 120_000 });
+  assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-done'), '30');
+  // The sandbox allows 6 a second; the lesson is what it accepted in the second before a 429.
+  const learned = await page.getByTestId('fleet-learned-limits').textContent();
+  const [, perSecond] = learned.match(/Cisco Control Center answered 429 \(too many requests\): now at most (\d+) requests? a second/) ?? [];
+  assert.ok(Number(perSecond) >= 1 && Number(perSecond) <= 6, learned);
+  assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
+});
+
 test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', async () => {
   const tlsStack = await startStack({ sandbox: true, sandboxArgs: ['--fleet', '10'], tls: true });
   const tlsBrowser = await launchBrowser({ ignoreCertificateErrors: true });

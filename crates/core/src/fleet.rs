@@ -4,7 +4,8 @@
 //!   an optional carrier and kind column), validating every identifier before anything is sent.
 //! - [`FleetRun`] is the sans-IO scheduler: which subject to start next under the concurrency
 //!   limit, pause, cancel, retry of the failed ones, progress and ETA.
-//! - [`RateLimiter`] spaces requests per carrier (a sliding one-second window).
+//! - [`RateLimiter`] spaces requests per carrier (a sliding one-second window), at the user's
+//!   limit or one learned from the carrier's 429s.
 //! - [`fleet_summary`] answers the fleet questions in one pass: per-subject totals (top-N), how
 //!   many subjects used how much (distribution), and who is over an allowance.
 
@@ -440,11 +441,49 @@ impl FleetRun {
     }
 }
 
-/// At most `per_second` requests per carrier in any one-second window.
+/// At most `per_second` requests per carrier in any one-second window: the user's limit, or one
+/// learned from the carrier's 429s when that is lower (a carrier that refuses requests at the
+/// user's own limit, e.g. because the clocks differ, is spaced a little more).
+///
+/// Learning: at the first 429, the carrier's limit becomes the number of requests sent to it in
+/// the second before the refused one and not refused themselves (answered or still in flight:
+/// they reached the carrier first), less a twentieth for clock jitter, and nothing more goes to
+/// it until its `Retry-After`. A later 429 steps the limit down a twentieth (or to what got
+/// through in its second, if fewer) without stopping everything again. Answers to requests sent
+/// before the last lesson say nothing new and are ignored, so the 429s already in flight do not
+/// lower it again. (Without this, 8 workers against a carrier allowing 50 a second kept hitting
+/// 429s and reached 70 % of the limit; see README "Performance".)
 #[derive(Clone, Debug, Default)]
 pub struct RateLimiter {
     limits: HashMap<Carrier, u32>,
+    learned: HashMap<Carrier, Learned>,
+    /// Send times within the last second, per carrier with a limit (the pacing window).
     sent: HashMap<Carrier, VecDeque<u64>>,
+    /// Send times of every request, and of those answered 429, within [`HISTORY_MS`].
+    history: HashMap<Carrier, (VecDeque<u64>, VecDeque<u64>)>,
+}
+
+/// How long send times are kept for learning: an answer can come this late (the longest
+/// request timeout) and still be judged against the second before it was sent.
+const HISTORY_MS: u64 = 61_000;
+
+#[derive(Clone, Copy, Debug)]
+struct Learned {
+    per_second: u32,
+    /// Requests sent before this taught nothing new.
+    at_ms: u64,
+    hold_until_ms: u64,
+}
+
+fn forget_before(times: &mut VecDeque<u64>, cutoff_ms: u64) {
+    while times.front().is_some_and(|&t| t < cutoff_ms) {
+        times.pop_front();
+    }
+}
+
+/// How many of the sorted `times` fall in `from..=to`.
+fn count_within(times: &VecDeque<u64>, from: u64, to: u64) -> usize {
+    times.partition_point(|&t| t <= to) - times.partition_point(|&t| t < from)
 }
 
 impl RateLimiter {
@@ -460,25 +499,95 @@ impl RateLimiter {
         };
     }
 
+    /// The limit in force: the lower of the user's and the learned one.
     pub fn limit(&self, carrier: Carrier) -> Option<u32> {
-        self.limits.get(&carrier).copied()
+        match (self.limits.get(&carrier), self.learned_limit(carrier)) {
+            (Some(&set), Some(learned)) => Some(set.min(learned)),
+            (set, learned) => set.copied().or(learned),
+        }
     }
 
-    /// Takes a slot for one request now, or says when the next slot frees up.
+    /// The limit learned from the carrier's 429s, if any.
+    pub fn learned_limit(&self, carrier: Carrier) -> Option<u32> {
+        self.learned.get(&carrier).map(|l| l.per_second)
+    }
+
+    /// Takes a slot for one request now (the caller sends it at `now_ms`), or says when the
+    /// next slot frees up.
     pub fn acquire(&mut self, carrier: Carrier, now_ms: u64) -> Result<(), u64> {
-        let Some(&limit) = self.limits.get(&carrier) else {
-            return Ok(());
-        };
-        let sent = self.sent.entry(carrier).or_default();
-        while sent.front().is_some_and(|&t| t + 1000 <= now_ms) {
-            sent.pop_front();
+        if let Some(hold) = self.learned.get(&carrier).map(|l| l.hold_until_ms) {
+            if now_ms < hold {
+                return Err(hold);
+            }
         }
-        if sent.len() < limit as usize {
+        if let Some(limit) = self.limit(carrier) {
+            let sent = self.sent.entry(carrier).or_default();
+            forget_before(sent, (now_ms + 1).saturating_sub(1000));
+            if sent.len() >= limit as usize {
+                return Err(sent.front().map_or(now_ms, |&t| t + 1000));
+            }
             sent.push_back(now_ms);
-            Ok(())
-        } else {
-            Err(sent.front().map_or(now_ms, |&t| t + 1000))
         }
+        let (all, _) = self.history.entry(carrier).or_default();
+        forget_before(all, now_ms.saturating_sub(HISTORY_MS));
+        all.push_back(now_ms);
+        Ok(())
+    }
+
+    /// Feeds back the answer to a request sent at `sent_ms` (the time it was acquired): its
+    /// HTTP status and, for a 429, how long the carrier asked to wait (`retry_after_ms`, 1 s
+    /// when it did not say).
+    pub fn answered(
+        &mut self,
+        carrier: Carrier,
+        sent_ms: u64,
+        now_ms: u64,
+        status: u16,
+        retry_after_ms: Option<u64>,
+    ) {
+        if status != 429 {
+            return;
+        }
+        let (all, refused) = self.history.entry(carrier).or_default();
+        forget_before(refused, now_ms.saturating_sub(HISTORY_MS));
+        let at = refused.partition_point(|&t| t <= sent_ms);
+        refused.insert(at, sent_ms);
+        let stale = self
+            .learned
+            .get(&carrier)
+            .is_some_and(|l| sent_ms < l.at_ms);
+        if stale {
+            return;
+        }
+        // This request is among both counts; the others in its second got through.
+        let from = (sent_ms + 1).saturating_sub(1000);
+        let got_through = count_within(all, from, sent_ms)
+            .saturating_sub(count_within(refused, from, sent_ms)) as u32;
+        // A twentieth below, at least one, for the jitter between our clock and the carrier's.
+        let below = |n: u32| n.saturating_sub((n / 20).max(1)).max(1);
+        let learned = match self.learned.get(&carrier) {
+            // The first lesson: nothing goes until the carrier's window has cleared.
+            None => Learned {
+                per_second: below(match self.limits.get(&carrier) {
+                    Some(&set) => got_through.min(set),
+                    None => got_through,
+                }),
+                at_ms: now_ms,
+                hold_until_ms: now_ms + retry_after_ms.unwrap_or(1000),
+            },
+            // Later ones step down without stopping everything again; a second that overlaps
+            // the hold sent less than the carrier allows, so its count says nothing.
+            Some(l) => Learned {
+                per_second: if from < l.hold_until_ms {
+                    below(l.per_second)
+                } else {
+                    got_through.min(below(l.per_second)).max(1)
+                },
+                at_ms: now_ms,
+                hold_until_ms: l.hold_until_ms,
+            },
+        };
+        self.learned.insert(carrier, learned);
     }
 }
 
@@ -1021,5 +1130,72 @@ mod tests {
         whole.moved(100, 30);
         assert!(!whole.due(129));
         assert!(whole.due(130));
+    }
+
+    #[test]
+    fn rate_limiter_learns_a_carrier_limit_from_its_429s() {
+        let cc = Carrier::ControlCenter;
+        let mut limiter = RateLimiter::new();
+        // No limit yet: every request goes, one each 20 ms; the first 40 are answered 200 and
+        // five more are still in flight when the 46th, sent at 900 ms, is answered 429.
+        for i in 0..46u64 {
+            assert_eq!(limiter.acquire(cc, i * 20), Ok(()));
+        }
+        for i in 0..40u64 {
+            limiter.answered(cc, i * 20, i * 20 + 50, 200, None);
+        }
+        assert_eq!(limiter.limit(cc), None);
+        // The 45 sent in the second before it got through (answered or in flight): the limit
+        // is 45 less a twentieth, and nothing goes until 1950 ms.
+        limiter.answered(cc, 900, 950, 429, Some(1000));
+        assert_eq!(limiter.learned_limit(cc), Some(43));
+        assert_eq!(limiter.acquire(cc, 960), Err(1950));
+        // A 429 for a request sent before the lesson (already in flight) teaches nothing.
+        limiter.answered(cc, 880, 970, 429, Some(1000));
+        assert_eq!(limiter.learned_limit(cc), Some(43));
+        assert_eq!(limiter.acquire(cc, 1949), Err(1950));
+        // After the hold, requests are spaced at 43 a second.
+        for i in 0..43u64 {
+            assert_eq!(limiter.acquire(cc, 1950 + i), Ok(()));
+        }
+        assert_eq!(limiter.acquire(cc, 2000), Err(2950));
+        // Other carriers are not held.
+        assert_eq!(limiter.acquire(Carrier::Thingspace, 960), Ok(()));
+        // A later 429 steps down a twentieth without a new hold (its second overlaps the hold,
+        // so its count says nothing); the one sent before that lesson is ignored.
+        limiter.answered(cc, 1960, 2010, 429, None);
+        limiter.answered(cc, 1970, 2020, 429, None);
+        assert_eq!(limiter.learned_limit(cc), Some(41));
+        // 42 of the 43 sent from 1950 ms are still within the second: at 41 that is too many.
+        assert_eq!(limiter.acquire(cc, 2950), Err(2951));
+        // One send, refused: never below 1.
+        let mut fresh = RateLimiter::new();
+        assert_eq!(fresh.acquire(cc, 0), Ok(()));
+        fresh.answered(cc, 0, 10, 429, None);
+        assert_eq!(fresh.learned_limit(cc), Some(1));
+        // Past the hold, a second that got fewer through than the limit sets it.
+        let mut paced = RateLimiter::new();
+        for t in (0..=900).step_by(20) {
+            assert_eq!(paced.acquire(cc, t), Ok(()));
+        }
+        paced.answered(cc, 900, 950, 429, Some(100));
+        assert_eq!(paced.learned_limit(cc), Some(43));
+        for t in (1050..1480).step_by(10).chain((2050..2250).step_by(20)) {
+            assert_eq!(paced.acquire(cc, t), Ok(()));
+        }
+        // Its second, 1231..=2230 ms, saw 24 + 10 sends, one of them refused.
+        paced.answered(cc, 2230, 2260, 429, None);
+        assert_eq!(paced.learned_limit(cc), Some(33));
+        // The user's limit caps what is learned; a 429 at it lowers it.
+        let mut set = RateLimiter::new();
+        set.set_limit(cc, Some(20));
+        for t in (0..1000).step_by(20) {
+            let _ = set.acquire(cc, t);
+        }
+        set.answered(cc, 380, 400, 429, Some(500));
+        assert_eq!((set.limit(cc), set.learned_limit(cc)), (Some(18), Some(18)));
+        assert_eq!(set.acquire(cc, 800), Err(900));
+        set.set_limit(cc, Some(5));
+        assert_eq!(set.limit(cc), Some(5));
     }
 }
