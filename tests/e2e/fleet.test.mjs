@@ -16,6 +16,26 @@ after(async () => {
   await stack?.stop();
 });
 
+/** Opens the fleet form with `count` Control Center subjects of `st`'s sandbox and the demo
+ * credentials filled in. */
+async function controlCenterFleet(page, st, count) {
+  const list = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=${count}`)).text();
+  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.getByTestId('fleet-list').fill(list);
+  await page.getByTestId('fleet-count').filter({ hasText: `${count} subjects ready` }).waitFor();
+  const control = page.locator('fieldset[data-carrier=control-center]');
+  await control.locator('[data-field=user]').fill('demo');
+  await control.locator('[data-field=secret]').fill('demo-api-key');
+}
+
+/** Waits until the fleet fetch has finished every one of its `total` subjects. */
+async function fleetFinished(page, total) {
+  await page.waitForFunction((total) => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === total;
+  }, total, { timeout: 120_000 });
+}
+
 test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
   const ts = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=thingspace&count=12`)).text();
@@ -43,10 +63,7 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-concurrency').fill('8');
   await page.getByTestId('fleet-start').click();
-  await page.waitForFunction(() => {
-    const p = document.querySelector('[data-testid=fleet-progress]');
-    return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === 24;
-  }, null, { timeout: 120_000 });
+  await fleetFinished(page, 24);
   const progress = page.getByTestId('fleet-progress');
   const failures = await page.getByTestId('fleet-failures').textContent().catch(() => '');
   assert.equal(await progress.getAttribute('data-failed'), '0', `${await progress.textContent()} ${failures}`);
@@ -79,19 +96,10 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
 
 test('without a limit set, the fleet learns the carrier\'s limit from its 429s', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
-  const list = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=control-center&count=30`)).text();
-  await page.locator('[data-testid=fleet-wrap] summary').click();
-  await page.getByTestId('fleet-list').fill(list);
-  await page.getByTestId('fleet-count').filter({ hasText: '30 subjects ready' }).waitFor();
-  const control = page.locator('fieldset[data-carrier=control-center]');
-  await control.locator('[data-field=user]').fill('demo');
-  await control.locator('[data-field=secret]').fill('demo-api-key');
+  await controlCenterFleet(page, stack, 30);
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-start').click();
-  await page.waitForFunction(() => {
-    const p = document.querySelector('[data-testid=fleet-progress]');
-    return p && p.dataset.running === 'false' && Number(p.dataset.done) + Number(p.dataset.failed) === 30;
-  }, null, { timeout: 120_000 });
+  await fleetFinished(page, 30);
   assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-done'), '30');
   // The sandbox allows 6 a second; the lesson is what it accepted in the second before a 429.
   const learned = await page.getByTestId('fleet-learned-limits').textContent();
@@ -106,13 +114,7 @@ test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', 
   try {
     const { page, errors } = await openApp(tlsBrowser, tlsStack.appUrl);
     assert.match(tlsStack.appUrl, /^https:/);
-    const list = await (await fetch(`${tlsStack.sandboxUrl}/fleet.csv?carrier=control-center&count=10`)).text();
-    await page.locator('[data-testid=fleet-wrap] summary').click();
-    await page.getByTestId('fleet-list').fill(list);
-    await page.getByTestId('fleet-count').filter({ hasText: '10 subjects ready' }).waitFor();
-    const control = page.locator('fieldset[data-carrier=control-center]');
-    await control.locator('[data-field=user]').fill('demo');
-    await control.locator('[data-field=secret]').fill('demo-api-key');
+    await controlCenterFleet(page, tlsStack, 10);
     // The default proxy is the page's own origin, which proxies the carriers too (no CORS).
     assert.equal(await page.getByTestId('fleet-proxy').inputValue(), tlsStack.appUrl.replace(/\/$/, ''));
     await page.getByTestId('fleet-start').click();

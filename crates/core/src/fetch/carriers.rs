@@ -695,40 +695,41 @@ impl FetchJob {
         }
         self.in_flight = false;
         let carrier = self.carrier();
-        match error {
+        let retry = self.config.retry;
+        // A connection can drop under a request (an HTTP/2 server closing a connection after
+        // its request limit, a proxy restarting): worth one more try, like a timeout.
+        let (attempts, max, kind) = match error {
             TransportError::Timeout => {
                 self.server_errors += 1;
-                if self.server_errors > self.config.retry.max_server_errors {
-                    return self.fail(FetchError::new(
-                        FetchErrorKind::Timeout,
-                        carrier,
-                        format!(
-                            "no answer within {} s, {} times; try a shorter range or a longer timeout",
-                            self.config.timeout_ms / 1000,
-                            self.server_errors
-                        ),
-                    ));
-                }
-                self.wait_until =
-                    Some(now_ms + self.config.retry.backoff_ms(self.server_errors, random));
+                (
+                    self.server_errors,
+                    retry.max_server_errors,
+                    FetchErrorKind::Timeout,
+                )
             }
-            TransportError::Network(detail) => {
-                // A connection can drop under a request (an HTTP/2 server closing a connection
-                // after its request limit, a proxy restarting): worth one more try.
+            TransportError::Network(_) => {
                 self.network_errors += 1;
-                if self.network_errors > self.config.retry.max_network_errors {
-                    return self.fail(FetchError::new(
-                        FetchErrorKind::Network,
-                        carrier,
-                        format!(
-                            "the request did not get through ({detail}); check the proxy settings: carriers send no CORS headers, so the browser needs a proxy that adds them"
-                        ),
-                    ));
-                }
-                self.wait_until =
-                    Some(now_ms + self.config.retry.backoff_ms(self.network_errors, random));
+                (
+                    self.network_errors,
+                    retry.max_network_errors,
+                    FetchErrorKind::Network,
+                )
             }
+        };
+        if attempts <= max {
+            self.wait_until = Some(now_ms + retry.backoff_ms(attempts, random));
+            return;
         }
+        let message = match error {
+            TransportError::Timeout => format!(
+                "no answer within {} s, {attempts} times; try a shorter range or a longer timeout",
+                self.config.timeout_ms / 1000
+            ),
+            TransportError::Network(detail) => format!(
+                "the request did not get through ({detail}); check the proxy settings: carriers send no CORS headers, so the browser needs a proxy that adds them"
+            ),
+        };
+        self.fail(FetchError::new(kind, carrier, message));
     }
 
     fn on_token(&mut self, response: &HttpResponse, now_ms: u64) {
