@@ -68,7 +68,7 @@ pub async fn run_job(
 }
 
 /// [`run_job`] with every request first taking a slot from a shared per-carrier rate limiter,
-/// which hears every answer (fleet fetches: many jobs, one limit per carrier, learned from 429s
+/// which hears every 429 (fleet fetches: many jobs, one limit per carrier, learned from 429s
 /// where the user set none).
 pub async fn run_job_limited(
     mut job: FetchJob,
@@ -120,17 +120,13 @@ pub async fn run_job_limited(
                 match send(&plan, &cancel).await {
                     Ok(response) => {
                         let now = now_ms();
-                        if let Some(limiter) = &limiter {
+                        if let (Some(limiter), 429) = (&limiter, response.status) {
                             let retry_after = response
                                 .header("Retry-After")
                                 .and_then(|v| retry_after_ms(v, now));
-                            limiter.borrow_mut().answered(
-                                job.carrier(),
-                                sent_ms,
-                                now,
-                                response.status,
-                                retry_after,
-                            );
+                            limiter
+                                .borrow_mut()
+                                .refused(job.carrier(), sent_ms, now, retry_after);
                         }
                         job.handle_response(&response, now, random_u64())
                     }

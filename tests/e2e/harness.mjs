@@ -68,6 +68,7 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   const runDir = mkdtempSync(join(tmpdir(), 'usagelens-nginx-'));
   // tls: the app and the proxy over HTTPS + HTTP/2 with a throwaway self-signed certificate
   // (the browser must be launched with ignoreCertificateErrors).
+  const scheme = tls ? 'https' : 'http';
   const tlsEnv = {};
   if (tls) {
     tlsEnv.TLS_CERT = join(runDir, 'usagelens.crt');
@@ -97,8 +98,8 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   await waitForPort(proxyPort, 'nginx proxy', nginx);
   return {
     // The app's origin proxies the carriers too (no CORS); proxyUrl is the proxy for other origins.
-    appUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${appPort}/`,
-    proxyUrl: `${tls ? 'https' : 'http'}://127.0.0.1:${proxyPort}/`,
+    appUrl: `${scheme}://127.0.0.1:${appPort}/`,
+    proxyUrl: `${scheme}://127.0.0.1:${proxyPort}/`,
     sandboxUrl,
     async stop() {
       for (const child of children.reverse()) {
@@ -117,7 +118,7 @@ export async function launchBrowser({ ignoreCertificateErrors = false } = {}) {
     args: [
       '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
       '--disable-background-networking', '--disable-component-update', '--disable-sync',
-      // For a stack started with tls: its proxy certificate is self-signed.
+      // For a stack started with tls: its certificate is self-signed.
       ...(ignoreCertificateErrors ? ['--ignore-certificate-errors'] : []),
     ],
   });

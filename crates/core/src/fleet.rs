@@ -533,20 +533,16 @@ impl RateLimiter {
         Ok(())
     }
 
-    /// Feeds back the answer to a request sent at `sent_ms` (the time it was acquired): its
-    /// HTTP status and, for a 429, how long the carrier asked to wait (`retry_after_ms`, 1 s
-    /// when it did not say).
-    pub fn answered(
+    /// Feeds back a 429 to the request sent at `sent_ms` (the time it was acquired), with how
+    /// long the carrier asked to wait (`retry_after_ms`, 1 s when it did not say). Other
+    /// answers teach nothing: the requests that got through are every send not refused.
+    pub fn refused(
         &mut self,
         carrier: Carrier,
         sent_ms: u64,
         now_ms: u64,
-        status: u16,
         retry_after_ms: Option<u64>,
     ) {
-        if status != 429 {
-            return;
-        }
         let (all, refused) = self.history.entry(carrier).or_default();
         forget_before(refused, now_ms.saturating_sub(HISTORY_MS));
         let at = refused.partition_point(|&t| t <= sent_ms);
@@ -1134,22 +1130,19 @@ mod tests {
     fn rate_limiter_learns_a_carrier_limit_from_its_429s() {
         let cc = Carrier::ControlCenter;
         let mut limiter = RateLimiter::new();
-        // No limit yet: every request goes, one each 20 ms; the first 40 are answered 200 and
-        // five more are still in flight when the 46th, sent at 900 ms, is answered 429.
+        // No limit yet: every request goes, one each 20 ms, until the 46th, sent at 900 ms, is
+        // answered 429 (some before it answered, some still in flight).
         for i in 0..46u64 {
             assert_eq!(limiter.acquire(cc, i * 20), Ok(()));
-        }
-        for i in 0..40u64 {
-            limiter.answered(cc, i * 20, i * 20 + 50, 200, None);
         }
         assert_eq!(limiter.limit(cc), None);
         // The 45 sent in the second before it got through (answered or in flight): the limit
         // is 45 less a twentieth, and nothing goes until 1950 ms.
-        limiter.answered(cc, 900, 950, 429, Some(1000));
+        limiter.refused(cc, 900, 950, Some(1000));
         assert_eq!(limiter.learned_limit(cc), Some(43));
         assert_eq!(limiter.acquire(cc, 960), Err(1950));
         // A 429 for a request sent before the lesson (already in flight) teaches nothing.
-        limiter.answered(cc, 880, 970, 429, Some(1000));
+        limiter.refused(cc, 880, 970, Some(1000));
         assert_eq!(limiter.learned_limit(cc), Some(43));
         assert_eq!(limiter.acquire(cc, 1949), Err(1950));
         // After the hold, requests are spaced at 43 a second.
@@ -1161,28 +1154,28 @@ mod tests {
         assert_eq!(limiter.acquire(Carrier::Thingspace, 960), Ok(()));
         // A later 429 steps down a twentieth without a new hold (its second overlaps the hold,
         // so its count says nothing); the one sent before that lesson is ignored.
-        limiter.answered(cc, 1960, 2010, 429, None);
-        limiter.answered(cc, 1970, 2020, 429, None);
+        limiter.refused(cc, 1960, 2010, None);
+        limiter.refused(cc, 1970, 2020, None);
         assert_eq!(limiter.learned_limit(cc), Some(41));
         // 42 of the 43 sent from 1950 ms are still within the second: at 41 that is too many.
         assert_eq!(limiter.acquire(cc, 2950), Err(2951));
         // One send, refused: never below 1.
         let mut fresh = RateLimiter::new();
         assert_eq!(fresh.acquire(cc, 0), Ok(()));
-        fresh.answered(cc, 0, 10, 429, None);
+        fresh.refused(cc, 0, 10, None);
         assert_eq!(fresh.learned_limit(cc), Some(1));
         // Past the hold, a second that got fewer through than the limit sets it.
         let mut paced = RateLimiter::new();
         for t in (0..=900).step_by(20) {
             assert_eq!(paced.acquire(cc, t), Ok(()));
         }
-        paced.answered(cc, 900, 950, 429, Some(100));
+        paced.refused(cc, 900, 950, Some(100));
         assert_eq!(paced.learned_limit(cc), Some(43));
         for t in (1050..1480).step_by(10).chain((2050..2250).step_by(20)) {
             assert_eq!(paced.acquire(cc, t), Ok(()));
         }
         // Its second, 1231..=2230 ms, saw 24 + 10 sends, one of them refused.
-        paced.answered(cc, 2230, 2260, 429, None);
+        paced.refused(cc, 2230, 2260, None);
         assert_eq!(paced.learned_limit(cc), Some(33));
         // The user's limit is kept as set: its 429s teach nothing and hold nothing.
         let mut set = RateLimiter::new();
@@ -1190,7 +1183,7 @@ mod tests {
         for t in (0..400).step_by(20) {
             assert_eq!(set.acquire(cc, t), Ok(()));
         }
-        set.answered(cc, 380, 400, 429, Some(500));
+        set.refused(cc, 380, 400, Some(500));
         assert_eq!((set.limit(cc), set.learned_limit(cc)), (Some(20), None));
         assert_eq!(set.acquire(cc, 1000), Ok(()));
     }
