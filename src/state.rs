@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use usagelens_core::aggregate::{Filter, GroupBy};
 use usagelens_core::units::ByteBase;
 use usagelens_core::{
-    parse, Carrier, Format, ParseError, ParseOptions, ParseReport, Service, Subject, UsageSet,
-    Warning,
+    parse, shift_range, Carrier, Format, ParseError, ParseOptions, ParseReport, Service, Subject,
+    UsageSet, Warning,
 };
 
 /// How a source came in.
@@ -273,7 +273,19 @@ impl AppState {
     }
 
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
-    pub fn append_to_source(&self, id: u32, set: UsageSet, error: Option<String>) {
+    /// `replacing` names subjects fetched again: what the source held of them goes first.
+    pub fn append_to_source(
+        &self,
+        id: u32,
+        set: UsageSet,
+        replacing: &[Subject],
+        error: Option<String>,
+    ) {
+        let (removed, replaced) = if replacing.is_empty() {
+            (0, 0)
+        } else {
+            self.remove_subjects(id, replacing)
+        };
         let added = set.len();
         let carrier = only_carrier(&set);
         let subjects = set.subjects().len();
@@ -289,43 +301,68 @@ impl AppState {
                         None
                     };
                 }
-                s.records += added;
-                s.subjects += subjects;
+                s.records = s.records - removed + added;
+                s.subjects = s.subjects - replaced + subjects;
                 s.error = error;
             }
         });
     }
 
+    /// Drops the records and events of `subjects` from source `id`; returns how many records
+    /// went and how many of the subjects it held.
+    fn remove_subjects(&self, id: u32, subjects: &[Subject]) -> (usize, usize) {
+        let (records, events): (Vec<_>, Vec<_>) = self.owners.with_value(|owners| {
+            owners
+                .iter()
+                .filter(|o| o.id == id)
+                .map(|o| (o.records.clone(), o.events.clone()))
+                .unzip()
+        });
+        let (records, events, held) = self.merged.with_value(|m| {
+            let (r, e) = m.subject_runs(&records, &events, subjects);
+            let held = r
+                .iter()
+                .flat_map(|run| run.clone())
+                .filter_map(|i| m.records.get(i).map(|r| r.subject))
+                .collect::<std::collections::HashSet<_>>()
+                .len();
+            (r, e, held)
+        });
+        let removed = records.iter().map(|r| r.len()).sum();
+        self.remove_runs(&records, &events, None);
+        (removed, held)
+    }
+
     pub fn remove_source(&self, id: u32) {
-        let mut records = Vec::new();
-        let mut events = Vec::new();
+        let (records, events): (Vec<_>, Vec<_>) = self.owners.with_value(|owners| {
+            owners
+                .iter()
+                .filter(|o| o.id == id)
+                .map(|o| (o.records.clone(), o.events.clone()))
+                .unzip()
+        });
+        self.remove_runs(&records, &events, Some(id));
+        self.selected.set(None);
+        self.sources.update(|s| s.retain(|x| x.id != id));
+    }
+
+    /// Takes the given runs (sorted, disjoint) out of the merged set, moves every source's
+    /// ranges to match and forgets source `forget`'s.
+    fn remove_runs(&self, records: &[Range<usize>], events: &[Range<usize>], forget: Option<u32>) {
+        if records.is_empty() && events.is_empty() && forget.is_none() {
+            return;
+        }
         self.owners.update_value(|owners| {
-            for o in owners.iter().filter(|o| o.id == id) {
-                records.push(o.records.clone());
-                events.push(o.events.clone());
+            owners.retain(|o| Some(o.id) != forget);
+            for o in owners.iter_mut() {
+                o.records = shift_range(&o.records, records);
+                o.events = shift_range(&o.events, events);
             }
-            // The others move down by what was removed before them.
-            let (mut removed_records, mut removed_events) = (0, 0);
-            let mut kept = Vec::new();
-            for o in owners.drain(..) {
-                if o.id == id {
-                    removed_records += o.records.len();
-                    removed_events += o.events.len();
-                } else {
-                    kept.push(SourceRanges {
-                        id: o.id,
-                        records: o.records.start - removed_records..o.records.end - removed_records,
-                        events: o.events.start - removed_events..o.events.end - removed_events,
-                    });
-                }
-            }
-            *owners = kept;
+            owners.retain(|o| !(o.records.is_empty() && o.events.is_empty()));
         });
         self.merged
-            .update_value(|m| m.remove_ranges(&records, &events));
-        self.selected.set(None);
+            .update_value(|m| m.remove_ranges(records, events));
         self.version.update(|v| *v += 1);
-        self.sources.update(|s| s.retain(|x| x.id != id));
     }
 
     pub fn clear(&self) {
@@ -388,11 +425,11 @@ mod tests {
         let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
         let mut batch = UsageSet::new();
         parse(TS, &options, &mut batch).unwrap();
-        state.append_to_source(fleet, batch.clone(), None);
+        state.append_to_source(fleet, batch.clone(), &[], None);
         state
             .ingest_text("cc3.json", SourceOrigin::Paste, CC, &options)
             .unwrap();
-        state.append_to_source(fleet, batch.clone(), Some("1 subject failed".into()));
+        state.append_to_source(fleet, batch.clone(), &[], Some("1 subject failed".into()));
         let streamed = state.sources.get_untracked();
         let fleet_source = streamed.iter().find(|s| s.id == fleet).unwrap();
         assert_eq!(fleet_source.records, 2 * batch.len());
@@ -409,6 +446,55 @@ mod tests {
         state.clear();
         assert_eq!(state.with_set(|s| s.len()), 0);
         assert!(state.sources.get_untracked().is_empty());
+    }
+
+    #[test]
+    fn a_subject_fetched_again_replaces_its_records_in_a_streamed_source() {
+        let owner = Owner::new();
+        owner.set();
+        let state = AppState::new();
+        let options = ParseOptions::default();
+        let (mut ts, mut cc) = (UsageSet::new(), UsageSet::new());
+        parse(TS, &options, &mut ts).unwrap();
+        parse(CC, &options, &mut cc).unwrap();
+        let ts_subject = ts.subjects()[0].clone();
+        let cc_subject = cc.subjects()[0].clone();
+        // A file source before and after, so the fleet's ranges sit in the middle and move.
+        state
+            .ingest_text("before.json", SourceOrigin::File, CC, &options)
+            .unwrap();
+        let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
+        state.append_to_source(fleet, ts.clone(), &[], Some("1 partial".into()));
+        state.append_to_source(fleet, cc.clone(), &[], Some("1 partial".into()));
+        state
+            .ingest_text("after.json", SourceOrigin::File, CC, &options)
+            .unwrap();
+        let fleet_row = |state: &AppState| {
+            let s = state.sources.get_untracked();
+            let f = s.iter().find(|s| s.id == fleet).unwrap();
+            (f.records, f.subjects, f.error.clone())
+        };
+        assert_eq!(
+            fleet_row(&state),
+            (ts.len() + cc.len(), 2, Some("1 partial".into()))
+        );
+        // Both are fetched again, complete this time: their records are swapped. The SIM is
+        // also in the file sources, and stays there.
+        state.append_to_source(fleet, ts.clone(), &[ts_subject], None);
+        state.append_to_source(fleet, cc.clone(), std::slice::from_ref(&cc_subject), None);
+        assert_eq!(fleet_row(&state), (ts.len() + cc.len(), 2, None));
+        let total = 2 * cc.len() + ts.len() + cc.len();
+        assert_eq!(state.with_set(|s| s.len()), total, "nothing counted twice");
+        // The other sources are untouched, and removing the fleet leaves exactly them.
+        state.remove_source(fleet);
+        let left = state.with_set(|s| {
+            s.records
+                .iter()
+                .map(|r| s.subject(r.subject).cloned())
+                .collect::<Vec<_>>()
+        });
+        assert_eq!(left.len(), 2 * cc.len());
+        assert!(left.iter().all(|s| s.as_ref() == Some(&cc_subject)));
     }
 
     #[test]
@@ -430,12 +516,12 @@ mod tests {
                 .map(|s| (s.carrier, s.records))
                 .unwrap()
         };
-        state.append_to_source(fleet, ts.clone(), None);
-        state.append_to_source(fleet, ts, None);
+        state.append_to_source(fleet, ts.clone(), &[], None);
+        state.append_to_source(fleet, ts, &[], None);
         assert_eq!(carrier(&state).0, Some(Carrier::Thingspace));
-        state.append_to_source(fleet, cc.clone(), None);
+        state.append_to_source(fleet, cc.clone(), &[], None);
         assert_eq!(carrier(&state).0, None, "mixed carriers");
-        state.append_to_source(fleet, cc, None);
+        state.append_to_source(fleet, cc, &[], None);
         assert_eq!(carrier(&state).0, None, "stays mixed");
     }
 }

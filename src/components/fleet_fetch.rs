@@ -8,11 +8,11 @@ use usagelens_core::fetch::{
     Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
 };
 use usagelens_core::fleet::{
-    parse_subject_list, EntryState, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
-    RateLimiter,
+    parse_subject_list, EntryState, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep,
+    FlushPacer, RateLimiter,
 };
 use usagelens_core::units::parse_day;
-use usagelens_core::{Carrier, UsageSet};
+use usagelens_core::{Carrier, Subject, UsageSet};
 
 use super::live_fetch::prefix;
 use crate::fetch::{now_ms, run_job_limited, sleep, CancelFlag};
@@ -85,6 +85,8 @@ struct FleetContext {
     session: RefCell<Option<Token>>,
     cancel: RefCell<CancelFlag>,
     batch: RefCell<UsageSet>,
+    /// Subjects in `batch` fetched again after a partial fetch: their earlier records go.
+    replacing: RefCell<Vec<Subject>>,
     pacer: RefCell<FlushPacer>,
     last_progress: RefCell<u64>,
     source: u32,
@@ -120,8 +122,8 @@ fn query_for(entry: &FleetEntry, earliest: i64, latest: i64) -> UsageQuery {
     }
 }
 
-/// Fetches one subject; returns how it ended.
-async fn fetch_one(ctx: &FleetContext, index: usize) -> EntryState {
+/// Fetches one subject and records how it ended in the run.
+async fn fetch_one(ctx: &FleetContext, index: usize) {
     let entry = ctx.run.borrow().entries[index].clone();
     let country: String = if entry.carrier == Carrier::VodafoneVrs {
         entry.subject.id.chars().take(3).collect()
@@ -134,12 +136,17 @@ async fn fetch_one(ctx: &FleetContext, index: usize) -> EntryState {
         .get(&(entry.carrier, country.clone()))
         .cloned();
     let Some(credentials) = ctx.credentials.get(&entry.carrier).cloned() else {
-        return EntryState::Failed(format!("no credentials for {}", entry.carrier.label()));
+        let message = format!("no credentials for {}", entry.carrier.label());
+        ctx.run.borrow_mut().finish(index, 0, Some(message));
+        return;
     };
     let query = query_for(&entry, ctx.earliest, ctx.latest);
     let job = match FetchJob::new(query, credentials, ctx.config.clone(), cached) {
         Ok(job) => job.with_session(ctx.session.borrow().clone(), now_ms()),
-        Err(e) => return EntryState::Failed(e.message),
+        Err(e) => {
+            ctx.run.borrow_mut().finish(index, 0, Some(e.message));
+            return;
+        }
     };
     let cancel = ctx.cancel.borrow().clone();
     let outcome = run_job_limited(job, cancel, |_| {}, Some(ctx.limiter.clone())).await;
@@ -150,17 +157,14 @@ async fn fetch_one(ctx: &FleetContext, index: usize) -> EntryState {
         *ctx.session.borrow_mut() = outcome.session.clone();
     }
     let records = outcome.set.len();
-    ctx.batch.borrow_mut().extend_from(&outcome.set);
-    match outcome.error {
-        None => EntryState::Done {
-            records,
-            partial: false,
-        },
-        Some(_) if records > 0 => EntryState::Done {
-            records,
-            partial: true,
-        },
-        Some(e) => EntryState::Failed(e.to_string()),
+    let error = outcome.error.map(|e| e.to_string());
+    match ctx.run.borrow_mut().finish(index, records, error) {
+        Fetched::Add => ctx.batch.borrow_mut().extend_from(&outcome.set),
+        Fetched::Replace => {
+            ctx.replacing.borrow_mut().push(entry.subject);
+            ctx.batch.borrow_mut().extend_from(&outcome.set);
+        }
+        Fetched::Discard => {}
     }
 }
 
@@ -172,6 +176,7 @@ fn flush(ctx: &Rc<FleetContext>, state: AppState, force: bool) {
     }
     ctx.pacer.borrow_mut().moved(now, 0);
     let batch = std::mem::take(&mut *ctx.batch.borrow_mut());
+    let replacing = std::mem::take(&mut *ctx.replacing.borrow_mut());
     let p = ctx.run.borrow().progress(now);
     let error = (p.failed + p.partial > 0).then(|| {
         format!(
@@ -179,7 +184,7 @@ fn flush(ctx: &Rc<FleetContext>, state: AppState, force: bool) {
             p.failed, p.partial
         )
     });
-    state.append_to_source(ctx.source, batch, error);
+    state.append_to_source(ctx.source, batch, &replacing, error);
     // The view follows in microtasks; a zero timer runs once they are all done (and after any
     // task already queued), so it measures what this move cost the thread, or a little more.
     let ctx = ctx.clone();
@@ -201,17 +206,12 @@ async fn worker(
         let step = ctx.run.borrow_mut().next(now_ms());
         match step {
             FleetStep::Start(index) => {
-                let result = fetch_one(&ctx, index).await;
-                if let EntryState::Failed(message) = &result {
-                    let who = ctx.run.borrow().entries[index].clone();
-                    failures.update(|f| {
-                        f.push((
-                            format!("{} {}", who.carrier.label(), who.subject),
-                            message.clone(),
-                        ))
-                    });
+                fetch_one(&ctx, index).await;
+                if let Some(EntryState::Failed(message)) = ctx.run.borrow().state(index) {
+                    let who = &ctx.run.borrow().entries[index];
+                    let who = format!("{} {}", who.carrier.label(), who.subject);
+                    failures.update(|f| f.push((who, message.clone())));
                 }
-                ctx.run.borrow_mut().finish(index, result);
                 // The progress line is redrawn a few times a second, not per subject: at 8
                 // subjects in flight and 50 ms each that is 160 redraws a second otherwise, on
                 // the thread that also handles the answers.
@@ -422,6 +422,7 @@ pub fn FleetFetch() -> impl IntoView {
             session: RefCell::new(None),
             cancel: RefCell::new(CancelFlag::default()),
             batch: RefCell::new(UsageSet::new()),
+            replacing: RefCell::new(Vec::new()),
             pacer: RefCell::new(FlushPacer::new(now_ms(), FLUSH_MS, FLUSH_SHARE)),
             last_progress: RefCell::new(0),
             source,

@@ -253,6 +253,19 @@ pub enum EntryState {
     Failed(String),
 }
 
+/// What the executor does with the records of a fetch that just finished (see
+/// [`FleetRun::finish`]): a retried partial subject must not be counted twice, and a retry that
+/// brings back less must not lose what the earlier attempt read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fetched {
+    /// Add them: the view holds nothing of this subject yet.
+    Add,
+    /// Drop what an earlier partial fetch of this subject left in the view, then add these.
+    Replace,
+    /// Drop these: an earlier partial fetch left more in the view, and that stays.
+    Discard,
+}
+
 /// What the executor should do next.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FleetStep {
@@ -284,6 +297,8 @@ pub struct FleetRun {
     pub entries: Vec<FleetEntry>,
     states: Vec<EntryState>,
     queue: VecDeque<usize>,
+    /// Records an earlier partial fetch of each entry left in the view (0 when none).
+    kept: Vec<usize>,
     concurrency: usize,
     running: usize,
     paused: bool,
@@ -300,6 +315,7 @@ impl FleetRun {
             entries,
             states: vec![EntryState::Pending; n],
             queue: (0..n).collect(),
+            kept: vec![0; n],
             concurrency: concurrency.max(1),
             running: 0,
             paused: false,
@@ -371,23 +387,69 @@ impl FleetRun {
         }
     }
 
-    /// Records how a started entry ended.
-    pub fn finish(&mut self, index: usize, state: EntryState) {
+    /// Records how a started entry ended: `records` read, and the error that stopped it, if
+    /// any. Returns what to do with those records, given what an earlier attempt left.
+    pub fn finish(&mut self, index: usize, records: usize, error: Option<String>) -> Fetched {
         if self.states.get(index) == Some(&EntryState::Running) {
             self.running -= 1;
             self.finished_in_stretch += 1;
         }
-        if let Some(s) = self.states.get_mut(index) {
-            *s = state;
-        }
+        let Some(kept) = self.kept.get_mut(index) else {
+            return Fetched::Discard;
+        };
+        let earlier = std::mem::take(kept);
+        let (state, fetched) = match error {
+            // A complete answer always wins over an earlier partial one.
+            None => (
+                EntryState::Done {
+                    records,
+                    partial: false,
+                },
+                if earlier > 0 {
+                    Fetched::Replace
+                } else {
+                    Fetched::Add
+                },
+            ),
+            Some(_) if earlier > 0 && records < earlier => (
+                EntryState::Done {
+                    records: earlier,
+                    partial: true,
+                },
+                Fetched::Discard,
+            ),
+            Some(_) if records > 0 => (
+                EntryState::Done {
+                    records,
+                    partial: true,
+                },
+                if earlier > 0 {
+                    Fetched::Replace
+                } else {
+                    Fetched::Add
+                },
+            ),
+            Some(message) => (EntryState::Failed(message), Fetched::Add),
+        };
+        self.states[index] = state;
+        fetched
     }
 
     /// Queues every failed (and partial) entry again; returns how many.
     pub fn retry_failed(&mut self, now_ms: u64) -> usize {
         let mut n = 0;
         for (i, s) in self.states.iter_mut().enumerate() {
-            let again = matches!(s, EntryState::Failed(_))
-                || matches!(s, EntryState::Done { partial: true, .. });
+            let again = match s {
+                EntryState::Failed(_) => true,
+                EntryState::Done {
+                    records,
+                    partial: true,
+                } => {
+                    self.kept[i] = *records;
+                    true
+                }
+                _ => false,
+            };
             if again {
                 *s = EntryState::Pending;
                 self.queue.push_back(i);
@@ -938,25 +1000,13 @@ mod tests {
         assert_eq!(run.next(0), FleetStep::Start(0));
         assert_eq!(run.next(0), FleetStep::Start(1));
         assert_eq!(run.next(0), FleetStep::Idle, "two slots only");
-        run.finish(
-            0,
-            EntryState::Done {
-                records: 10,
-                partial: false,
-            },
-        );
+        run.finish(0, 10, None);
         run.pause();
         assert_eq!(run.next(100), FleetStep::Idle, "paused");
         run.resume(100);
         assert_eq!(run.next(100), FleetStep::Start(2));
-        run.finish(1, EntryState::Failed("HTTP 500".into()));
-        run.finish(
-            2,
-            EntryState::Done {
-                records: 4,
-                partial: true,
-            },
-        );
+        run.finish(1, 0, Some("HTTP 500".into()));
+        run.finish(2, 4, Some("page 2: HTTP 500".into()));
         let p = run.progress(200);
         assert_eq!(
             (
@@ -978,13 +1028,7 @@ mod tests {
             FleetStep::Idle,
             "a running fetch still has to report"
         );
-        run.finish(
-            3,
-            EntryState::Done {
-                records: 1,
-                partial: true,
-            },
-        );
+        run.finish(3, 1, Some("page 2: HTTP 500".into()));
         assert_eq!(run.next(200), FleetStep::Finished);
         assert_eq!(
             run.retry_failed(300),
@@ -994,13 +1038,7 @@ mod tests {
         let mut started = Vec::new();
         while let FleetStep::Start(i) = run.next(300) {
             started.push(i);
-            run.finish(
-                i,
-                EntryState::Done {
-                    records: 1,
-                    partial: false,
-                },
-            );
+            run.finish(i, 1, None);
         }
         started.sort();
         assert_eq!(
@@ -1010,6 +1048,65 @@ mod tests {
         );
         assert_eq!(run.next(300), FleetStep::Finished);
         assert_eq!(run.progress(300).eta_ms, Some(0));
+    }
+
+    #[test]
+    fn a_retried_partial_subject_replaces_or_keeps_its_earlier_records() {
+        let partial = || Some("page 3: HTTP 503".to_string());
+        let mut run = FleetRun::new(entries(5), 5);
+        for i in 0..5 {
+            assert_eq!(run.next(0), FleetStep::Start(i));
+        }
+        assert_eq!(run.finish(0, 0, Some("HTTP 500".into())), Fetched::Add);
+        for i in 1..5 {
+            assert_eq!(run.finish(i, 10, partial()), Fetched::Add, "first attempt");
+        }
+        assert_eq!(run.retry_failed(100), 5);
+        let mut fetched = Vec::new();
+        while let FleetStep::Start(i) = run.next(100) {
+            fetched.push(match i {
+                0 => run.finish(0, 7, None),
+                1 => run.finish(1, 4, None),
+                2 => run.finish(2, 12, partial()),
+                3 => run.finish(3, 6, partial()),
+                _ => run.finish(4, 0, Some("HTTP 500".into())),
+            });
+        }
+        assert_eq!(
+            fetched,
+            vec![
+                Fetched::Add,     // failed before: nothing in the view
+                Fetched::Replace, // complete now, though shorter
+                Fetched::Replace, // partial again, but further
+                Fetched::Discard, // partial again with less: the 10 stay
+                Fetched::Discard, // failed: the 10 stay
+            ]
+        );
+        let states: Vec<_> = (0..5).map(|i| run.state(i).cloned().unwrap()).collect();
+        let done = |records, partial| EntryState::Done { records, partial };
+        assert_eq!(
+            states,
+            vec![
+                done(7, false),
+                done(4, false),
+                done(12, true),
+                done(10, true),
+                done(10, true)
+            ]
+        );
+        assert_eq!(run.progress(200).records, 43, "nothing counted twice");
+        // A second retry of the kept partial ones starts from what the view now holds.
+        assert_eq!(run.retry_failed(300), 3);
+        while let FleetStep::Start(i) = run.next(300) {
+            assert_eq!(
+                run.finish(i, 11, partial()),
+                if i == 2 {
+                    Fetched::Discard
+                } else {
+                    Fetched::Replace
+                }
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@
 //! interner, and a record holds 32-bit handles to it. [`RecordJson`] is the public JSON contract
 //! (camelCase), produced on demand by [`UsageSet::record_json`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 
 use rustc_hash::FxHashMap;
@@ -737,26 +737,68 @@ impl UsageSet {
     }
 
     /// Drops the records and events in the given index ranges (sorted, disjoint), keeping the
-    /// rest in order. Interned strings stay: they are shared and cheap.
+    /// rest in order. Interned strings stay: they are shared and cheap. One pass, so removing
+    /// many small runs (a fleet's retried subjects) costs no more than removing one.
     pub fn remove_ranges(
         &mut self,
         records: &[std::ops::Range<usize>],
         events: &[std::ops::Range<usize>],
     ) {
-        let inside =
-            |ranges: &[std::ops::Range<usize>], i: usize| ranges.iter().any(|r| r.contains(&i));
         let mut kept = RecordStore::default();
+        let mut runs = records.iter().peekable();
         for (i, r) in self.records.iter().enumerate() {
-            if !inside(records, i) {
+            while runs.next_if(|run| run.end <= i).is_some() {}
+            if !runs.peek().is_some_and(|run| run.contains(&i)) {
                 kept.push(*r);
             }
         }
         self.records = kept;
+        let mut runs = events.iter().peekable();
         let mut i = 0;
         self.events.retain(|_| {
+            while runs.next_if(|run| run.end <= i).is_some() {}
+            let keep = !runs.peek().is_some_and(|run| run.contains(&i));
             i += 1;
-            !inside(events, i - 1)
+            keep
         });
+    }
+
+    /// The records and events of `subjects` inside the given ranges (sorted, disjoint), as
+    /// sorted runs of indices for [`UsageSet::remove_ranges`] and [`shift_range`].
+    pub fn subject_runs(
+        &self,
+        records: &[std::ops::Range<usize>],
+        events: &[std::ops::Range<usize>],
+        subjects: &[Subject],
+    ) -> (Vec<std::ops::Range<usize>>, Vec<std::ops::Range<usize>>) {
+        let syms: HashSet<Sym> = subjects
+            .iter()
+            .filter_map(|s| self.subject_index.get(s).map(|&i| Sym(i)))
+            .collect();
+        let mut record_runs = Runs::default();
+        for i in records.iter().flat_map(|r| r.clone()) {
+            match self.records.get(i) {
+                Some(r) if syms.contains(&r.subject) => record_runs.add(i),
+                Some(_) => {}
+                None => break,
+            }
+        }
+        let mut event_runs = Runs::default();
+        for range in events {
+            for i in range.clone() {
+                let subject = match self.events.get(i) {
+                    Some(
+                        UsageEvent::OverchargedSms { subject, .. }
+                        | UsageEvent::RestOfWorld { subject, .. },
+                    ) => subject.as_ref(),
+                    None => break,
+                };
+                if subject.is_some_and(|s| subjects.contains(s)) {
+                    event_runs.add(i);
+                }
+            }
+        }
+        (record_runs.0, event_runs.0)
     }
 
     /// The public JSON form of one record.
@@ -789,6 +831,34 @@ impl UsageSet {
     }
 }
 
+/// Sorted indices gathered into runs.
+#[derive(Default)]
+struct Runs(Vec<std::ops::Range<usize>>);
+
+impl Runs {
+    fn add(&mut self, i: usize) {
+        match self.0.last_mut() {
+            Some(run) if run.end == i => run.end += 1,
+            _ => self.0.push(i..i + 1),
+        }
+    }
+}
+
+/// Where `range` lands once the sorted, disjoint `removed` runs are taken out of its list.
+pub fn shift_range(
+    range: &std::ops::Range<usize>,
+    removed: &[std::ops::Range<usize>],
+) -> std::ops::Range<usize> {
+    let removed_before = |at: usize| -> usize {
+        removed
+            .iter()
+            .take_while(|r| r.start < at)
+            .map(|r| r.end.min(at) - r.start)
+            .sum()
+    };
+    range.start - removed_before(range.start)..range.end - removed_before(range.end)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -796,6 +866,53 @@ mod tests {
     #[test]
     fn record_stays_small() {
         assert_eq!(std::mem::size_of::<Record>(), 48);
+    }
+
+    #[test]
+    fn subject_runs_remove_ranges_and_shift_range_agree() {
+        let mut set = UsageSet::new();
+        let subject = |i: usize| Subject::new(SubjectKind::Iccid, format!("8901{i:015}"));
+        // Ten records cycling over three subjects: 0 1 2 0 1 2 0 1 2 0.
+        for i in 0..10 {
+            let sym = set.intern_subject(&subject(i % 3));
+            let r = Record::new(
+                Carrier::ControlCenter,
+                sym,
+                i as i64 * 86_400,
+                86_400,
+                Granularity::Day,
+                Service::Data,
+                Direction::Total,
+                i as u64,
+            );
+            set.push(r);
+        }
+        // Two sources own 0..4 and 4..10; subject 0 is dropped from the second one only.
+        let (records, events) = set.subject_runs(&[4..7, 7..10], &[], &[subject(0), subject(7)]);
+        assert_eq!(records, vec![6..7, 9..10]);
+        assert!(events.is_empty());
+        set.remove_ranges(&records, &events);
+        let quantities: Vec<u64> = set.records.iter().map(|r| r.quantity).collect();
+        assert_eq!(quantities, vec![0, 1, 2, 3, 4, 5, 7, 8]);
+        assert_eq!(shift_range(&(0..4), &records), 0..4);
+        assert_eq!(shift_range(&(4..10), &records), 4..8);
+        assert_eq!(
+            shift_range(&(10..12), &records),
+            8..10,
+            "a later source moves down"
+        );
+        assert_eq!(
+            shift_range(&(6..7), &records),
+            6..6,
+            "a removed run empties"
+        );
+        // Left: subjects 0 1 2 0 1 2 1 2. Adjacent indices join into one run; no ranges, no runs.
+        assert_eq!(
+            set.subject_runs(&[0..3, 3..8], &[], &[subject(1), subject(2)])
+                .0,
+            vec![1..3, 4..8]
+        );
+        assert_eq!(set.subject_runs(&[], &[], &[subject(1)]).0, vec![]);
     }
 
     #[test]
