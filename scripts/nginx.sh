@@ -71,6 +71,13 @@ if [ "${1:-}" = "--render-only" ]; then
   echo "$conf"
   exit 0
 fi
+# The app's files go out as the gzip -9 copies written here (gzip_static); a read-only dist is
+# still served, compressed on the fly at nginx's level.
+if [ -w "$DIST_DIR" ]; then
+  "$root/scripts/precompress.sh" "$DIST_DIR"
+else
+  echo "scripts/nginx.sh: $DIST_DIR is read-only: not precompressed (run scripts/precompress.sh where it is built)" >&2
+fi
 nginx_bin=$(command -v nginx || echo /usr/sbin/nginx)
 "$nginx_bin" -t -q -p "$RUN_DIR" -c "$conf"
 echo "usagelens: app on $scheme://$LISTEN_HOST:$APP_PORT/ (carriers at /<carrier>/ on the same origin), carrier proxy for other origins on $scheme://$LISTEN_HOST:$PROXY_PORT/<carrier>/" >&2

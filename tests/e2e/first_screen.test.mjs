@@ -1,7 +1,8 @@
 // The release build, served by nginx, mounts its first screen and exposes parseUsage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import http from 'node:http';
 import { join } from 'node:path';
 import http2 from 'node:http2';
 import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
@@ -38,6 +39,29 @@ test('window.wasmBindings.parseUsage reads a body and throws a located error', a
   });
   assert.match(message, /^true: .*line 1, column/);
   await context.close();
+});
+
+test('the app goes out as its gzip -9 copies, hashed files cached for good and index.html checked again', async () => {
+  const get = (path) => new Promise((resolve, reject) => {
+    // node:http does not decompress, so the length is what went over the wire.
+    http.get(new URL(path, stack.appUrl), { headers: { 'Accept-Encoding': 'gzip' } }, (res) => {
+      let length = 0;
+      res.on('data', (chunk) => { length += chunk.length; });
+      res.on('end', () => resolve({ headers: res.headers, length }));
+    }).on('error', reject);
+  });
+  const wasm = readdirSync(join(root, 'dist')).find((f) => /-[0-9a-f]{16}_bg\.wasm$/.test(f));
+  assert.ok(wasm, 'a hashed wasm in dist/');
+  const served = await get(wasm);
+  assert.equal(served.headers['content-encoding'], 'gzip');
+  assert.equal(served.headers['content-type'], 'application/wasm');
+  assert.match(served.headers['cache-control'], /immutable/);
+  const gz = statSync(join(root, 'dist', `${wasm}.gz`)).size;
+  assert.equal(served.length, gz, 'the precompressed copy, not nginx compressing on the fly');
+  assert.ok(gz < statSync(join(root, 'dist', wasm)).size * 0.4);
+  const index = await get('./');
+  assert.equal(index.headers['cache-control'], 'no-cache');
+  assert.equal(index.headers['content-encoding'], 'gzip');
 });
 
 test('the carrier proxy answers preflights for allowed origins only', async () => {
