@@ -8,12 +8,13 @@ use usagelens_core::fetch::{
     Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
 };
 use usagelens_core::fleet::{
-    parse_subject_list, EntryState, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep,
-    FlushPacer, RateLimiter,
+    parse_subject_list, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
+    RateLimiter,
 };
 use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, Subject, UsageSet};
 
+use super::export_buttons::download;
 use super::live_fetch::prefix;
 use crate::fetch::{now_ms, run_job_limited, sleep, CancelFlag};
 use crate::state::{AppState, SourceOrigin};
@@ -207,24 +208,51 @@ async fn worker(
         match step {
             FleetStep::Start(index) => {
                 fetch_one(&ctx, index).await;
-                if let Some(EntryState::Failed(message)) = ctx.run.borrow().state(index) {
-                    let who = &ctx.run.borrow().entries[index];
-                    let who = format!("{} {}", who.carrier.label(), who.subject);
-                    failures.update(|f| f.push((who, message.clone())));
-                }
                 // The progress line is redrawn a few times a second, not per subject: at 8
                 // subjects in flight and 50 ms each that is 160 redraws a second otherwise, on
                 // the thread that also handles the answers.
                 let now = now_ms();
                 if now >= *ctx.last_progress.borrow() + PROGRESS_MS {
                     *ctx.last_progress.borrow_mut() = now;
-                    progress.set(ctx.run.borrow().progress(now));
+                    show_progress(&ctx.run.borrow(), progress, failures);
                 }
                 flush(&ctx, state, false);
             }
             FleetStep::Idle => sleep(100).await,
             FleetStep::Finished => break,
         }
+    }
+}
+
+/// Failed and partial subjects listed in the panel; the download has all of them.
+const FAILURES_SHOWN: usize = 100;
+
+/// Brings the progress line and the failures list up to date with the run.
+fn show_progress(
+    run: &FleetRun,
+    progress: RwSignal<FleetProgress>,
+    failures: RwSignal<Vec<(String, String)>>,
+) {
+    progress.set(run.progress(now_ms()));
+    let rows: Vec<(String, String)> = run
+        .problems()
+        .take(FAILURES_SHOWN)
+        .map(|p| {
+            let who = format!("{} {}", p.entry.carrier.label(), p.entry.subject);
+            let why = match p.kept {
+                Some(n) => format!(
+                    "{} (partial: {n} record{} kept)",
+                    p.message,
+                    if n == 1 { "" } else { "s" }
+                ),
+                None => p.message.to_owned(),
+            };
+            (who, why)
+        })
+        .collect();
+    // The list is redrawn only when it changed, not with every progress tick.
+    if failures.with_untracked(|f| *f != rows) {
+        failures.set(rows);
     }
 }
 
@@ -330,7 +358,7 @@ pub fn FleetFetch() -> impl IntoView {
                 *finished.borrow_mut() += 1;
                 if *finished.borrow() == n {
                     flush(&ctx, state, true);
-                    progress.set(ctx.run.borrow().progress(now_ms()));
+                    show_progress(&ctx.run.borrow(), progress, failures);
                     running.set(false);
                     state.busy.update(|b| *b = b.saturating_sub(1));
                 }
@@ -468,6 +496,21 @@ pub fn FleetFetch() -> impl IntoView {
             }
         })
     };
+    // The failed and partial subjects as a list the fleet form reads back (extra columns
+    // say what happened), to fetch again later or send to the carrier.
+    let download_problems = move |_| {
+        with_ctx(&|ctx| {
+            let date = chrono::Utc::now().format("%Y%m%d");
+            let csv = ctx.run.borrow().problems_csv();
+            if let Err(e) = download(
+                &format!("usagelens-fleet-problems-{date}.csv"),
+                "text/csv",
+                &csv,
+            ) {
+                web_sys::console::error_1(&e);
+            }
+        })
+    };
     let file_input = NodeRef::<leptos::html::Input>::new();
     let on_file = move |_| {
         let Some(input) = file_input.get_untracked() else {
@@ -596,10 +639,18 @@ pub fn FleetFetch() -> impl IntoView {
             }}
             {move || {
                 let f = failures.get();
+                let p = progress.get_untracked();
+                let more = (p.failed + p.partial).saturating_sub(f.len());
                 (!f.is_empty()).then(|| view! {
                     <details class="ul-note ul-warning" data-testid="fleet-failures">
-                        <summary>{format!("{} failed", f.len())}</summary>
-                        <ul>{f.into_iter().take(100).map(|(who, why)| view! { <li><strong>{who}</strong>": "{why}</li> }).collect_view()}</ul>
+                        <summary>{format!("{} failed, {} partial", p.failed, p.partial)}</summary>
+                        <ul>
+                            {f.into_iter().map(|(who, why)| view! { <li><strong>{who}</strong>": "{why}</li> }).collect_view()}
+                            {(more > 0).then(|| view! { <li>{format!("and {more} more: the download lists every one")}</li> })}
+                        </ul>
+                        <button type="button" class="ul-button ul-ghost" data-testid="fleet-failures-download" on:click=download_problems>
+                            "Download the list (CSV)"
+                        </button>
                     </details>
                 })
             }}

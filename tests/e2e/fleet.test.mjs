@@ -2,6 +2,7 @@
 // rate limit the sandbox enforces (429 + Retry-After honoured), streamed into the fleet views.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
 
@@ -132,4 +133,85 @@ test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', 
     await tlsBrowser.close();
     await tlsStack.stop();
   }
+});
+
+/** Fills the fleet form with `count` ThingSpace devices of the sandbox (demo credentials, 5
+ * requests a second, through the proxy, the last 300 days); returns their identifiers. */
+async function thingspaceFleet(page, count) {
+  const list = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=thingspace&count=${count}`)).text();
+  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.getByTestId('fleet-list').fill(list);
+  await page.getByTestId('fleet-count').filter({ hasText: `${count} subjects ready` }).waitFor();
+  const thingspace = page.locator('fieldset[data-carrier=thingspace]');
+  await thingspace.locator('[data-field=key]').fill('demo-key');
+  await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
+  await thingspace.locator('[data-field=user]').fill('demo');
+  await thingspace.locator('[data-field=secret]').fill('demo');
+  await thingspace.locator('[data-field=rate]').fill('5');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  // 300 days at two rows a day: two pages per device.
+  const first = new Date(Date.now() - 300 * 86_400_000).toISOString().slice(0, 10);
+  await page.getByTestId('fleet-fetch').getByLabel('First day').fill(first);
+  return list.trim().split('\n').slice(1).map((l) => l.split(',')[0]);
+}
+
+const dataTotal = async (page) => Number(await page.getByTestId('kpi-data').getAttribute('data-value'));
+
+test('a partial subject is listed, downloadable, and its retry replaces its records', async () => {
+  // A year of ThingSpace history is two 500-row pages; one device's second page fails (503,
+  // past the executor's retries) until the outage is over.
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  const devices = await thingspaceFleet(page, 4);
+  const victim = devices[2];
+  let outage = true;
+  const firstEarliest = new Map();
+  await page.route('**/thingspace/api/m2m/v1/devices/usage/actions/list', async (route) => {
+    const request = route.request();
+    const body = request.method() === 'POST' ? JSON.parse(request.postData() ?? '{}') : {};
+    const id = body.deviceId?.id;
+    if (id && !firstEarliest.has(id)) firstEarliest.set(id, body.earliest);
+    if (outage && id === victim && body.earliest !== firstEarliest.get(id)) {
+      // The real answer's headers (CORS), with the status and body of an outage.
+      const response = await route.fetch();
+      await route.fulfill({ response, status: 503, body: JSON.stringify({ errorCode: 'SERVICE_UNAVAILABLE', errorMessage: 'Service temporarily unavailable' }) });
+      return;
+    }
+    await route.continue();
+  });
+  await page.getByTestId('fleet-start').click();
+  await fleetFinished(page, 4);
+  const progress = page.getByTestId('fleet-progress');
+  assert.match(await progress.textContent(), /4 of 4 done \(1 partial\), 0 failed/);
+  const failures = page.getByTestId('fleet-failures');
+  await failures.locator('summary').click();
+  assert.match(await failures.locator('summary').textContent(), /0 failed, 1 partial/);
+  const line = await failures.locator('li').textContent();
+  assert.ok(line.includes(victim), line);
+  assert.match(line, /\(partial: \d+ records kept\)/);
+  // The download is a subject list the form reads back, saying what happened to each.
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('fleet-failures-download').click()]);
+  const csv = readFileSync(await download.path(), 'utf8');
+  assert.match(csv, new RegExp(`^identifier,carrier,kind,outcome,records,error\\n${victim},thingspace,iccid,partial,\\d+,.*503`), csv);
+  const partialTotal = await dataTotal(page);
+
+  outage = false;
+  await page.getByTestId('fleet-retry').click();
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && /4 of 4 done \(0 partial\)/.test(p.textContent);
+  }, null, { timeout: 60_000 });
+  await failures.waitFor({ state: 'detached' });
+  const retriedTotal = await dataTotal(page);
+
+  // The same four devices fetched cleanly in another page: the retried fleet holds exactly as
+  // much (before the fix, the first page of the partial device was counted twice).
+  const clean = await openApp(browser, stack.appUrl);
+  await thingspaceFleet(clean.page, 4);
+  await clean.page.getByTestId('fleet-start').click();
+  await fleetFinished(clean.page, 4);
+  const cleanTotal = await dataTotal(clean.page);
+  assert.ok(partialTotal > 0 && partialTotal < cleanTotal, `${partialTotal} < ${cleanTotal}`);
+  assert.equal(retriedTotal, cleanTotal);
+  assert.deepEqual(errors.filter((e) => !/status of (429|503)/.test(e)), []);
+  assert.deepEqual(clean.errors.filter((e) => !/status of 429/.test(e)), []);
 });

@@ -253,6 +253,16 @@ pub enum EntryState {
     Failed(String),
 }
 
+/// A subject whose last fetch failed or came back partial.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Problem<'a> {
+    pub entry: &'a FleetEntry,
+    /// Records kept in the view when partial; `None` when it failed with nothing read.
+    pub kept: Option<usize>,
+    /// The error that stopped it.
+    pub message: &'a str,
+}
+
 /// What the executor does with the records of a fetch that just finished (see
 /// [`FleetRun::finish`]): a retried partial subject must not be counted twice, and a retry that
 /// brings back less must not lose what the earlier attempt read.
@@ -299,6 +309,8 @@ pub struct FleetRun {
     queue: VecDeque<usize>,
     /// Records an earlier partial fetch of each entry left in the view (0 when none).
     kept: Vec<usize>,
+    /// What stopped each entry's last fetch, when it failed or came back partial.
+    problems: Vec<Option<String>>,
     concurrency: usize,
     running: usize,
     paused: bool,
@@ -316,6 +328,7 @@ impl FleetRun {
             states: vec![EntryState::Pending; n],
             queue: (0..n).collect(),
             kept: vec![0; n],
+            problems: vec![None; n],
             concurrency: concurrency.max(1),
             running: 0,
             paused: false,
@@ -398,6 +411,7 @@ impl FleetRun {
             return Fetched::Discard;
         };
         let earlier = std::mem::take(kept);
+        self.problems[index] = error.clone();
         let (state, fetched) = match error {
             // A complete answer always wins over an earlier partial one.
             None => (
@@ -433,6 +447,60 @@ impl FleetRun {
         };
         self.states[index] = state;
         fetched
+    }
+
+    /// The entries whose last fetch failed or came back partial, in list order, with why.
+    pub fn problems(&self) -> impl Iterator<Item = Problem<'_>> {
+        self.states
+            .iter()
+            .zip(&self.entries)
+            .zip(&self.problems)
+            .filter_map(|((state, entry), problem)| {
+                let kept = match state {
+                    EntryState::Failed(_) => None,
+                    EntryState::Done {
+                        records,
+                        partial: true,
+                    } => Some(*records),
+                    _ => return None,
+                };
+                Some(Problem {
+                    entry,
+                    kept,
+                    message: problem.as_deref().unwrap_or("failed"),
+                })
+            })
+    }
+
+    /// [`FleetRun::problems`] as CSV that [`parse_subject_list`] reads back (its extra columns
+    /// are ignored): a list to fetch again later, or to send to the carrier.
+    pub fn problems_csv(&self) -> String {
+        let mut writer = csv::Writer::from_writer(Vec::new());
+        // Writing to a Vec cannot fail; a failure would only drop the row.
+        let _ = writer.write_record([
+            "identifier",
+            "carrier",
+            "kind",
+            "outcome",
+            "records",
+            "error",
+        ]);
+        for p in self.problems() {
+            let records = p.kept.map(|n| n.to_string()).unwrap_or_default();
+            let _ = writer.write_record([
+                p.entry.subject.id.as_str(),
+                p.entry.carrier.as_str(),
+                p.entry.subject.kind.as_str(),
+                if p.kept.is_some() {
+                    "partial"
+                } else {
+                    "failed"
+                },
+                &records,
+                p.message,
+            ]);
+        }
+        String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
     }
 
     /// Queues every failed (and partial) entry again; returns how many.
@@ -1053,7 +1121,32 @@ mod tests {
     #[test]
     fn a_retried_partial_subject_replaces_or_keeps_its_earlier_records() {
         let partial = || Some("page 3: HTTP 503".to_string());
-        let mut run = FleetRun::new(entries(5), 5);
+        // Real ICCIDs (Luhn check digit), so the problem list can be read back as a list.
+        let iccid = |n: usize| {
+            let body = format!("891480000000{n:07}");
+            let sum: u32 = body
+                .bytes()
+                .rev()
+                .enumerate()
+                .map(|(i, b)| {
+                    let d = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
+                    if d > 9 {
+                        d - 9
+                    } else {
+                        d
+                    }
+                })
+                .sum();
+            format!("{body}{}", (10 - sum % 10) % 10)
+        };
+        let list: Vec<FleetEntry> = (0..5)
+            .map(|i| FleetEntry {
+                carrier: Carrier::ControlCenter,
+                subject: Subject::new(SubjectKind::Iccid, iccid(i)),
+                line: i as u64 + 1,
+            })
+            .collect();
+        let mut run = FleetRun::new(list, 5);
         for i in 0..5 {
             assert_eq!(run.next(0), FleetStep::Start(i));
         }
@@ -1095,6 +1188,36 @@ mod tests {
             ]
         );
         assert_eq!(run.progress(200).records, 43, "nothing counted twice");
+        let problems: Vec<_> = run
+            .problems()
+            .map(|p| (p.entry.line, p.kept, p.message))
+            .collect();
+        assert_eq!(
+            problems,
+            vec![
+                (3, Some(12), "page 3: HTTP 503"),
+                (4, Some(10), "page 3: HTTP 503"),
+                (5, Some(10), "HTTP 500")
+            ]
+        );
+        // The list of problems reads back as a subject list, in the same order.
+        let csv = run.problems_csv();
+        assert!(
+            csv.starts_with("identifier,carrier,kind,outcome,records,error\n"),
+            "{csv}"
+        );
+        assert!(csv.contains(",partial,10,HTTP 500\n"), "{csv}");
+        let again = parse_subject_list(&csv, None).unwrap();
+        let subjects = |entries: Vec<&FleetEntry>| {
+            entries
+                .iter()
+                .map(|e| (e.carrier, e.subject.clone()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            subjects(again.entries.iter().collect()),
+            subjects(run.entries[2..].iter().collect())
+        );
         // A second retry of the kept partial ones starts from what the view now holds.
         assert_eq!(run.retry_failed(300), 3);
         while let FleetStep::Start(i) = run.next(300) {
