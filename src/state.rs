@@ -272,15 +272,26 @@ impl AppState {
         self.list_empty_source(name, origin, None)
     }
 
+    /// Whether source `id` is still listed.
+    pub fn has_source(&self, id: u32) -> bool {
+        self.sources
+            .with_untracked(|s| s.iter().any(|x| x.id == id))
+    }
+
     /// Adds a batch of records to a streamed source; `error` summarises what failed so far.
     /// `replacing` names subjects fetched again: what the source held of them goes first.
+    /// Returns false, adding nothing, when the source is no longer listed (the user removed it
+    /// while it grew): its records would otherwise sit in the view with no source to remove.
     pub fn append_to_source(
         &self,
         id: u32,
         set: UsageSet,
         replacing: &[Subject],
         error: Option<String>,
-    ) {
+    ) -> bool {
+        if !self.has_source(id) {
+            return false;
+        }
         let (removed, replaced) = if replacing.is_empty() {
             (0, 0)
         } else {
@@ -306,6 +317,7 @@ impl AppState {
                 s.error = error;
             }
         });
+        true
     }
 
     /// Drops the records and events of `subjects` from source `id`; returns how many records
@@ -495,6 +507,12 @@ mod tests {
         });
         assert_eq!(left.len(), 2 * cc.len());
         assert!(left.iter().all(|s| s.as_ref() == Some(&cc_subject)));
+        // A fetch still running for the removed source adds nothing (and hears so).
+        assert!(!state.append_to_source(fleet, ts.clone(), &[], None));
+        assert_eq!(state.with_set(|s| s.len()), 2 * cc.len());
+        state.clear();
+        assert!(!state.append_to_source(fleet, ts, &[], None));
+        assert_eq!(state.with_set(|s| s.len()), 0);
     }
 
     #[test]

@@ -185,7 +185,12 @@ fn flush(ctx: &Rc<FleetContext>, state: AppState, force: bool) {
             p.failed, p.partial
         )
     });
-    state.append_to_source(ctx.source, batch, &replacing, error);
+    if !state.append_to_source(ctx.source, batch, &replacing, error) {
+        // The fleet's source was removed (or everything cleared): its fetch stops with it.
+        ctx.run.borrow_mut().cancel();
+        ctx.cancel.borrow().cancel();
+        return;
+    }
     // The view follows in microtasks; a zero timer runs once they are all done (and after any
     // task already queued), so it measures what this move cost the thread, or a little more.
     let ctx = ctx.clone();
@@ -358,7 +363,14 @@ pub fn FleetFetch() -> impl IntoView {
                 *finished.borrow_mut() += 1;
                 if *finished.borrow() == n {
                     flush(&ctx, state, true);
-                    show_progress(&ctx.run.borrow(), progress, failures);
+                    if state.has_source(ctx.source) {
+                        show_progress(&ctx.run.borrow(), progress, failures);
+                    } else {
+                        // Nothing of this run is left to show or retry.
+                        context.set_value(None);
+                        progress.set(FleetProgress::default());
+                        failures.set(Vec::new());
+                    }
                     running.set(false);
                     state.busy.update(|b| *b = b.saturating_sub(1));
                 }

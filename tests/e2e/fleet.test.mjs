@@ -215,3 +215,22 @@ test('a partial subject is listed, downloadable, and its retry replaces its reco
   assert.deepEqual(errors.filter((e) => !/status of (429|503)/.test(e)), []);
   assert.deepEqual(clean.errors.filter((e) => !/status of 429/.test(e)), []);
 });
+
+test('removing a fleet\'s source while it is fetched stops the fetch and leaves nothing behind', async () => {
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  await controlCenterFleet(page, stack, 30);
+  // Two a second: fifteen seconds of fetching, time enough to remove it half way.
+  await page.locator('fieldset[data-carrier=control-center] [data-field=rate]').fill('2');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-start').click();
+  const source = page.locator('li.ul-source', { hasText: 'Fleet: 30 subjects' });
+  await source.locator('.ul-source-meta').filter({ hasText: /[1-9]\d* records/ }).waitFor({ timeout: 30_000 });
+  await source.getByRole('button', { name: 'Remove Fleet: 30 subjects' }).click();
+  // The run is cancelled and the panel forgets it; the requests still in flight add nothing.
+  await page.getByTestId('fleet-progress').waitFor({ state: 'detached', timeout: 30_000 });
+  await page.waitForTimeout(1500);
+  assert.equal(await page.locator('li.ul-source').count(), 0);
+  assert.ok(await page.locator('#ul-empty-title').isVisible(), 'the dashboard is empty again');
+  assert.ok(await page.getByTestId('fleet-retry').isDisabled());
+  assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
+});
