@@ -12,6 +12,8 @@ const HEIGHT: f64 = 280.0;
 const LEFT: f64 = 72.0;
 const BOTTOM: f64 = 28.0;
 const TOP: f64 = 12.0;
+/// The plot's width: the chart less the axis labels on the left and a margin on the right.
+const PLOT_WIDTH: f64 = WIDTH - LEFT - 8.0;
 
 /// A stacked bar chart of a [`TimeSeries`], drawn as SVG.
 ///
@@ -63,9 +65,8 @@ pub fn UsageChart(
         visible.with(|ts| {
             let n = ts.buckets.len().max(1) as f64;
             let max = ts.max_stack().max(1) as f64;
-            let plot_w = WIDTH - LEFT - 8.0;
             let plot_h = HEIGHT - TOP - BOTTOM;
-            let slot = plot_w / n;
+            let slot = PLOT_WIDTH / n;
             let bar_w = (slot * 0.8).max(1.0);
             let mut tops = vec![((TOP + plot_h) * 10.0).round() as i64; ts.buckets.len()];
             let paths: Vec<(usize, String)> = ts
@@ -134,7 +135,7 @@ pub fn UsageChart(
         }
         let x = (f64::from(ev.client_x()) - rect.left()) / rect.width() * WIDTH;
         let n = series.with_untracked(|ts| ts.buckets.len());
-        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+        let slot = PLOT_WIDTH / n.max(1) as f64;
         let b = ((x - LEFT) / slot).floor();
         hover.set((b >= 0.0 && (b as usize) < n).then_some(b as usize));
     };
@@ -143,7 +144,7 @@ pub fn UsageChart(
         let (x, slot, text) = visible.with(|ts| {
             let start = *ts.buckets.get(b)?;
             let n = ts.buckets.len().max(1) as f64;
-            let slot = (WIDTH - LEFT - 8.0) / n;
+            let slot = PLOT_WIDTH / n;
             let x = LEFT + b as f64 * slot;
             let mut lines: Vec<(u64, String)> = ts
                 .series
@@ -199,7 +200,7 @@ pub fn UsageChart(
             .collect();
         let labels: Vec<(String, String)> = series.with(|ts| {
             let n = ts.buckets.len();
-            let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+            let slot = PLOT_WIDTH / n.max(1) as f64;
             let every = n.div_ceil(8).max(1);
             ts.buckets
                 .iter()
@@ -250,7 +251,7 @@ pub fn UsageChart(
         let (Some(first), Some(last)) = (first, last) else {
             return Vec::new();
         };
-        let slot = (WIDTH - LEFT - 8.0) / n.max(1) as f64;
+        let slot = PLOT_WIDTH / n.max(1) as f64;
         let span = (last - first).max(1) as f64;
         events
             .get()
@@ -279,7 +280,7 @@ pub fn UsageChart(
             >
                 {axis}
                 <g class="ul-bars" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)>
-                    <rect class="ul-hit" x=LEFT y=TOP width=WIDTH - LEFT - 8.0 height=HEIGHT - TOP - BOTTOM fill="transparent" />
+                    <rect class="ul-hit" x=LEFT y=TOP width=PLOT_WIDTH height=HEIGHT - TOP - BOTTOM fill="transparent" />
                     <g transform="scale(0.1)">{bars}</g>
                 </g>
                 {markers}
