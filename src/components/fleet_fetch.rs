@@ -74,11 +74,20 @@ impl CarrierSecrets {
     }
 }
 
+/// How to fetch, as the form says: read at the start and again for each retry, so mended
+/// credentials, a new limit, concurrency or proxy apply to the subjects fetched again.
+struct FetchSettings {
+    concurrency: usize,
+    limits: Vec<(Carrier, Option<u32>)>,
+    credentials: HashMap<Carrier, Credentials>,
+    config: FetchConfig,
+}
+
 /// Everything the workers share during one run.
 struct FleetContext {
     run: RefCell<FleetRun>,
-    credentials: HashMap<Carrier, Credentials>,
-    config: FetchConfig,
+    credentials: RefCell<HashMap<Carrier, Credentials>>,
+    config: RefCell<FetchConfig>,
     earliest: i64,
     latest: i64,
     limiter: Rc<RefCell<RateLimiter>>,
@@ -136,13 +145,14 @@ async fn fetch_one(ctx: &FleetContext, index: usize) {
         .borrow()
         .get(&(entry.carrier, country.clone()))
         .cloned();
-    let Some(credentials) = ctx.credentials.get(&entry.carrier).cloned() else {
+    let Some(credentials) = ctx.credentials.borrow().get(&entry.carrier).cloned() else {
         let message = format!("no credentials for {}", entry.carrier.label());
         ctx.run.borrow_mut().finish(index, 0, Some(message));
         return;
     };
     let query = query_for(&entry, ctx.earliest, ctx.latest);
-    let job = match FetchJob::new(query, credentials, ctx.config.clone(), cached) {
+    let config = ctx.config.borrow().clone();
+    let job = match FetchJob::new(query, credentials, config, cached) {
         Ok(job) => job.with_session(ctx.session.borrow().clone(), now_ms()),
         Err(e) => {
             ctx.run.borrow_mut().finish(index, 0, Some(e.message));
@@ -379,54 +389,26 @@ pub fn FleetFetch() -> impl IntoView {
         state.busy.update(|b| *b += 1);
     };
 
-    let start = move |_| {
-        form_error.set(None);
-        let list = match parsed.get_untracked() {
-            Ok(l) => l,
-            Err(e) if e.is_empty() => {
-                form_error.set(Some("paste or import a list of identifiers first".into()));
-                return;
-            }
-            Err(e) => {
-                form_error.set(Some(e));
-                return;
-            }
-        };
+    let read_settings = move || -> Result<FetchSettings, String> {
         let concurrency = match concurrency.get_untracked().trim().parse::<usize>() {
             Ok(n) if (1..=64).contains(&n) => n,
-            _ => {
-                form_error.set(Some("concurrency takes 1 to 64 parallel fetches".into()));
-                return;
-            }
+            _ => return Err("concurrency takes 1 to 64 parallel fetches".into()),
         };
-        let (Some(earliest), Some(last_day)) = (
-            parse_day(&from.get_untracked()),
-            parse_day(&to.get_untracked()),
-        ) else {
-            form_error.set(Some("choose the first and the last day".into()));
-            return;
-        };
-        if last_day < earliest {
-            form_error.set(Some("the last day is before the first".into()));
-            return;
-        }
-        let mut limiter = RateLimiter::new();
+        let mut limits = Vec::new();
         let mut credentials = HashMap::new();
         for c in Carrier::ALL {
             let s = secrets.with_value(|m| m[&c]);
             let rate = s.rate.get_untracked();
-            if !rate.trim().is_empty() {
-                match rate.trim().parse::<u32>() {
-                    Ok(n) => limiter.set_limit(c, Some(n)),
-                    Err(_) => {
-                        form_error.set(Some(format!(
-                            "{} rate limit {rate:?}: enter requests per second, or leave it empty",
-                            c.label()
-                        )));
-                        return;
-                    }
-                }
-            }
+            let limit = match rate.trim() {
+                "" => None,
+                text => Some(text.parse::<u32>().map_err(|_| {
+                    format!(
+                        "{} rate limit {rate:?}: enter requests per second, or leave it empty",
+                        c.label()
+                    )
+                })?),
+            };
+            limits.push((c, limit));
             credentials.insert(c, s.credentials(c));
         }
         let base = proxy
@@ -444,6 +426,49 @@ pub fn FleetFetch() -> impl IntoView {
             today: Some(chrono::Utc::now().date_naive()),
             ..FetchConfig::default()
         };
+        Ok(FetchSettings {
+            concurrency,
+            limits,
+            credentials,
+            config,
+        })
+    };
+
+    let start = move |_| {
+        form_error.set(None);
+        let list = match parsed.get_untracked() {
+            Ok(l) => l,
+            Err(e) if e.is_empty() => {
+                form_error.set(Some("paste or import a list of identifiers first".into()));
+                return;
+            }
+            Err(e) => {
+                form_error.set(Some(e));
+                return;
+            }
+        };
+        let settings = match read_settings() {
+            Ok(s) => s,
+            Err(e) => {
+                form_error.set(Some(e));
+                return;
+            }
+        };
+        let (Some(earliest), Some(last_day)) = (
+            parse_day(&from.get_untracked()),
+            parse_day(&to.get_untracked()),
+        ) else {
+            form_error.set(Some("choose the first and the last day".into()));
+            return;
+        };
+        if last_day < earliest {
+            form_error.set(Some("the last day is before the first".into()));
+            return;
+        }
+        let mut limiter = RateLimiter::new();
+        for (c, limit) in &settings.limits {
+            limiter.set_limit(*c, *limit);
+        }
         let n = list.entries.len();
         let source = state.start_streamed_source(
             &format!("Fleet: {n} subject{}", if n == 1 { "" } else { "s" }),
@@ -452,9 +477,9 @@ pub fn FleetFetch() -> impl IntoView {
         failures.set(Vec::new());
         paused.set(false);
         let ctx = Rc::new(FleetContext {
-            run: RefCell::new(FleetRun::new(list.entries, concurrency)),
-            credentials,
-            config,
+            run: RefCell::new(FleetRun::new(list.entries, settings.concurrency)),
+            credentials: RefCell::new(settings.credentials),
+            config: RefCell::new(settings.config),
             earliest,
             latest: last_day + 86_399,
             limiter: Rc::new(RefCell::new(limiter)),
@@ -498,7 +523,24 @@ pub fn FleetFetch() -> impl IntoView {
         })
     };
     let retry = move |_| {
+        form_error.set(None);
+        let settings = match read_settings() {
+            Ok(s) => s,
+            Err(e) => {
+                form_error.set(Some(e));
+                return;
+            }
+        };
         with_ctx(&|ctx| {
+            ctx.run.borrow_mut().set_concurrency(settings.concurrency);
+            for (c, limit) in &settings.limits {
+                ctx.limiter.borrow_mut().set_limit(*c, *limit);
+            }
+            *ctx.credentials.borrow_mut() = settings.credentials.clone();
+            *ctx.config.borrow_mut() = settings.config.clone();
+            // Tokens from before may belong to other credentials: fetched again on demand.
+            ctx.tokens.borrow_mut().clear();
+            *ctx.session.borrow_mut() = None;
             *ctx.cancel.borrow_mut() = CancelFlag::default();
             let again = ctx.run.borrow_mut().retry_failed(now_ms());
             failures.set(Vec::new());
@@ -556,37 +598,37 @@ pub fn FleetFetch() -> impl IntoView {
             <div class="ul-fleet-grid">
                 <label class="ul-field ul-wide">
                     <span>"Subjects"</span>
-                    <textarea rows="6" spellcheck="false" data-testid="fleet-list"
+                    <textarea rows="6" spellcheck="false" data-testid="fleet-list" disabled=move || running.get()
                         placeholder="identifier,carrier\n89148000000000000019,thingspace\n8988216716970004973,control-center"
                         prop:value=move || list.get()
                         on:input=move |ev| list.set(event_target_value(&ev))></textarea>
                 </label>
                 <label class="ul-field">
                     <span>"Import a CSV list"</span>
-                    <input type="file" accept=".csv,.txt,text/csv,text/plain" node_ref=file_input on:change=on_file />
+                    <input type="file" accept=".csv,.txt,text/csv,text/plain" disabled=move || running.get() node_ref=file_input on:change=on_file />
                 </label>
                 <label class="ul-field">
                     <span>"Carrier for rows without one"</span>
-                    <select on:change=move |ev| default_carrier.set(event_target_value(&ev))>
+                    <select disabled=move || running.get() on:change=move |ev| default_carrier.set(event_target_value(&ev))>
                         <option value="">"(none: the list says)"</option>
                         {Carrier::ALL.map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                     </select>
                 </label>
                 <label class="ul-field">
                     <span>"First day"</span>
-                    <input type="date" prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
+                    <input type="date" disabled=move || running.get() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
                 </label>
                 <label class="ul-field">
                     <span>"Last day"</span>
-                    <input type="date" prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
+                    <input type="date" disabled=move || running.get() prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
                 </label>
                 <label class="ul-field">
                     <span>"Parallel fetches"</span>
-                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| concurrency.set(event_target_value(&ev)) />
+                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" disabled=move || running.get() prop:value=move || concurrency.get() on:input=move |ev| concurrency.set(event_target_value(&ev)) />
                 </label>
                 <label class="ul-field">
                     <span>"Proxy base URL"</span>
-                    <input type="url" data-testid="fleet-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                    <input type="url" data-testid="fleet-proxy" disabled=move || running.get() prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
                 </label>
             </div>
             {move || {
@@ -612,7 +654,7 @@ pub fn FleetFetch() -> impl IntoView {
                     _ => ("User name", "Password"),
                 };
                 view! {
-                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
+                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str() disabled=move || running.get()>
                         <legend>{c.label()}</legend>
                         {thingspace.then(|| view! {
                             <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
@@ -632,6 +674,7 @@ pub fn FleetFetch() -> impl IntoView {
                 </button>
                 <button class="ul-button ul-ghost" type="button" disabled=move || !running.get() on:click=cancel>"Cancel"</button>
                 <button class="ul-button ul-ghost" type="button" data-testid="fleet-retry"
+                    title="Fetches the failed and partial subjects again, with the credentials, limits and proxy the form has now"
                     disabled=move || running.get() || { let p = progress.get(); p.failed + p.partial + p.remaining == 0 }
                     on:click=retry>"Retry failed"</button>
             </div>

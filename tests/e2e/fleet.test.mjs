@@ -234,3 +234,26 @@ test('removing a fleet\'s source while it is fetched stops the fetch and leaves 
   assert.ok(await page.getByTestId('fleet-retry').isDisabled());
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
+
+test('a retry uses the credentials as mended in the form, which is locked while a fetch runs', async () => {
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  await controlCenterFleet(page, stack, 5);
+  const control = page.locator('fieldset[data-carrier=control-center]');
+  await control.locator('[data-field=secret]').fill('a-wrong-key');
+  await control.locator('[data-field=rate]').fill('5');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-start').click();
+  assert.ok(await control.locator('[data-field=secret]').isDisabled(), 'credentials locked while running');
+  assert.ok(await page.getByTestId('fleet-concurrency').isDisabled());
+  await fleetFinished(page, 5);
+  assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-failed'), '5');
+  assert.match(await page.getByTestId('fleet-failures').textContent(), /5 failed, 0 partial/);
+  await control.locator('[data-field=secret]').fill('demo-api-key');
+  await page.getByTestId('fleet-retry').click();
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && p.dataset.done === '5';
+  }, null, { timeout: 60_000 });
+  assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-failed'), '0');
+  assert.deepEqual(errors.filter((e) => !/status of (401|429)/.test(e)), []);
+});
