@@ -11,6 +11,7 @@ use usagelens_core::fleet::{
     parse_subject_list, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
     RateLimiter,
 };
+use usagelens_core::sorting::sort_by_shared;
 use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, Subject, UsageSet};
 
@@ -342,7 +343,7 @@ pub fn FleetFetch() -> impl IntoView {
                 .as_ref()
                 .map(|l| l.entries.iter().map(|e| e.carrier).collect())
                 .unwrap_or_default();
-            c.sort();
+            sort_by_shared(&mut c, Ord::cmp);
             c.dedup();
             c
         })

@@ -3,6 +3,7 @@ use leptos::svg::Svg;
 
 use super::chart_export::ChartExport;
 use usagelens_core::aggregate::TimeSeries;
+use usagelens_core::sorting::sort_by_shared;
 
 /// Colours of the stacked series (CSS variables, so themes can change them).
 const PALETTE: usize = 8;
@@ -155,7 +156,7 @@ pub fn UsageChart(
                     (s.values[b], format!("{key}: {}", format.run(s.values[b])))
                 })
                 .collect();
-            lines.sort_by_key(|l| std::cmp::Reverse(l.0));
+            sort_by_shared(&mut lines, |a, b| b.0.cmp(&a.0));
             let more = lines.len().saturating_sub(8);
             let mut text: Vec<String> = lines.into_iter().take(8).map(|(_, t)| t).collect();
             if more > 0 {

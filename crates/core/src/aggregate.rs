@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 
 use crate::model::{Carrier, Direction, Granularity, Record, Service, Subject, Sym, UsageSet};
+use crate::sorting::sort_by_shared;
 
 /// What the user is looking at. Empty lists mean "all".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -203,7 +204,7 @@ pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
             }
         })
         .collect();
-    list.sort_by(|a, b| {
+    sort_by_shared(&mut list, |a, b| {
         b.period_start
             .cmp(&a.period_start)
             .then(a.service.cmp(&b.service))
@@ -615,7 +616,9 @@ pub fn time_series(
             SeriesData { key, values, total }
         })
         .collect();
-    series.sort_by(|a, b| b.total.cmp(&a.total).then(a.key.cmp(&b.key)));
+    sort_by_shared(&mut series, |a, b| {
+        b.total.cmp(&a.total).then(a.key.cmp(&b.key))
+    });
     TimeSeries {
         buckets,
         bucket,
@@ -714,7 +717,9 @@ pub fn breakdown(
             records,
         })
         .collect();
-    rows.sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.key.cmp(&b.key)));
+    sort_by_shared(&mut rows, |a, b| {
+        b.quantity.cmp(&a.quantity).then(a.key.cmp(&b.key))
+    });
     rows
 }
 
@@ -749,11 +754,11 @@ pub fn distinct_values(set: &UsageSet) -> Facets {
         .into_iter()
         .map(|z| set.resolve(z).unwrap_or(NO_ZONE).to_owned())
         .collect();
-    f.zones.sort();
+    sort_by_shared(&mut f.zones, Ord::cmp);
     f.zones.dedup();
     f.subjects = set.subjects().to_vec();
-    f.carriers.sort();
-    f.services.sort();
+    sort_by_shared(&mut f.carriers, Ord::cmp);
+    sort_by_shared(&mut f.services, Ord::cmp);
     f
 }
 

@@ -16,6 +16,7 @@ use crate::error::{ParseError, ParseErrorKind};
 use crate::ident::validate;
 use crate::model::{Carrier, Service, Subject, SubjectKind, UsageSet};
 use crate::readers::default_subject_kind;
+use crate::sorting::sort_by_shared;
 
 /// One subject of a fleet list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -897,9 +898,9 @@ pub fn fleet_summary(
             records,
         });
     }
-    summary
-        .subjects
-        .sort_by(|a, b| b.quantity.cmp(&a.quantity).then(a.subject.cmp(&b.subject)));
+    sort_by_shared(&mut summary.subjects, |a, b| {
+        b.quantity.cmp(&a.quantity).then(a.subject.cmp(&b.subject))
+    });
     summary.distribution = distribution(&summary.subjects, bins);
     for ((s, start, end, _), (used, allowance)) in carrier_allowance {
         if used > allowance {
@@ -928,7 +929,7 @@ pub fn fleet_summary(
             }
         }
     }
-    summary.over.sort_by(|a, b| {
+    sort_by_shared(&mut summary.over, |a, b| {
         let ratio = |o: &OverAllowance| o.used as f64 / o.allowance.max(1) as f64;
         ratio(b)
             .total_cmp(&ratio(a))
