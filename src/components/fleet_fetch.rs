@@ -5,7 +5,7 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use usagelens_core::fetch::{
-    Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
+    Credentials, DeviceRef, FetchConfig, FetchErrorKind, FetchJob, ProxyConfig, Token, UsageQuery,
 };
 use usagelens_core::fleet::{
     parse_subject_list, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
@@ -133,14 +133,20 @@ fn query_for(entry: &FleetEntry, earliest: i64, latest: i64) -> UsageQuery {
     }
 }
 
-/// Fetches one subject and records how it ended in the run.
-async fn fetch_one(ctx: &FleetContext, index: usize) {
-    let entry = ctx.run.borrow().entries[index].clone();
-    let country: String = if entry.carrier == Carrier::VodafoneVrs {
+/// Which credentials a subject is fetched with, beyond its carrier: Vodafone issues tokens per
+/// country (the IMSI's first three digits), the others one for the account.
+fn credential_scope(entry: &FleetEntry) -> String {
+    if entry.carrier == Carrier::VodafoneVrs {
         entry.subject.id.chars().take(3).collect()
     } else {
         String::new()
-    };
+    }
+}
+
+/// Fetches one subject and records how it ended in the run.
+async fn fetch_one(ctx: &FleetContext, index: usize) {
+    let entry = ctx.run.borrow().entries[index].clone();
+    let country = credential_scope(&entry);
     let cached = ctx
         .tokens
         .borrow()
@@ -163,14 +169,30 @@ async fn fetch_one(ctx: &FleetContext, index: usize) {
     let cancel = ctx.cancel.borrow().clone();
     let outcome = run_job_limited(job, cancel, |_| {}, Some(ctx.limiter.clone())).await;
     if let Some(t) = outcome.token.clone() {
-        ctx.tokens.borrow_mut().insert((entry.carrier, country), t);
+        ctx.tokens.borrow_mut().insert((entry.carrier, country.clone()), t);
     }
     if outcome.session.is_some() {
         *ctx.session.borrow_mut() = outcome.session.clone();
     }
     let records = outcome.set.len();
+    let refused = outcome
+        .error
+        .as_ref()
+        .is_some_and(|e| e.kind == FetchErrorKind::Auth);
     let error = outcome.error.map(|e| e.to_string());
-    match ctx.run.borrow_mut().finish(index, records, error) {
+    let fetched = ctx.run.borrow_mut().finish(index, records, error);
+    if refused {
+        let message = format!(
+            "not sent: {} refused the credentials for {} (mend them, then Retry failed)",
+            entry.carrier.label(),
+            entry.subject
+        );
+        ctx.run.borrow_mut().fail_waiting(
+            |e| e.carrier == entry.carrier && credential_scope(e) == country,
+            &message,
+        );
+    }
+    match fetched {
         Fetched::Add => ctx.batch.borrow_mut().extend_from(&outcome.set),
         Fetched::Replace => {
             ctx.replacing.borrow_mut().push(entry.subject);

@@ -225,6 +225,10 @@ test('removing a fleet\'s source while it is fetched stops the fetch and leaves 
   await page.getByTestId('fleet-start').click();
   const source = page.locator('li.ul-source', { hasText: 'Fleet: 30 subjects' });
   await source.locator('.ul-source-meta').filter({ hasText: /[1-9]\d* records/ }).waitFor({ timeout: 30_000 });
+  // The form is locked while it runs: edits would apply to nothing.
+  assert.ok(await page.locator('fieldset[data-carrier=control-center] [data-field=secret]').isDisabled());
+  assert.ok(await page.getByTestId('fleet-concurrency').isDisabled());
+  assert.ok(await page.getByTestId('fleet-list').isDisabled());
   await source.getByRole('button', { name: 'Remove Fleet: 30 subjects' }).click();
   // The run is cancelled and the panel forgets it; the requests still in flight add nothing.
   await page.getByTestId('fleet-progress').waitFor({ state: 'detached', timeout: 30_000 });
@@ -235,19 +239,25 @@ test('removing a fleet\'s source while it is fetched stops the fetch and leaves 
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
 
-test('a retry uses the credentials as mended in the form, which is locked while a fetch runs', async () => {
+test('refused credentials stop the fetch, and a retry uses them as mended in the form', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
   await controlCenterFleet(page, stack, 5);
   const control = page.locator('fieldset[data-carrier=control-center]');
   await control.locator('[data-field=secret]').fill('a-wrong-key');
   await control.locator('[data-field=rate]').fill('5');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-concurrency').fill('1');
   await page.getByTestId('fleet-start').click();
-  assert.ok(await control.locator('[data-field=secret]').isDisabled(), 'credentials locked while running');
-  assert.ok(await page.getByTestId('fleet-concurrency').isDisabled());
   await fleetFinished(page, 5);
   assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-failed'), '5');
-  assert.match(await page.getByTestId('fleet-failures').textContent(), /5 failed, 0 partial/);
+  const failures = page.getByTestId('fleet-failures');
+  assert.match(await failures.locator('summary').textContent(), /5 failed, 0 partial/);
+  await failures.locator('summary').click();
+  // One request heard the 401; the four waiting were not sent with the same credentials.
+  assert.match(await failures.locator('li').first().textContent(), /invalid credentials/);
+  assert.equal(await failures.locator('li', { hasText: /not sent: Cisco Control Center refused the credentials/ }).count(), 4);
+  const sent = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone')).length);
+  assert.equal(sent, 1);
   await control.locator('[data-field=secret]').fill('demo-api-key');
   await page.getByTestId('fleet-retry').click();
   await page.waitForFunction(() => {

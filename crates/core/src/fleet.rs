@@ -408,6 +408,28 @@ impl FleetRun {
             self.running -= 1;
             self.finished_in_stretch += 1;
         }
+        self.settle(index, records, error)
+    }
+
+    /// Ends every waiting entry that `shares` says uses credentials a carrier just refused,
+    /// without sending anything: a list of thousands would otherwise send thousands of requests
+    /// with credentials the carrier refuses (and some carriers lock an account for that). They
+    /// fail with `message` (a retry queues them again); an entry retried after a partial fetch
+    /// keeps its earlier records. Returns how many.
+    pub fn fail_waiting(&mut self, shares: impl Fn(&FleetEntry) -> bool, message: &str) -> usize {
+        let (stopped, waiting): (Vec<usize>, Vec<usize>) = self
+            .queue
+            .drain(..)
+            .partition(|&i| self.entries.get(i).is_some_and(&shares));
+        self.queue = waiting.into();
+        for &i in &stopped {
+            self.settle(i, 0, Some(message.to_owned()));
+        }
+        stopped.len()
+    }
+
+    /// Sets how entry `index` ended and says what to do with its records.
+    fn settle(&mut self, index: usize, records: usize, error: Option<String>) -> Fetched {
         let Some(kept) = self.kept.get_mut(index) else {
             return Fetched::Discard;
         };
@@ -1231,6 +1253,32 @@ mod tests {
                 }
             );
         }
+    }
+
+    #[test]
+    fn refused_credentials_stop_the_waiting_entries_that_share_them() {
+        let mut list = entries(6);
+        for e in &mut list[3..] {
+            e.carrier = Carrier::ControlCenter;
+        }
+        let mut run = FleetRun::new(list, 1);
+        assert_eq!(run.next(0), FleetStep::Start(0));
+        run.finish(0, 0, Some("HTTP 401".into()));
+        let message = "not sent: ThingSpace refused the credentials";
+        let stopped = run.fail_waiting(|e| e.carrier == Carrier::Thingspace, message);
+        assert_eq!(stopped, 2, "entries 1 and 2");
+        // The other carrier's entries go on.
+        let mut started = Vec::new();
+        while let FleetStep::Start(i) = run.next(10) {
+            started.push(i);
+            run.finish(i, 1, None);
+        }
+        assert_eq!(started, vec![3, 4, 5]);
+        let p = run.progress(20);
+        assert_eq!((p.done, p.failed, p.remaining), (3, 3, 0));
+        assert_eq!(run.state(1), Some(&EntryState::Failed(message.into())));
+        // Mended credentials: a retry queues all three again.
+        assert_eq!(run.retry_failed(30), 3);
     }
 
     #[test]
