@@ -320,16 +320,21 @@ impl AppState {
         true
     }
 
-    /// Drops the records and events of `subjects` from source `id`; returns how many records
-    /// went and how many of the subjects it held.
-    fn remove_subjects(&self, id: u32, subjects: &[Subject]) -> (usize, usize) {
-        let (records, events): (Vec<_>, Vec<_>) = self.owners.with_value(|owners| {
+    /// Source `id`'s record and event ranges in the merged set, in order.
+    fn ranges_of(&self, id: u32) -> (Vec<Range<usize>>, Vec<Range<usize>>) {
+        self.owners.with_value(|owners| {
             owners
                 .iter()
                 .filter(|o| o.id == id)
                 .map(|o| (o.records.clone(), o.events.clone()))
                 .unzip()
-        });
+        })
+    }
+
+    /// Drops the records and events of `subjects` from source `id`; returns how many records
+    /// went and how many of the subjects it held.
+    fn remove_subjects(&self, id: u32, subjects: &[Subject]) -> (usize, usize) {
+        let (records, events) = self.ranges_of(id);
         let (records, events, held) = self.merged.with_value(|m| {
             let (r, e) = m.subject_runs(&records, &events, subjects);
             let held = r
@@ -346,13 +351,7 @@ impl AppState {
     }
 
     pub fn remove_source(&self, id: u32) {
-        let (records, events): (Vec<_>, Vec<_>) = self.owners.with_value(|owners| {
-            owners
-                .iter()
-                .filter(|o| o.id == id)
-                .map(|o| (o.records.clone(), o.events.clone()))
-                .unzip()
-        });
+        let (records, events) = self.ranges_of(id);
         self.remove_runs(&records, &events, Some(id));
         self.selected.set(None);
         self.sources.update(|s| s.retain(|x| x.id != id));
@@ -406,6 +405,18 @@ mod tests {
 
     const CC: &str = include_str!("../crates/core/tests/fixtures/control-center-example.json");
     const TS: &str = include_str!("../crates/core/tests/fixtures/thingspace-doc-device.json");
+
+    /// A state under its own reactive owner (kept alive by the caller), and the ThingSpace and
+    /// Control Center fixtures read into sets.
+    fn state_and_sets() -> (Owner, AppState, UsageSet, UsageSet) {
+        let owner = Owner::new();
+        owner.set();
+        let state = AppState::new();
+        let (mut ts, mut cc) = (UsageSet::new(), UsageSet::new());
+        parse(TS, &ParseOptions::default(), &mut ts).unwrap();
+        parse(CC, &ParseOptions::default(), &mut cc).unwrap();
+        (owner, state, ts, cc)
+    }
 
     #[test]
     fn ingest_lists_good_and_bad_sources_and_remove_rebuilds() {
@@ -462,13 +473,8 @@ mod tests {
 
     #[test]
     fn a_subject_fetched_again_replaces_its_records_in_a_streamed_source() {
-        let owner = Owner::new();
-        owner.set();
-        let state = AppState::new();
+        let (_owner, state, ts, cc) = state_and_sets();
         let options = ParseOptions::default();
-        let (mut ts, mut cc) = (UsageSet::new(), UsageSet::new());
-        parse(TS, &options, &mut ts).unwrap();
-        parse(CC, &options, &mut cc).unwrap();
         let ts_subject = ts.subjects()[0].clone();
         let cc_subject = cc.subjects()[0].clone();
         // A file source before and after, so the fleet's ranges sit in the middle and move.
@@ -517,13 +523,7 @@ mod tests {
 
     #[test]
     fn a_streamed_source_names_its_carrier_only_while_all_batches_share_it() {
-        let owner = Owner::new();
-        owner.set();
-        let state = AppState::new();
-        let options = ParseOptions::default();
-        let (mut ts, mut cc) = (UsageSet::new(), UsageSet::new());
-        parse(TS, &options, &mut ts).unwrap();
-        parse(CC, &options, &mut cc).unwrap();
+        let (_owner, state, ts, cc) = state_and_sets();
         let fleet = state.start_streamed_source("fleet", SourceOrigin::Live);
         let carrier = |state: &AppState| {
             state

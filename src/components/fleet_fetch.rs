@@ -169,7 +169,9 @@ async fn fetch_one(ctx: &FleetContext, index: usize) {
     let cancel = ctx.cancel.borrow().clone();
     let outcome = run_job_limited(job, cancel, |_| {}, Some(ctx.limiter.clone())).await;
     if let Some(t) = outcome.token.clone() {
-        ctx.tokens.borrow_mut().insert((entry.carrier, country.clone()), t);
+        ctx.tokens
+            .borrow_mut()
+            .insert((entry.carrier, country.clone()), t);
     }
     if outcome.session.is_some() {
         *ctx.session.borrow_mut() = outcome.session.clone();

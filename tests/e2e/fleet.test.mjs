@@ -17,13 +17,30 @@ after(async () => {
   await stack?.stop();
 });
 
-/** Opens the fleet form with `count` Control Center subjects of `st`'s sandbox and the demo
- * credentials filled in. */
-async function controlCenterFleet(page, st, count) {
-  const list = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=control-center&count=${count}`)).text();
+/** Opens the fleet form and fills it with `count` subjects of `carrier` from `st`'s sandbox;
+ * returns the list. */
+async function fillSandboxList(page, st, carrier, count) {
+  const list = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=${carrier}&count=${count}`)).text();
   await page.locator('[data-testid=fleet-wrap] summary').click();
   await page.getByTestId('fleet-list').fill(list);
   await page.getByTestId('fleet-count').filter({ hasText: `${count} subjects ready` }).waitFor();
+  return list;
+}
+
+/** Fills in the sandbox's ThingSpace credentials; returns the carrier's fieldset. */
+async function thingspaceCredentials(page) {
+  const thingspace = page.locator('fieldset[data-carrier=thingspace]');
+  await thingspace.locator('[data-field=key]').fill('demo-key');
+  await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
+  await thingspace.locator('[data-field=user]').fill('demo');
+  await thingspace.locator('[data-field=secret]').fill('demo');
+  return thingspace;
+}
+
+/** Opens the fleet form with `count` Control Center subjects of `st`'s sandbox and the demo
+ * credentials filled in. */
+async function controlCenterFleet(page, st, count) {
+  await fillSandboxList(page, st, 'control-center', count);
   const control = page.locator('fieldset[data-carrier=control-center]');
   await control.locator('[data-field=user]').fill('demo');
   await control.locator('[data-field=secret]').fill('demo-api-key');
@@ -50,11 +67,7 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   const problems = await page.getByTestId('fleet-problems').textContent();
   assert.match(problems, /line 26: ICCID "89148000000000000012" fails its check digit/);
 
-  const thingspace = page.locator('fieldset[data-carrier=thingspace]');
-  await thingspace.locator('[data-field=key]').fill('demo-key');
-  await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
-  await thingspace.locator('[data-field=user]').fill('demo');
-  await thingspace.locator('[data-field=secret]').fill('demo');
+  const thingspace = await thingspaceCredentials(page);
   // The form's per-carrier limit keeps the fetch under the sandbox's 6 requests per second.
   await thingspace.locator('[data-field=rate]').fill('5');
   const control = page.locator('fieldset[data-carrier=control-center]');
@@ -138,15 +151,8 @@ test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', 
 /** Fills the fleet form with `count` ThingSpace devices of the sandbox (demo credentials, 5
  * requests a second, through the proxy, the last 300 days); returns their identifiers. */
 async function thingspaceFleet(page, count) {
-  const list = await (await fetch(`${stack.sandboxUrl}/fleet.csv?carrier=thingspace&count=${count}`)).text();
-  await page.locator('[data-testid=fleet-wrap] summary').click();
-  await page.getByTestId('fleet-list').fill(list);
-  await page.getByTestId('fleet-count').filter({ hasText: `${count} subjects ready` }).waitFor();
-  const thingspace = page.locator('fieldset[data-carrier=thingspace]');
-  await thingspace.locator('[data-field=key]').fill('demo-key');
-  await thingspace.locator('[data-field=key-secret]').fill('demo-secret');
-  await thingspace.locator('[data-field=user]').fill('demo');
-  await thingspace.locator('[data-field=secret]').fill('demo');
+  const list = await fillSandboxList(page, stack, 'thingspace', count);
+  const thingspace = await thingspaceCredentials(page);
   await thingspace.locator('[data-field=rate]').fill('5');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   // 300 days at two rows a day: two pages per device.
