@@ -241,7 +241,7 @@ async fn worker(
     ctx: Rc<FleetContext>,
     state: AppState,
     progress: RwSignal<FleetProgress>,
-    failures: RwSignal<Vec<(String, String)>>,
+    failures: RwSignal<Vec<FailureGroup>>,
 ) {
     loop {
         let step = ctx.run.borrow_mut().next(now_ms());
@@ -264,36 +264,52 @@ async fn worker(
     }
 }
 
-/// Failed and partial subjects listed in the panel; the download has all of them.
-const FAILURES_SHOWN: usize = 100;
+/// Subjects named under each reason in the panel; the download has all of them.
+const NAMES_PER_REASON: usize = 20;
+
+/// Failed and partial subjects sharing a reason, as the panel shows them.
+#[derive(Clone, Debug, PartialEq)]
+struct FailureGroup {
+    why: String,
+    count: usize,
+    who: Vec<String>,
+}
 
 /// Brings the progress line and the failures list up to date with the run.
 fn show_progress(
     run: &FleetRun,
     progress: RwSignal<FleetProgress>,
-    failures: RwSignal<Vec<(String, String)>>,
+    failures: RwSignal<Vec<FailureGroup>>,
 ) {
-    progress.set(run.progress(now_ms()));
-    let rows: Vec<(String, String)> = run
-        .problems()
-        .take(FAILURES_SHOWN)
-        .map(|p| {
-            let who = format!("{} {}", p.entry.carrier.label(), p.entry.subject);
-            let why = match p.kept {
-                Some(n) => format!(
-                    "{} (partial: {n} record{} kept)",
-                    p.message,
-                    if n == 1 { "" } else { "s" }
-                ),
-                None => p.message.to_owned(),
-            };
-            (who, why)
-        })
-        .collect();
-    // The list is redrawn only when it changed, not with every progress tick.
-    if failures.with_untracked(|f| *f != rows) {
-        failures.set(rows);
+    let p = run.progress(now_ms());
+    let counted = |groups: &Vec<FailureGroup>| groups.iter().map(|g| g.count).sum::<usize>();
+    // Grouped again only when subjects failed since: a tick of a clean run costs nothing.
+    if failures.with_untracked(counted) != p.failed + p.partial {
+        let groups: Vec<FailureGroup> = run
+            .problem_groups(NAMES_PER_REASON)
+            .into_iter()
+            .map(|g| FailureGroup {
+                why: g.message.to_owned(),
+                count: g.count,
+                who: g
+                    .first
+                    .iter()
+                    .map(|p| {
+                        let who = format!("{} {}", p.entry.carrier.label(), p.entry.subject);
+                        match p.kept {
+                            Some(n) => format!(
+                                "{who} (partial: {n} record{} kept)",
+                                if n == 1 { "" } else { "s" }
+                            ),
+                            None => who,
+                        }
+                    })
+                    .collect(),
+            })
+            .collect();
+        failures.set(groups);
     }
+    progress.set(p);
 }
 
 /// Which carriers answered 429 without a limit set, and the pace they now get.
@@ -349,7 +365,7 @@ pub fn FleetFetch() -> impl IntoView {
     let form_error = RwSignal::new(None::<String>);
     let problems = RwSignal::new(Vec::<String>::new());
     let progress = RwSignal::new(FleetProgress::default());
-    let failures = RwSignal::new(Vec::<(String, String)>::new());
+    let failures = RwSignal::new(Vec::<FailureGroup>::new());
     let context: StoredValue<Option<Rc<FleetContext>>, LocalStorage> = StoredValue::new_local(None);
     let running = RwSignal::new(false);
     let paused = RwSignal::new(false);
@@ -718,19 +734,28 @@ pub fn FleetFetch() -> impl IntoView {
                 (!text.is_empty()).then(|| view! { <p class="ul-hint" data-testid="fleet-learned-limits">{text}</p> })
             }}
             {move || {
-                let f = failures.get();
+                let groups = failures.get();
                 let p = progress.get_untracked();
-                let more = (p.failed + p.partial).saturating_sub(f.len());
-                (!f.is_empty()).then(|| view! {
+                (!groups.is_empty()).then(|| view! {
                     <details class="ul-note ul-warning" data-testid="fleet-failures">
                         <summary>{format!("{} failed, {} partial", p.failed, p.partial)}</summary>
-                        <ul>
-                            {f.into_iter().map(|(who, why)| view! { <li><strong>{who}</strong>": "{why}</li> }).collect_view()}
-                            {(more > 0).then(|| view! { <li>{format!("and {more} more: the download lists every one")}</li> })}
-                        </ul>
                         <button type="button" class="ul-button ul-ghost" data-testid="fleet-failures-download" on:click=download_problems>
                             "Download the list (CSV)"
                         </button>
+                        <ul class="ul-failure-groups">
+                            {groups.into_iter().map(|g| {
+                                let more = g.count - g.who.len();
+                                view! {
+                                    <li data-testid="fleet-failure-group" data-count=g.count>
+                                        <strong>{format!("{} subject{}", g.count, if g.count == 1 { "" } else { "s" })}</strong>": "{g.why}
+                                        <ul class="ul-failure-subjects">
+                                            {g.who.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
+                                            {(more > 0).then(|| view! { <li>{format!("and {more} more (in the download)")}</li> })}
+                                        </ul>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
                     </details>
                 })
             }}

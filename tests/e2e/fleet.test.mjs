@@ -191,7 +191,9 @@ test('a partial subject is listed, downloadable, and its retry replaces its reco
   const failures = page.getByTestId('fleet-failures');
   await failures.locator('summary').click();
   assert.match(await failures.locator('summary').textContent(), /0 failed, 1 partial/);
-  const line = await failures.locator('li').textContent();
+  const group = failures.getByTestId('fleet-failure-group');
+  assert.equal(await group.count(), 1);
+  const line = await group.locator('li').textContent();
   assert.ok(line.includes(victim), line);
   assert.match(line, /\(partial: \d+ records kept\)/);
   // The download is a subject list the form reads back, saying what happened to each.
@@ -259,9 +261,14 @@ test('refused credentials stop the fetch, and a retry uses them as mended in the
   const failures = page.getByTestId('fleet-failures');
   assert.match(await failures.locator('summary').textContent(), /5 failed, 0 partial/);
   await failures.locator('summary').click();
-  // One request heard the 401; the four waiting were not sent with the same credentials.
-  assert.match(await failures.locator('li').first().textContent(), /invalid credentials/);
-  assert.equal(await failures.locator('li', { hasText: /not sent: Cisco Control Center refused the credentials/ }).count(), 4);
+  // One request heard the 401; the four waiting were not sent with the same credentials. The
+  // list groups them by reason, the largest group first.
+  const groups = failures.getByTestId('fleet-failure-group');
+  assert.equal(await groups.count(), 2);
+  assert.equal(await groups.nth(0).getAttribute('data-count'), '4');
+  assert.match(await groups.nth(0).textContent(), /^4 subjects: not sent: Cisco Control Center refused the credentials/);
+  assert.equal(await groups.nth(0).locator('li').count(), 4);
+  assert.match(await groups.nth(1).textContent(), /^1 subject: Cisco Control Center: invalid credentials/);
   const sent = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('usageInZone')).length);
   assert.equal(sent, 1);
   await control.locator('[data-field=secret]').fill('demo-api-key');

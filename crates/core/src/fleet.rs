@@ -264,6 +264,15 @@ pub struct Problem<'a> {
     pub message: &'a str,
 }
 
+/// Problems that share a message.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProblemGroup<'a> {
+    pub message: &'a str,
+    pub count: usize,
+    /// The first few, in list order.
+    pub first: Vec<Problem<'a>>,
+}
+
 /// What the executor does with the records of a fetch that just finished (see
 /// [`FleetRun::finish`]): a retried partial subject must not be counted twice, and a retry that
 /// brings back less must not lose what the earlier attempt read.
@@ -493,6 +502,30 @@ impl FleetRun {
                     message: problem.as_deref().unwrap_or("failed"),
                 })
             })
+    }
+
+    /// [`FleetRun::problems`] grouped by message, the largest group first, each with its first
+    /// `shown` problems: a thousand subjects refused for one reason read as one line.
+    pub fn problem_groups(&self, shown: usize) -> Vec<ProblemGroup<'_>> {
+        let mut at: HashMap<&str, usize> = HashMap::new();
+        let mut groups: Vec<ProblemGroup<'_>> = Vec::new();
+        for p in self.problems() {
+            let i = *at.entry(p.message).or_insert_with(|| {
+                groups.push(ProblemGroup {
+                    message: p.message,
+                    count: 0,
+                    first: Vec::new(),
+                });
+                groups.len() - 1
+            });
+            let group = &mut groups[i];
+            group.count += 1;
+            if group.first.len() < shown {
+                group.first.push(p);
+            }
+        }
+        sort_by_shared(&mut groups, |a, b| b.count.cmp(&a.count));
+        groups
     }
 
     /// [`FleetRun::problems`] as CSV that [`parse_subject_list`] reads back (its extra columns
@@ -1222,6 +1255,16 @@ mod tests {
                 (4, Some(10), "page 3: HTTP 503"),
                 (5, Some(10), "HTTP 500")
             ]
+        );
+        let groups: Vec<_> = run
+            .problem_groups(1)
+            .into_iter()
+            .map(|g| (g.message, g.count, g.first[0].entry.line))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![("page 3: HTTP 503", 2, 3), ("HTTP 500", 1, 5)],
+            "largest first, each naming its first"
         );
         // The list of problems reads back as a subject list, in the same order.
         let csv = run.problems_csv();
