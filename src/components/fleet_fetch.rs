@@ -1,4 +1,4 @@
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -100,6 +100,8 @@ struct FleetContext {
     replacing: RefCell<Vec<Subject>>,
     pacer: RefCell<FlushPacer>,
     last_progress: RefCell<u64>,
+    /// Worker tasks alive; the last one out ends the run.
+    workers: Cell<usize>,
     source: u32,
 }
 
@@ -402,17 +404,21 @@ pub fn FleetFetch() -> impl IntoView {
         }))
     });
 
+    // Starts workers until there are as many as the run's concurrency (which can grow while it
+    // runs); the last one to stop moves the rest into the view and ends the run.
     let spawn_workers = move |ctx: Rc<FleetContext>| {
-        let n = ctx.run.borrow().concurrency();
-        running.set(true);
-        let finished = Rc::new(RefCell::new(0usize));
-        for _ in 0..n {
+        let want = ctx.run.borrow().concurrency();
+        if ctx.workers.get() == 0 {
+            running.set(true);
+            state.busy.update(|b| *b += 1);
+        }
+        while ctx.workers.get() < want {
+            ctx.workers.set(ctx.workers.get() + 1);
             let ctx = ctx.clone();
-            let finished = finished.clone();
             spawn_local(async move {
                 worker(ctx.clone(), state, progress, failures).await;
-                *finished.borrow_mut() += 1;
-                if *finished.borrow() == n {
+                ctx.workers.set(ctx.workers.get() - 1);
+                if ctx.workers.get() == 0 {
                     flush(&ctx, state, true);
                     if state.has_source(ctx.source) {
                         show_progress(&ctx.run.borrow(), progress, failures);
@@ -427,7 +433,6 @@ pub fn FleetFetch() -> impl IntoView {
                 }
             });
         }
-        state.busy.update(|b| *b += 1);
     };
 
     let read_settings = move || -> Result<FetchSettings, String> {
@@ -531,6 +536,7 @@ pub fn FleetFetch() -> impl IntoView {
             replacing: RefCell::new(Vec::new()),
             pacer: RefCell::new(FlushPacer::new(now_ms(), FLUSH_MS, FLUSH_SHARE)),
             last_progress: RefCell::new(0),
+            workers: Cell::new(0),
             source,
         });
         progress.set(ctx.run.borrow().progress(now_ms()));
@@ -543,6 +549,26 @@ pub fn FleetFetch() -> impl IntoView {
                 f(c)
             }
         })
+    };
+    // Concurrency and rate limits apply to a running fetch at once (to slow down for a carrier
+    // that complains, or to speed up); the rest of the form waits for the next start or retry.
+    let apply_live = move || {
+        if !running.get_untracked() {
+            return;
+        }
+        match read_settings() {
+            Err(e) => form_error.set(Some(e)),
+            Ok(settings) => {
+                form_error.set(None);
+                with_ctx(&|ctx| {
+                    ctx.run.borrow_mut().set_concurrency(settings.concurrency);
+                    for (c, limit) in &settings.limits {
+                        ctx.limiter.borrow_mut().set_limit(*c, *limit);
+                    }
+                    spawn_workers(ctx.clone());
+                })
+            }
+        }
     };
     let toggle_pause = move |_| {
         with_ctx(&|ctx| {
@@ -665,7 +691,7 @@ pub fn FleetFetch() -> impl IntoView {
                 </label>
                 <label class="ul-field">
                     <span>"Parallel fetches"</span>
-                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" disabled=move || running.get() prop:value=move || concurrency.get() on:input=move |ev| concurrency.set(event_target_value(&ev)) />
+                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| { concurrency.set(event_target_value(&ev)); apply_live() } />
                 </label>
                 <label class="ul-field">
                     <span>"Proxy base URL"</span>
@@ -695,15 +721,15 @@ pub fn FleetFetch() -> impl IntoView {
                     _ => ("User name", "Password"),
                 };
                 view! {
-                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str() disabled=move || running.get()>
+                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
                         <legend>{c.label()}</legend>
                         {thingspace.then(|| view! {
-                            <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
-                            <label class="ul-field"><span>"Key secret"</span><input type="password" autocomplete="off" data-field="key-secret" prop:value=move || s.key_secret.get() on:input=move |ev| s.key_secret.set(event_target_value(&ev)) /></label>
+                            <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" disabled=move || running.get() prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
+                            <label class="ul-field"><span>"Key secret"</span><input type="password" autocomplete="off" data-field="key-secret" disabled=move || running.get() prop:value=move || s.key_secret.get() on:input=move |ev| s.key_secret.set(event_target_value(&ev)) /></label>
                         })}
-                        <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
-                        <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
-                        <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| s.rate.set(event_target_value(&ev)) /></label>
+                        <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" disabled=move || running.get() prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
+                        <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" disabled=move || running.get() prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
+                        <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| { s.rate.set(event_target_value(&ev)); apply_live() } /></label>
                     </fieldset>
                 }
             }).collect_view()}

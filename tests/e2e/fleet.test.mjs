@@ -233,10 +233,11 @@ test('removing a fleet\'s source while it is fetched stops the fetch and leaves 
   await page.getByTestId('fleet-start').click();
   const source = page.locator('li.ul-source', { hasText: 'Fleet: 30 subjects' });
   await source.locator('.ul-source-meta').filter({ hasText: /[1-9]\d* records/ }).waitFor({ timeout: 30_000 });
-  // The form is locked while it runs: edits would apply to nothing.
+  // The form is locked while it runs, but for concurrency and rate limits, which apply live.
   assert.ok(await page.locator('fieldset[data-carrier=control-center] [data-field=secret]').isDisabled());
-  assert.ok(await page.getByTestId('fleet-concurrency').isDisabled());
   assert.ok(await page.getByTestId('fleet-list').isDisabled());
+  assert.ok(await page.getByTestId('fleet-concurrency').isEnabled());
+  assert.ok(await page.locator('fieldset[data-carrier=control-center] [data-field=rate]').isEnabled());
   await source.getByRole('button', { name: 'Remove Fleet: 30 subjects' }).click();
   // The run is cancelled and the panel forgets it; the requests still in flight add nothing.
   await page.getByTestId('fleet-progress').waitFor({ state: 'detached', timeout: 30_000 });
@@ -279,4 +280,24 @@ test('refused credentials stop the fetch, and a retry uses them as mended in the
   }, null, { timeout: 60_000 });
   assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-failed'), '0');
   assert.deepEqual(errors.filter((e) => !/status of (401|429)/.test(e)), []);
+});
+
+test('a rate limit changed while a fleet is fetched applies at once', async () => {
+  const { page, errors } = await openApp(browser, stack.appUrl);
+  await controlCenterFleet(page, stack, 24);
+  const rate = page.locator('fieldset[data-carrier=control-center] [data-field=rate]');
+  await rate.fill('1');
+  await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
+  await page.getByTestId('fleet-start').click();
+  const done = () => page.getByTestId('fleet-progress').getAttribute('data-done').then(Number);
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=fleet-progress]')?.dataset.done) >= 2);
+  // At one a second the other 22 would take 22 s; at five (under the sandbox's six) about 5 s.
+  await rate.fill('5');
+  await page.getByTestId('fleet-concurrency').fill('4');
+  await page.waitForFunction(() => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && p.dataset.done === '24';
+  }, null, { timeout: 15_000 });
+  assert.equal(await done(), 24);
+  assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
