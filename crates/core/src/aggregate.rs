@@ -860,27 +860,6 @@ fn compare_by(set: &UsageSet, a: u32, b: u32, key: SortKey) -> std::cmp::Orderin
     }
 }
 
-pub fn sort_indices(set: &UsageSet, indices: &mut [u32], key: SortKey, descending: bool) {
-    let rec = |i: &u32| &set.records[*i as usize];
-    match key {
-        SortKey::Start => indices.sort_by_key(|i| rec(i).start),
-        SortKey::Carrier => indices.sort_by_key(|i| rec(i).carrier),
-        SortKey::Service => indices.sort_by_key(|i| rec(i).service),
-        SortKey::Direction => indices.sort_by_key(|i| rec(i).direction),
-        SortKey::Quantity => indices.sort_by_key(|i| rec(i).quantity),
-        SortKey::Zone => {
-            indices.sort_by(|a, b| set.resolve(rec(a).zone).cmp(&set.resolve(rec(b).zone)))
-        }
-        SortKey::Subject => indices.sort_by(|a, b| {
-            set.subject(rec(a).subject)
-                .cmp(&set.subject(rec(b).subject))
-        }),
-    }
-    if descending {
-        indices.reverse();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
