@@ -246,10 +246,10 @@ pub fn parse_subject_list(
 pub enum EntryState {
     Pending,
     Running,
-    /// Fetched; `partial` when some of it failed (the records read so far are kept).
+    /// Fetched; `partial` holds the error that cut it short (the records read so far are kept).
     Done {
         records: usize,
-        partial: bool,
+        partial: Option<String>,
     },
     Failed(String),
 }
@@ -319,8 +319,6 @@ pub struct FleetRun {
     queue: VecDeque<usize>,
     /// Records an earlier partial fetch of each entry left in the view (0 when none).
     kept: Vec<usize>,
-    /// What stopped each entry's last fetch, when it failed or came back partial.
-    problems: Vec<Option<String>>,
     concurrency: usize,
     running: usize,
     paused: bool,
@@ -338,7 +336,6 @@ impl FleetRun {
             states: vec![EntryState::Pending; n],
             queue: (0..n).collect(),
             kept: vec![0; n],
-            problems: vec![None; n],
             concurrency: concurrency.max(1),
             running: 0,
             paused: false,
@@ -443,37 +440,33 @@ impl FleetRun {
             return Fetched::Discard;
         };
         let earlier = std::mem::take(kept);
-        self.problems[index] = error.clone();
+        let replacing = if earlier > 0 {
+            Fetched::Replace
+        } else {
+            Fetched::Add
+        };
         let (state, fetched) = match error {
             // A complete answer always wins over an earlier partial one.
             None => (
                 EntryState::Done {
                     records,
-                    partial: false,
+                    partial: None,
                 },
-                if earlier > 0 {
-                    Fetched::Replace
-                } else {
-                    Fetched::Add
-                },
+                replacing,
             ),
-            Some(_) if earlier > 0 && records < earlier => (
+            Some(message) if earlier > 0 && records < earlier => (
                 EntryState::Done {
                     records: earlier,
-                    partial: true,
+                    partial: Some(message),
                 },
                 Fetched::Discard,
             ),
-            Some(_) if records > 0 => (
+            Some(message) if records > 0 => (
                 EntryState::Done {
                     records,
-                    partial: true,
+                    partial: Some(message),
                 },
-                if earlier > 0 {
-                    Fetched::Replace
-                } else {
-                    Fetched::Add
-                },
+                replacing,
             ),
             Some(message) => (EntryState::Failed(message), Fetched::Add),
         };
@@ -486,20 +479,19 @@ impl FleetRun {
         self.states
             .iter()
             .zip(&self.entries)
-            .zip(&self.problems)
-            .filter_map(|((state, entry), problem)| {
-                let kept = match state {
-                    EntryState::Failed(_) => None,
+            .filter_map(|(state, entry)| {
+                let (kept, message) = match state {
+                    EntryState::Failed(message) => (None, message),
                     EntryState::Done {
                         records,
-                        partial: true,
-                    } => Some(*records),
+                        partial: Some(message),
+                    } => (Some(*records), message),
                     _ => return None,
                 };
                 Some(Problem {
                     entry,
                     kept,
-                    message: problem.as_deref().unwrap_or("failed"),
+                    message,
                 })
             })
     }
@@ -567,7 +559,7 @@ impl FleetRun {
                 EntryState::Failed(_) => true,
                 EntryState::Done {
                     records,
-                    partial: true,
+                    partial: Some(_),
                 } => {
                     self.kept[i] = *records;
                     true
@@ -607,7 +599,7 @@ impl FleetRun {
                 EntryState::Done { records, partial } => {
                     p.done += 1;
                     p.records += records;
-                    if *partial {
+                    if partial.is_some() {
                         p.partial += 1;
                     }
                 }
@@ -1232,15 +1224,18 @@ mod tests {
             ]
         );
         let states: Vec<_> = (0..5).map(|i| run.state(i).cloned().unwrap()).collect();
-        let done = |records, partial| EntryState::Done { records, partial };
+        let done = |records, partial: Option<&str>| EntryState::Done {
+            records,
+            partial: partial.map(str::to_owned),
+        };
         assert_eq!(
             states,
             vec![
-                done(7, false),
-                done(4, false),
-                done(12, true),
-                done(10, true),
-                done(10, true)
+                done(7, None),
+                done(4, None),
+                done(12, Some("page 3: HTTP 503")),
+                done(10, Some("page 3: HTTP 503")),
+                done(10, Some("HTTP 500"))
             ]
         );
         assert_eq!(run.progress(200).records, 43, "nothing counted twice");
