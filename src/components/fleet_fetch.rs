@@ -84,6 +84,18 @@ struct FetchSettings {
     config: FetchConfig,
 }
 
+impl FetchSettings {
+    /// Applies the concurrency and rate limits to a run, the parts that may change while it
+    /// runs.
+    fn pace(&self, ctx: &FleetContext) {
+        ctx.run.borrow_mut().set_concurrency(self.concurrency);
+        let mut limiter = ctx.limiter.borrow_mut();
+        for (c, limit) in &self.limits {
+            limiter.set_limit(*c, *limit);
+        }
+    }
+}
+
 /// Everything the workers share during one run.
 struct FleetContext {
     run: RefCell<FleetRun>,
@@ -511,10 +523,6 @@ pub fn FleetFetch() -> impl IntoView {
             form_error.set(Some("the last day is before the first".into()));
             return;
         }
-        let mut limiter = RateLimiter::new();
-        for (c, limit) in &settings.limits {
-            limiter.set_limit(*c, *limit);
-        }
         let n = list.entries.len();
         let source = state.start_streamed_source(
             &format!("Fleet: {n} subject{}", if n == 1 { "" } else { "s" }),
@@ -524,11 +532,11 @@ pub fn FleetFetch() -> impl IntoView {
         paused.set(false);
         let ctx = Rc::new(FleetContext {
             run: RefCell::new(FleetRun::new(list.entries, settings.concurrency)),
-            credentials: RefCell::new(settings.credentials),
-            config: RefCell::new(settings.config),
+            credentials: RefCell::new(settings.credentials.clone()),
+            config: RefCell::new(settings.config.clone()),
             earliest,
             latest: last_day + 86_399,
-            limiter: Rc::new(RefCell::new(limiter)),
+            limiter: Rc::new(RefCell::new(RateLimiter::new())),
             tokens: RefCell::new(HashMap::new()),
             session: RefCell::new(None),
             cancel: RefCell::new(CancelFlag::default()),
@@ -539,6 +547,7 @@ pub fn FleetFetch() -> impl IntoView {
             workers: Cell::new(0),
             source,
         });
+        settings.pace(&ctx);
         progress.set(ctx.run.borrow().progress(now_ms()));
         context.set_value(Some(ctx.clone()));
         spawn_workers(ctx);
@@ -561,10 +570,7 @@ pub fn FleetFetch() -> impl IntoView {
             Ok(settings) => {
                 form_error.set(None);
                 with_ctx(&|ctx| {
-                    ctx.run.borrow_mut().set_concurrency(settings.concurrency);
-                    for (c, limit) in &settings.limits {
-                        ctx.limiter.borrow_mut().set_limit(*c, *limit);
-                    }
+                    settings.pace(ctx);
                     spawn_workers(ctx.clone());
                 })
             }
@@ -599,10 +605,7 @@ pub fn FleetFetch() -> impl IntoView {
             }
         };
         with_ctx(&|ctx| {
-            ctx.run.borrow_mut().set_concurrency(settings.concurrency);
-            for (c, limit) in &settings.limits {
-                ctx.limiter.borrow_mut().set_limit(*c, *limit);
-            }
+            settings.pace(ctx);
             *ctx.credentials.borrow_mut() = settings.credentials.clone();
             *ctx.config.borrow_mut() = settings.config.clone();
             // Tokens from before may belong to other credentials: fetched again on demand.

@@ -46,6 +46,14 @@ async function controlCenterFleet(page, st, count) {
   await control.locator('[data-field=secret]').fill('demo-api-key');
 }
 
+/** Waits until the fleet fetch has stopped with `done` subjects done (within `timeout` ms). */
+async function fleetDone(page, done, timeout) {
+  await page.waitForFunction((done) => {
+    const p = document.querySelector('[data-testid=fleet-progress]');
+    return p && p.dataset.running === 'false' && Number(p.dataset.done) === done;
+  }, done, { timeout });
+}
+
 /** Waits until the fleet fetch has finished every one of its `total` subjects. */
 async function fleetFinished(page, total) {
   await page.waitForFunction((total) => {
@@ -132,10 +140,7 @@ test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', 
     // The default proxy is the page's own origin, which proxies the carriers too (no CORS).
     assert.equal(await page.getByTestId('fleet-proxy').inputValue(), tlsStack.appUrl.replace(/\/$/, ''));
     await page.getByTestId('fleet-start').click();
-    await page.waitForFunction(() => {
-      const p = document.querySelector('[data-testid=fleet-progress]');
-      return p && p.dataset.running === 'false' && Number(p.dataset.done) === 10;
-    }, null, { timeout: 60_000 });
+    await fleetDone(page, 10, 60_000);
     await page.getByTestId('fleet-view').waitFor();
     // The proxy sends Timing-Allow-Origin, so the page can see the protocol each request used.
     const protocols = await page.evaluate(() => [...new Set(performance.getEntriesByType('resource')
@@ -274,10 +279,7 @@ test('refused credentials stop the fetch, and a retry uses them as mended in the
   assert.equal(sent, 1);
   await control.locator('[data-field=secret]').fill('demo-api-key');
   await page.getByTestId('fleet-retry').click();
-  await page.waitForFunction(() => {
-    const p = document.querySelector('[data-testid=fleet-progress]');
-    return p && p.dataset.running === 'false' && p.dataset.done === '5';
-  }, null, { timeout: 60_000 });
+  await fleetDone(page, 5, 60_000);
   assert.equal(await page.getByTestId('fleet-progress').getAttribute('data-failed'), '0');
   assert.deepEqual(errors.filter((e) => !/status of (401|429)/.test(e)), []);
 });
@@ -294,10 +296,7 @@ test('a rate limit changed while a fleet is fetched applies at once', async () =
   // At one a second the other 22 would take 22 s; at five (under the sandbox's six) about 5 s.
   await rate.fill('5');
   await page.getByTestId('fleet-concurrency').fill('4');
-  await page.waitForFunction(() => {
-    const p = document.querySelector('[data-testid=fleet-progress]');
-    return p && p.dataset.running === 'false' && p.dataset.done === '24';
-  }, null, { timeout: 15_000 });
+  await fleetDone(page, 24, 15_000);
   assert.equal(await done(), 24);
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
