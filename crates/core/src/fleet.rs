@@ -1172,20 +1172,8 @@ mod tests {
         // Real ICCIDs (Luhn check digit), so the problem list can be read back as a list.
         let iccid = |n: usize| {
             let body = format!("891480000000{n:07}");
-            let sum: u32 = body
-                .bytes()
-                .rev()
-                .enumerate()
-                .map(|(i, b)| {
-                    let d = u32::from(b - b'0') * if i % 2 == 0 { 2 } else { 1 };
-                    if d > 9 {
-                        d - 9
-                    } else {
-                        d
-                    }
-                })
-                .sum();
-            format!("{body}{}", (10 - sum % 10) % 10)
+            let check = crate::ident::luhn_check_digit(&body).unwrap();
+            format!("{body}{check}")
         };
         let list: Vec<FleetEntry> = (0..5)
             .map(|i| FleetEntry {
