@@ -43,6 +43,31 @@ if [ -n "${TLS_CERT:-}" ] || [ -n "${TLS_KEY:-}" ]; then
 fi
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"$scheme://$LISTEN_HOST:$APP_PORT $scheme://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 
+# upstream_parts PREFIX URL: splits a carrier's base URL for its keepalive pool: PREFIX_SERVER
+# (host:port, the pool's one server), PREFIX_HOST (the Host header, as written in the URL),
+# PREFIX_SNI (the TLS server name) and PREFIX_PASS (proxy_pass to the pool, with the URL's path).
+upstream_parts() {
+  local prefix=$1 url=$2
+  local re='^(https?)://(\[[^]]+\]|[^]/:[]+)(:([0-9]+))?(/.*)?$'
+  if ! [[ $url =~ $re ]]; then
+    echo "scripts/nginx.sh: ${prefix}_UPSTREAM must be http(s)://host[:port][/path], got '$url'" >&2
+    exit 2
+  fi
+  local scheme=${BASH_REMATCH[1]} host=${BASH_REMATCH[2]} port=${BASH_REMATCH[4]} path=${BASH_REMATCH[5]}
+  local default_port=80
+  [ "$scheme" = https ] && default_port=443
+  printf -v "${prefix}_SERVER" '%s' "$host:${port:-$default_port}"
+  printf -v "${prefix}_HOST" '%s' "$host${port:+:$port}"
+  printf -v "${prefix}_SNI" '%s' "${host//[][]/}"
+  local pool
+  pool=usagelens_$(tr '[:upper:]' '[:lower:]' <<<"$prefix")
+  printf -v "${prefix}_PASS" '%s' "$scheme://$pool${path%/}/"
+}
+upstream_parts VODAFONE "$VODAFONE_UPSTREAM"
+upstream_parts TELECOMX "$TELECOMX_UPSTREAM"
+upstream_parts THINGSPACE "$THINGSPACE_UPSTREAM"
+upstream_parts CONTROL_CENTER "$CONTROL_CENTER_UPSTREAM"
+
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 origins=""
@@ -58,9 +83,15 @@ conf="$RUN_DIR/nginx.conf"
 render() {
   local text
   text=$(<"$1")
-  for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR VODAFONE_UPSTREAM \
-    TELECOMX_UPSTREAM THINGSPACE_UPSTREAM CONTROL_CENTER_UPSTREAM LISTEN_OPTIONS TLS; do
+  local name carrier part
+  for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR LISTEN_OPTIONS TLS; do
     text=${text//@$name@/${!name}}
+  done
+  for carrier in VODAFONE TELECOMX THINGSPACE CONTROL_CENTER; do
+    for part in SERVER HOST SNI PASS; do
+      name=${carrier}_$part
+      text=${text//@$name@/${!name}}
+    done
   done
   text=${text//@ALLOWED_ORIGINS@/$origins}
   printf '%s\n' "$text" >"$2"

@@ -1,9 +1,11 @@
-//! A minimal HTTP/1.1 server: one thread per connection, one request per connection
-//! (`Connection: close`), bodies by Content-Length. Enough for a local test double; a full server
-//! crate would cost more compile time than the sandbox's whole logic.
+//! A minimal HTTP/1.1 server: one thread per connection, persistent connections (a proxy in front
+//! reuses them, as it would a carrier's), bodies by Content-Length. Enough for a local test double;
+//! a full server crate would cost more compile time than the sandbox's whole logic.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// A parsed request.
@@ -15,6 +17,8 @@ pub struct Request {
     pub query: Vec<(String, String)>,
     pub headers: Vec<(String, String)>,
     pub body: String,
+    /// HTTP/1.1 without `Connection: close`: the client may send another request on the connection.
+    pub keep_alive: bool,
 }
 
 impl Request {
@@ -117,13 +121,14 @@ pub fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-fn read_request(stream: &TcpStream) -> Option<Request> {
-    let mut reader = BufReader::new(stream);
+/// Reads the next request of a connection; None at its end or on a request it cannot read.
+fn read_request(reader: &mut impl BufRead) -> Option<Request> {
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let mut parts = line.split_whitespace();
     let method = parts.next()?.to_owned();
     let target = parts.next()?.to_owned();
+    let http_1_1 = parts.next() == Some("HTTP/1.1");
     let mut headers = Vec::new();
     loop {
         let mut h = String::new();
@@ -155,16 +160,25 @@ fn read_request(stream: &TcpStream) -> Option<Request> {
             (percent_decode(k), percent_decode(v))
         })
         .collect();
+    let close = headers
+        .iter()
+        .any(|(k, v)| k.eq_ignore_ascii_case("connection") && v.eq_ignore_ascii_case("close"));
     Some(Request {
         method,
         path: percent_decode(path),
         query,
         headers,
         body: String::from_utf8_lossy(&body).into_owned(),
+        keep_alive: http_1_1 && !close,
     })
 }
 
-fn write_response(mut stream: &TcpStream, response: &Response) -> std::io::Result<()> {
+/// Writes `response`; `keep_alive` leaves the connection open for the next request.
+fn write_response(
+    mut stream: &TcpStream,
+    response: &Response,
+    keep_alive: bool,
+) -> std::io::Result<()> {
     if let Some(hang) = response.hang {
         std::thread::sleep(hang);
         return Ok(());
@@ -183,42 +197,76 @@ fn write_response(mut stream: &TcpStream, response: &Response) -> std::io::Resul
         head.push_str(&format!("{k}: {v}\r\n"));
     }
     head.push_str(&format!(
-        "Content-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
+        "Content-Length: {}\r\nConnection: {}\r\n\r\n",
+        body.len(),
+        if keep_alive { "keep-alive" } else { "close" }
     ));
-    stream.write_all(head.as_bytes())?;
-    stream.write_all(body)?;
+    // One write: with the head and body written apart, Nagle's algorithm held the body back until
+    // the proxy's delayed ACK of the head (40 ms per request on a kept-alive connection).
+    let mut answer = head.into_bytes();
+    answer.extend_from_slice(body);
+    stream.write_all(&answer)?;
     stream.flush()
 }
 
-/// Serves `listener` forever, answering each request with `handle` after `latency`.
+/// Connections accepted and requests read since the server started, answered at
+/// `GET /_sandbox/connections` (without latency, and not counted): tests check with it that a
+/// proxy reuses its connections.
+#[derive(Default)]
+struct Counts {
+    connections: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+/// Serves `listener` forever, answering each request with `handle` after `latency`. A connection
+/// stays open for further requests until the client closes it, asks to, or is idle for 10 s.
 pub fn serve<F>(listener: TcpListener, latency: Duration, quiet: bool, handle: F)
 where
     F: Fn(&Request) -> Response + Send + Sync + 'static,
 {
-    let handle = std::sync::Arc::new(handle);
+    let handle = Arc::new(handle);
+    let counts = Arc::new(Counts::default());
     for stream in listener.incoming().flatten() {
         let handle = handle.clone();
+        let counts = counts.clone();
+        counts.connections.fetch_add(1, Ordering::Relaxed);
         std::thread::spawn(move || {
             let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
-            let started = Instant::now();
-            let Some(request) = read_request(&stream) else {
-                return;
-            };
-            if !latency.is_zero() {
-                std::thread::sleep(latency);
-            }
-            let response = handle(&request);
-            let _ = write_response(&stream, &response);
-            if !quiet {
-                // Paths only: queries and headers may carry identifiers and credentials.
-                eprintln!(
-                    "{} {} -> {} ({} ms)",
-                    request.method,
-                    request.path,
-                    response.status,
-                    started.elapsed().as_millis()
-                );
+            let _ = stream.set_nodelay(true);
+            let mut reader = BufReader::new(&stream);
+            while let Some(request) = read_request(&mut reader) {
+                let started = Instant::now();
+                let response = if request.path == "/_sandbox/connections" {
+                    Response::json(
+                        200,
+                        &serde_json::json!({
+                            "connections": counts.connections.load(Ordering::Relaxed),
+                            "requests": counts.requests.load(Ordering::Relaxed),
+                        }),
+                    )
+                } else {
+                    counts.requests.fetch_add(1, Ordering::Relaxed);
+                    if !latency.is_zero() {
+                        std::thread::sleep(latency);
+                    }
+                    handle(&request)
+                };
+                // A hung answer (fault `timeout`) ends with the connection closed.
+                let keep_alive = request.keep_alive && response.hang.is_none();
+                let written = write_response(&stream, &response, keep_alive);
+                if !quiet {
+                    // Paths only: queries and headers may carry identifiers and credentials.
+                    eprintln!(
+                        "{} {} -> {} ({} ms)",
+                        request.method,
+                        request.path,
+                        response.status,
+                        started.elapsed().as_millis()
+                    );
+                }
+                if written.is_err() || !keep_alive {
+                    break;
+                }
             }
         });
     }

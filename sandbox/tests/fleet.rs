@@ -37,7 +37,7 @@ fn call(
 ) -> Answer {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
@@ -73,6 +73,7 @@ fn get(config: &Config, path: &str, query: &[(&str, &str)], auth: &str) -> (u16,
                 .collect(),
             headers: vec![("Authorization".into(), auth.into())],
             body: String::new(),
+            keep_alive: false,
         },
     );
     (r.status, String::from_utf8(r.body).unwrap())
@@ -92,6 +93,7 @@ fn thingspace_usage(config: &Config, iccid: &str) -> (u16, serde_json::Value) {
             body: format!(
                 r#"{{"deviceId":{{"kind":"iccid","id":"{iccid}"}},"earliest":"2025-11-21T00:00:00Z","latest":"2026-11-20T23:59:59Z"}}"#
             ),
+            keep_alive: false,
         },
     );
     (r.status, serde_json::from_slice(&r.body).unwrap())

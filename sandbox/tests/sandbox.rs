@@ -30,7 +30,7 @@ fn call(
 ) -> Answer {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: {}\r\n",
         body.len()
     );
     for (k, v) in headers {
@@ -371,4 +371,79 @@ fn faults_on_demand() {
     assert!(serde_json::from_str::<serde_json::Value>(&truncated.body).is_err());
     let hung = call(addr, "GET", "/telecomx/mvno/x/usage?fault=timeout", &[], "");
     assert_eq!(hung.status, 0, "no answer at all");
+}
+
+/// Reads one answer with a Content-Length off a persistent connection: its head and body.
+fn read_answer(reader: &mut impl std::io::BufRead) -> (String, String) {
+    let mut head = String::new();
+    loop {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "connection closed mid-head"
+        );
+        if line == "\r\n" {
+            break;
+        }
+        head.push_str(&line);
+    }
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("Content-Length: "))
+        .and_then(|v| v.trim().parse().ok())
+        .expect("Content-Length");
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body).unwrap();
+    (head, String::from_utf8(body).unwrap())
+}
+
+#[test]
+fn persistent_connections() {
+    let addr = server();
+    let stream = TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut writer = &stream;
+    let mut reader = std::io::BufReader::new(&stream);
+    let request = |close: bool| {
+        format!(
+            "GET /control-center/rws/api/v1/devices/8901170425801873534/usageInZone HTTP/1.1\r\n\
+             Host: x\r\nAuthorization: Basic ZGVtbzpkZW1vLWFwaS1rZXk=\r\n{}\r\n",
+            if close { "Connection: close\r\n" } else { "" }
+        )
+    };
+    // Two requests on one connection (as a proxy's upstream keepalive sends them), then one that
+    // asks to close it.
+    for _ in 0..2 {
+        writer.write_all(request(false).as_bytes()).unwrap();
+        let (head, body) = read_answer(&mut reader);
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(head.contains("Connection: keep-alive"), "{head}");
+        assert!(body.contains("8901170425801873534"), "{body}");
+    }
+    writer.write_all(request(true).as_bytes()).unwrap();
+    let (head, _) = read_answer(&mut reader);
+    assert!(head.contains("Connection: close"), "{head}");
+    let mut rest = Vec::new();
+    assert_eq!(
+        reader.read_to_end(&mut rest).unwrap(),
+        0,
+        "closed after the answer"
+    );
+
+    // The counts: this test's connections and requests so far (the count itself is not one).
+    let counts = call(addr, "GET", "/_sandbox/connections", &[], "");
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&counts.body).unwrap(),
+        serde_json::json!({"connections": 2, "requests": 3})
+    );
+
+    // HTTP/1.0 clients get one answer per connection.
+    let mut old = TcpStream::connect(addr).unwrap();
+    old.write_all(b"GET /control-center/rws/api/v1/devices/8901170425801873534/usageInZone HTTP/1.0\r\nAuthorization: Basic ZGVtbzpkZW1vLWFwaS1rZXk=\r\n\r\n")
+        .unwrap();
+    let mut raw = String::new();
+    old.read_to_string(&mut raw).unwrap();
+    assert!(raw.contains("Connection: close") && raw.contains("8901170425801873534"));
 }

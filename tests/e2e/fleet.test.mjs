@@ -130,22 +130,27 @@ test('without a limit set, the fleet learns the carrier\'s limit from its 429s',
   assert.deepEqual(errors.filter((e) => !/status of 429/.test(e)), []);
 });
 
-test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2', async () => {
-  const tlsStack = await startStack({ sandbox: true, sandboxArgs: ['--fleet', '10'], tls: true });
+test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2, and the proxy reuses its carrier connections', async () => {
+  const tlsStack = await startStack({ sandbox: true, sandboxArgs: ['--fleet', '40'], tls: true });
   const tlsBrowser = await launchBrowser({ ignoreCertificateErrors: true });
   try {
     const { page, errors } = await openApp(tlsBrowser, tlsStack.appUrl);
     assert.match(tlsStack.appUrl, /^https:/);
-    await controlCenterFleet(page, tlsStack, 10);
+    await controlCenterFleet(page, tlsStack, 40);
     // The default proxy is the page's own origin, which proxies the carriers too (no CORS).
     assert.equal(await page.getByTestId('fleet-proxy').inputValue(), tlsStack.appUrl.replace(/\/$/, ''));
     await page.getByTestId('fleet-start').click();
-    await fleetDone(page, 10, 60_000);
+    await fleetDone(page, 40, 60_000);
     await page.getByTestId('fleet-view').waitFor();
     // The proxy sends Timing-Allow-Origin, so the page can see the protocol each request used.
     const protocols = await page.evaluate(() => [...new Set(performance.getEntriesByType('resource')
       .filter((e) => e.name.includes('usageInZone')).map((e) => e.nextHopProtocol))]);
     assert.deepEqual(protocols, ['h2']);
+    // nginx keeps its connections to the carrier open: at concurrency 8 it needs about eight for
+    // the 40 requests (one more is the test's own list request), not one per request.
+    const counts = await (await fetch(`${tlsStack.sandboxUrl}/_sandbox/connections`)).json();
+    assert.ok(counts.requests >= 41, JSON.stringify(counts));
+    assert.ok(counts.connections <= 12, `the proxy opened a connection per request: ${JSON.stringify(counts)}`);
     assert.deepEqual(errors, []);
   } finally {
     await tlsBrowser.close();
