@@ -650,6 +650,9 @@ pub fn FleetFetch() -> impl IntoView {
             }
         });
     };
+    // Whether the progress line is shown: a memo, so the line is built once per run and only its
+    // attributes follow each tick (reading `progress` here built it again five times a second).
+    let started = Memo::new(move |_| progress.with(|p| p.total > 0));
     let percent = move || {
         let p = progress.get();
         if p.total == 0 {
@@ -748,7 +751,7 @@ pub fn FleetFetch() -> impl IntoView {
                     disabled=move || running.get() || { let p = progress.get(); p.failed + p.partial + p.remaining == 0 }
                     on:click=retry>"Retry failed"</button>
             </div>
-            {move || (progress.get().total > 0).then(|| view! {
+            {move || started.get().then(|| view! {
                 <div class="ul-fleet-progress" role="status" data-testid="fleet-progress"
                     data-done=move || progress.get().done data-failed=move || progress.get().failed data-total=move || progress.get().total
                     data-running=move || running.get().to_string()>
