@@ -63,10 +63,12 @@ upstream_parts() {
   pool=usagelens_$(tr '[:upper:]' '[:lower:]' <<<"$prefix")
   printf -v "${prefix}_PASS" '%s' "$scheme://$pool${path%/}/"
 }
-upstream_parts VODAFONE "$VODAFONE_UPSTREAM"
-upstream_parts TELECOMX "$TELECOMX_UPSTREAM"
-upstream_parts THINGSPACE "$THINGSPACE_UPSTREAM"
-upstream_parts CONTROL_CENTER "$CONTROL_CENTER_UPSTREAM"
+# The carriers, by the prefix of their settings and placeholders.
+carriers="VODAFONE TELECOMX THINGSPACE CONTROL_CENTER"
+for carrier in $carriers; do
+  upstream="${carrier}_UPSTREAM"
+  upstream_parts "$carrier" "${!upstream}"
+done
 
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
@@ -87,7 +89,7 @@ render() {
   for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR LISTEN_OPTIONS TLS; do
     text=${text//@$name@/${!name}}
   done
-  for carrier in VODAFONE TELECOMX THINGSPACE CONTROL_CENTER; do
+  for carrier in $carriers; do
     for part in SERVER HOST SNI PASS; do
       name=${carrier}_$part
       text=${text//@$name@/${!name}}
