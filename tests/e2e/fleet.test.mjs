@@ -37,13 +37,19 @@ async function thingspaceCredentials(page) {
   return thingspace;
 }
 
-/** Opens the fleet form with `count` Control Center subjects of `st`'s sandbox and the demo
- * credentials filled in. */
-async function controlCenterFleet(page, st, count) {
-  await fillSandboxList(page, st, 'control-center', count);
+/** Fills in the sandbox's Control Center credentials; returns the carrier's fieldset. */
+async function controlCenterCredentials(page) {
   const control = page.locator('fieldset[data-carrier=control-center]');
   await control.locator('[data-field=user]').fill('demo');
   await control.locator('[data-field=secret]').fill('demo-api-key');
+  return control;
+}
+
+/** Opens the fleet form with `count` Control Center subjects of `st`'s sandbox and the demo
+ * credentials filled in; returns the carrier's fieldset. */
+async function controlCenterFleet(page, st, count) {
+  await fillSandboxList(page, st, 'control-center', count);
+  return controlCenterCredentials(page);
 }
 
 /** Waits until the fleet fetch has stopped with `done` subjects done (within `timeout` ms). */
@@ -78,9 +84,7 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   const thingspace = await thingspaceCredentials(page);
   // The form's per-carrier limit keeps the fetch under the sandbox's 6 requests per second.
   await thingspace.locator('[data-field=rate]').fill('5');
-  const control = page.locator('fieldset[data-carrier=control-center]');
-  await control.locator('[data-field=user]').fill('demo');
-  await control.locator('[data-field=secret]').fill('demo-api-key');
+  const control = await controlCenterCredentials(page);
   await control.locator('[data-field=rate]').fill('5');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-concurrency').fill('8');
@@ -236,18 +240,18 @@ test('a partial subject is listed, downloadable, and its retry replaces its reco
 
 test('removing a fleet\'s source while it is fetched stops the fetch and leaves nothing behind', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
-  await controlCenterFleet(page, stack, 30);
+  const control = await controlCenterFleet(page, stack, 30);
   // Two a second: fifteen seconds of fetching, time enough to remove it half way.
-  await page.locator('fieldset[data-carrier=control-center] [data-field=rate]').fill('2');
+  await control.locator('[data-field=rate]').fill('2');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-start').click();
   const source = page.locator('li.ul-source', { hasText: 'Fleet: 30 subjects' });
   await source.locator('.ul-source-meta').filter({ hasText: /[1-9]\d* records/ }).waitFor({ timeout: 30_000 });
   // The form is locked while it runs, but for concurrency and rate limits, which apply live.
-  assert.ok(await page.locator('fieldset[data-carrier=control-center] [data-field=secret]').isDisabled());
+  assert.ok(await control.locator('[data-field=secret]').isDisabled());
   assert.ok(await page.getByTestId('fleet-list').isDisabled());
   assert.ok(await page.getByTestId('fleet-concurrency').isEnabled());
-  assert.ok(await page.locator('fieldset[data-carrier=control-center] [data-field=rate]').isEnabled());
+  assert.ok(await control.locator('[data-field=rate]').isEnabled());
   await source.getByRole('button', { name: 'Remove Fleet: 30 subjects' }).click();
   // The run is cancelled and the panel forgets it; the requests still in flight add nothing.
   await page.getByTestId('fleet-progress').waitFor({ state: 'detached', timeout: 30_000 });
@@ -260,8 +264,7 @@ test('removing a fleet\'s source while it is fetched stops the fetch and leaves 
 
 test('refused credentials stop the fetch, and a retry uses them as mended in the form', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
-  await controlCenterFleet(page, stack, 5);
-  const control = page.locator('fieldset[data-carrier=control-center]');
+  const control = await controlCenterFleet(page, stack, 5);
   await control.locator('[data-field=secret]').fill('a-wrong-key');
   await control.locator('[data-field=rate]').fill('5');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
@@ -291,8 +294,7 @@ test('refused credentials stop the fetch, and a retry uses them as mended in the
 
 test('a rate limit changed while a fleet is fetched applies at once', async () => {
   const { page, errors } = await openApp(browser, stack.appUrl);
-  await controlCenterFleet(page, stack, 24);
-  const rate = page.locator('fieldset[data-carrier=control-center] [data-field=rate]');
+  const rate = (await controlCenterFleet(page, stack, 24)).locator('[data-field=rate]');
   await rate.fill('1');
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-start').click();
