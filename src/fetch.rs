@@ -2,6 +2,7 @@
 //! proxy the job was configured with), sleeps when it says wait, and feeds answers back.
 
 use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -14,16 +15,59 @@ use usagelens_core::fleet::RateLimiter;
 use wasm_bindgen_futures::JsFuture;
 
 /// Shared flag the UI sets to stop a running job (atomic so reactive storage can hold it).
+/// Requests in flight stop at once: the flag's `AbortController` lives in a thread-local
+/// registry, because a JS value cannot sit in `Send` storage.
 #[derive(Clone, Default)]
-pub struct CancelFlag(Arc<AtomicBool>);
+pub struct CancelFlag(Arc<CancelState>);
+
+#[derive(Default)]
+struct CancelState {
+    cancelled: AtomicBool,
+}
+
+thread_local! {
+    /// The controller of each flag that has handed out a signal, keyed by the flag's address.
+    static CONTROLLERS: RefCell<HashMap<usize, web_sys::AbortController>> =
+        RefCell::new(HashMap::new());
+}
+
+impl Drop for CancelState {
+    fn drop(&mut self) {
+        let key = self as *const CancelState as usize;
+        let _ = CONTROLLERS.try_with(|c| c.borrow_mut().remove(&key));
+    }
+}
 
 impl CancelFlag {
     pub fn cancel(&self) {
-        self.0.store(true, Ordering::Relaxed);
+        self.0.cancelled.store(true, Ordering::Relaxed);
+        if let Some(controller) = CONTROLLERS.with(|c| c.borrow_mut().remove(&self.key())) {
+            controller.abort();
+        }
     }
 
     pub fn is_cancelled(&self) -> bool {
-        self.0.load(Ordering::Relaxed)
+        self.0.cancelled.load(Ordering::Relaxed)
+    }
+
+    fn key(&self) -> usize {
+        Arc::as_ptr(&self.0) as usize
+    }
+
+    /// A signal that aborts when the flag is cancelled (already aborted if it was).
+    fn signal(&self) -> Option<web_sys::AbortSignal> {
+        let controller = web_sys::AbortController::new().ok()?;
+        if self.is_cancelled() {
+            controller.abort();
+            return Some(controller.signal());
+        }
+        let controller = CONTROLLERS.with(|c| {
+            c.borrow_mut()
+                .entry(self.key())
+                .or_insert(controller)
+                .clone()
+        });
+        Some(controller.signal())
     }
 }
 
@@ -138,44 +182,92 @@ pub async fn run_job_limited(
     job.finish()
 }
 
+/// Whether this browser has `AbortSignal.any` and `AbortSignal.timeout` (Chromium 116, Firefox
+/// 124, Safari 17.4); older ones get a watchdog task per request instead.
+fn native_abort_signals() -> bool {
+    thread_local! {
+        static NATIVE: bool = {
+            let class = js_sys::Reflect::get(&js_sys::global(), &"AbortSignal".into())
+                .unwrap_or(wasm_bindgen::JsValue::UNDEFINED);
+            let has = |name: &str| {
+                js_sys::Reflect::get(&class, &name.into()).is_ok_and(|f| f.is_function())
+            };
+            !class.is_undefined() && has("any") && has("timeout")
+        };
+    }
+    NATIVE.with(|n| *n)
+}
+
+/// How a request is stopped: by the user's cancel or by its own timeout.
+struct Abort {
+    signal: web_sys::AbortSignal,
+    timed_out: Box<dyn Fn() -> bool>,
+    /// Set when the request is done, so the fallback watchdog stops.
+    done: Rc<Cell<bool>>,
+}
+
+impl Abort {
+    /// The browser's own timer and signal combinator where it has them: a watchdog task per
+    /// request woke the page's thread every 200 ms per request in flight (1000 closures and
+    /// timers per 1000 subjects of a fleet, on the thread that handles the answers).
+    fn new(timeout_ms: u32, cancel: &CancelFlag) -> Result<Abort, TransportError> {
+        let done = Rc::new(Cell::new(false));
+        if native_abort_signals() {
+            if let Some(cancelled) = cancel.signal() {
+                let timeout = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
+                let signal = web_sys::AbortSignal::any(&js_sys::Array::of2(&cancelled, &timeout));
+                return Ok(Abort {
+                    signal,
+                    timed_out: Box::new(move || timeout.aborted()),
+                    done,
+                });
+            }
+        }
+        let controller = web_sys::AbortController::new()
+            .map_err(|_| TransportError::Network("no AbortController".into()))?;
+        let timed_out = Rc::new(Cell::new(false));
+        // Abort on timeout, or soon after the user cancels; stops once the request is done.
+        {
+            let controller = controller.clone();
+            let timed_out = timed_out.clone();
+            let done = done.clone();
+            let cancel = cancel.clone();
+            let deadline = now_ms() + u64::from(timeout_ms);
+            wasm_bindgen_futures::spawn_local(async move {
+                while !done.get() {
+                    if cancel.is_cancelled() {
+                        controller.abort();
+                        return;
+                    }
+                    if now_ms() >= deadline {
+                        timed_out.set(true);
+                        controller.abort();
+                        return;
+                    }
+                    sleep(200).await;
+                }
+            });
+        }
+        Ok(Abort {
+            signal: controller.signal(),
+            timed_out: Box::new(move || timed_out.get()),
+            done,
+        })
+    }
+}
+
 async fn send(
     plan: &usagelens_core::fetch::RequestPlan,
     cancel: &CancelFlag,
 ) -> Result<HttpResponse, TransportError> {
-    let controller = web_sys::AbortController::new()
-        .map_err(|_| TransportError::Network("no AbortController".into()))?;
-    let signal = controller.signal();
-    let timed_out = Rc::new(Cell::new(false));
-    let done = Rc::new(Cell::new(false));
-    // Abort on timeout, or soon after the user cancels; stops once the request is done.
-    {
-        let controller = controller.clone();
-        let timed_out = timed_out.clone();
-        let done = done.clone();
-        let cancel = cancel.clone();
-        let deadline = now_ms() + u64::from(plan.timeout_ms);
-        wasm_bindgen_futures::spawn_local(async move {
-            while !done.get() {
-                if cancel.is_cancelled() {
-                    controller.abort();
-                    return;
-                }
-                if now_ms() >= deadline {
-                    timed_out.set(true);
-                    controller.abort();
-                    return;
-                }
-                sleep(200).await;
-            }
-        });
-    }
+    let abort = Abort::new(plan.timeout_ms, cancel)?;
     let method = match plan.method {
         Method::Get => HttpMethod::GET,
         Method::Post => HttpMethod::POST,
     };
     let mut builder = RequestBuilder::new(&plan.url)
         .method(method)
-        .abort_signal(Some(&signal));
+        .abort_signal(Some(&abort.signal));
     for (name, value) in &plan.headers {
         builder = builder.header(name, value);
     }
@@ -198,13 +290,13 @@ async fn send(
                     headers,
                     body,
                 }),
-                Err(_) if timed_out.get() => Err(TransportError::Timeout),
+                Err(_) if (abort.timed_out)() => Err(TransportError::Timeout),
                 Err(e) => Err(TransportError::Network(e.to_string())),
             }
         }
-        Err(_) if timed_out.get() => Err(TransportError::Timeout),
+        Err(_) if (abort.timed_out)() => Err(TransportError::Timeout),
         Err(e) => Err(TransportError::Network(e.to_string())),
     };
-    done.set(true);
+    abort.done.set(true);
     outcome
 }

@@ -77,6 +77,8 @@ pub struct AppState {
     pub utc: RwSignal<bool>,
     /// Loads under way (the progress indicator shows while > 0).
     pub busy: RwSignal<u32>,
+    /// A fleet fetch is running (it has its own progress bar; the header only names it).
+    pub fleet_running: RwSignal<bool>,
     /// Index into `UsageSet::records` of the record whose fields are shown.
     pub selected: RwSignal<Option<u32>>,
 }
@@ -102,6 +104,7 @@ impl AppState {
             byte_base: RwSignal::new(ByteBase::Binary),
             utc: RwSignal::new(true),
             busy: RwSignal::new(0),
+            fleet_running: RwSignal::new(false),
             selected: RwSignal::new(None),
         }
     }

@@ -422,7 +422,7 @@ pub fn FleetFetch() -> impl IntoView {
         let want = ctx.run.borrow().concurrency();
         if ctx.workers.get() == 0 {
             running.set(true);
-            state.busy.update(|b| *b += 1);
+            state.fleet_running.set(true);
         }
         while ctx.workers.get() < want {
             ctx.workers.set(ctx.workers.get() + 1);
@@ -441,7 +441,7 @@ pub fn FleetFetch() -> impl IntoView {
                         failures.set(Vec::new());
                     }
                     running.set(false);
-                    state.busy.update(|b| *b = b.saturating_sub(1));
+                    state.fleet_running.set(false);
                 }
             });
         }

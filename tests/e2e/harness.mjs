@@ -125,8 +125,10 @@ export async function launchBrowser({ ignoreCertificateErrors = false } = {}) {
 }
 
 /** Opens the app and waits until it has mounted; collects page errors into `errors`. */
-export async function openApp(browser, url, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', ready = '#usagelens-app main' } = {}) {
+export async function openApp(browser, url, { viewport = { width: 1280, height: 900 }, colorScheme = 'light', ready = '#usagelens-app main', initScript } = {}) {
   const context = await browser.newContext({ viewport, colorScheme });
+  // Runs before the page's own scripts, e.g. to take away an API older browsers lack.
+  if (initScript) await context.addInitScript(initScript);
   const page = await context.newPage();
   const errors = [];
   page.on('pageerror', (e) => errors.push(String(e)));

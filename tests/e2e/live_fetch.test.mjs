@@ -26,7 +26,10 @@ const FORMS = {
   'control-center': { id: '8901170425801873534', fields: { 'fetch-user': 'demo', 'fetch-secret': 'demo-api-key' } },
 };
 
-async function fetchLive(page, proxyUrl, carrier, { timeout } = {}) {
+// Fills the live-fetch form, submits it and waits until the fetch ends; with `cancelAfterMs`,
+// presses Cancel that long after the request went out and returns how long the fetch took to
+// end after that.
+async function fetchLive(page, proxyUrl, carrier, { timeout, cancelAfterMs } = {}) {
   const form = FORMS[carrier];
   if (!(await page.getByTestId('fetch-live').evaluate((d) => d.open))) await page.getByTestId('fetch-live').locator('summary').click();
   await page.getByTestId('fetch-carrier').selectOption(carrier);
@@ -37,8 +40,16 @@ async function fetchLive(page, proxyUrl, carrier, { timeout } = {}) {
   await page.getByTestId('fetch-proxy').fill(proxyUrl.replace(/\/$/, ''));
   if (timeout) await page.getByTestId('fetch-timeout').fill(String(timeout));
   await page.getByTestId('fetch-submit').click();
+  let cancelledAt;
+  if (cancelAfterMs !== undefined) {
+    await page.getByTestId('fetch-cancel').waitFor();
+    await page.waitForTimeout(cancelAfterMs);
+    cancelledAt = Date.now();
+    await page.getByTestId('fetch-cancel').click();
+  }
   await page.getByTestId('fetch-submit').waitFor({ state: 'visible' });
   await page.waitForFunction(() => !document.querySelector('[data-testid="fetch-cancel"]'), null, { timeout: 60_000 });
+  return cancelledAt === undefined ? undefined : Date.now() - cancelledAt;
 }
 
 test('each carrier fetched through nginx from the sandbox and charted', async () => {
@@ -107,6 +118,28 @@ for (const [fault, carrier, pattern, options] of [
     await fetchLive(page, s.proxyUrl, carrier, options);
     assert.match(await page.getByTestId('error').innerText(), pattern);
     assert.equal(Number(await page.getByTestId('kpi-data').getAttribute('data-value')), before, 'what was loaded before is kept');
+    assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
+    await context.close();
+  });
+}
+
+// Requests are stopped by `AbortSignal.any` of the user's cancel and `AbortSignal.timeout`;
+// browsers without them (Firefox < 124, Safari < 17.4) get a watchdog task per request. Both
+// ways, Cancel stops a request the carrier has not answered at once, and a timeout is reported
+// as one.
+for (const [way, initScript] of [
+  ['AbortSignal.any', undefined],
+  ['the watchdog (no AbortSignal.any)', () => { delete AbortSignal.any; }],
+]) {
+  test(`with ${way}, Cancel stops a request in flight at once and a timeout is reported`, async () => {
+    const s = await stack(['--fault', 'timeout', '--hang-ms', '20000']);
+    const { page, errors, context } = await openApp(browser, s.appUrl, { initScript });
+    assert.equal(await page.evaluate(() => typeof AbortSignal.any), initScript ? 'undefined' : 'function');
+    const afterCancel = await fetchLive(page, s.proxyUrl, 'control-center', { timeout: 30, cancelAfterMs: 300 });
+    assert.ok(afterCancel < 5_000, `the fetch ended ${afterCancel} ms after Cancel, not at once (the carrier hangs 20 s)`);
+    assert.match(await page.getByTestId('error').innerText(), /cancelled; the usage read so far is kept/);
+    await fetchLive(page, s.proxyUrl, 'telecomx', { timeout: 1 });
+    assert.match(await page.getByTestId('error').filter({ hasText: 'TelecomX' }).innerText(), /no answer within 1 s, 3 times/);
     assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
     await context.close();
   });
