@@ -56,17 +56,16 @@ impl CancelFlag {
 
     /// A signal that aborts when the flag is cancelled (already aborted if it was).
     fn signal(&self) -> Option<web_sys::AbortSignal> {
+        let key = self.key();
+        if let Some(controller) = CONTROLLERS.with(|c| c.borrow().get(&key).cloned()) {
+            return Some(controller.signal());
+        }
         let controller = web_sys::AbortController::new().ok()?;
         if self.is_cancelled() {
             controller.abort();
-            return Some(controller.signal());
+        } else {
+            CONTROLLERS.with(|c| c.borrow_mut().insert(key, controller.clone()));
         }
-        let controller = CONTROLLERS.with(|c| {
-            c.borrow_mut()
-                .entry(self.key())
-                .or_insert(controller)
-                .clone()
-        });
         Some(controller.signal())
     }
 }
@@ -299,4 +298,35 @@ async fn send(
     };
     abort.done.set(true);
     outcome
+}
+
+#[cfg(all(test, target_arch = "wasm32"))]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::*;
+
+    wasm_bindgen_test_configure!(run_in_browser);
+
+    #[wasm_bindgen_test]
+    fn a_cancel_aborts_every_signal_handed_out_and_later_ones() {
+        let flag = CancelFlag::default();
+        let first = flag.signal().expect("a signal");
+        let second = flag.clone().signal().expect("a signal");
+        assert!(!first.aborted() && !second.aborted());
+        flag.cancel();
+        assert!(first.aborted() && second.aborted());
+        assert!(flag.signal().expect("a signal").aborted());
+    }
+
+    #[wasm_bindgen_test]
+    fn a_dropped_flag_leaves_no_controller_behind() {
+        let registered = || CONTROLLERS.with(|c| c.borrow().len());
+        let before = registered();
+        let flag = CancelFlag::default();
+        let _ = flag.signal();
+        let _ = flag.signal();
+        assert_eq!(registered(), before + 1, "one controller per flag");
+        drop(flag);
+        assert_eq!(registered(), before);
+    }
 }
