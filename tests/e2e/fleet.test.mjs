@@ -89,7 +89,11 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);
   await page.getByTestId('fleet-concurrency').fill('8');
   await page.getByTestId('fleet-start').click();
+  // The header names the running fleet, without the animated spinner (the panel has a bar).
+  await page.getByTestId('fleet-running').waitFor();
+  assert.equal(await page.locator('.ul-header .ul-spinner').count(), 0);
   await fleetFinished(page, 24);
+  await page.getByTestId('fleet-running').waitFor({ state: 'detached' });
   const progress = page.getByTestId('fleet-progress');
   const failures = await page.getByTestId('fleet-failures').textContent().catch(() => '');
   assert.equal(await progress.getAttribute('data-failed'), '0', `${await progress.textContent()} ${failures}`);
