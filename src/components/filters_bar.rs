@@ -72,7 +72,13 @@ pub fn FiltersBar() -> impl IntoView {
                         set_filter(&|f| f.subjects = chosen.clone().into_iter().collect())
                     }>
                     <option value="">"All subjects"</option>
-                    {move || facets.with(|fc| fc.subjects.iter().map(|s| { let t = s.to_string(); view! { <option value=t.clone()>{t.clone()}</option> } }).collect_view())}
+                    // Keyed, so a fleet's flush adds the new subjects' options instead of
+                    // rewriting a thousand of them (profile: 63 ms of a fleet's last flush).
+                    <For
+                        each=move || facets.with(|fc| fc.subjects.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                        key=|t| t.clone()
+                        children=|t: String| { let value = t.clone(); view! { <option value=value>{t}</option> } }
+                    />
                 </select>
             </div>
             <div class="ul-field">

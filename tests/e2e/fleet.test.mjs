@@ -117,6 +117,12 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   const first = await top.first().locator('button').textContent();
   await top.first().locator('button').click();
   await page.getByTestId('fleet-drilled').filter({ hasText: first }).waitFor();
+  // The Subject filter, filled as the results streamed in, lists each subject once and shows
+  // the one drilled into.
+  const options = await page.locator('#ul-subject option').evaluateAll((os) => os.map((o) => o.value));
+  assert.equal(options.length, 25, 'All subjects + 24');
+  assert.equal(new Set(options).size, 25);
+  assert.equal(await page.locator('#ul-subject').inputValue(), first.trim());
   await page.getByTestId('fleet-drilled').getByRole('button').click();
   await page.getByTestId('fleet-drilled').waitFor({ state: 'detached' });
   // The browser logs each 429 it received; those were honoured (retried after Retry-After, and
