@@ -123,6 +123,30 @@ for (const [fault, carrier, pattern, options] of [
   });
 }
 
+test('a pasted token with a character no HTTP header can carry is refused by name, nothing sent', async () => {
+  const s = await stack();
+  const { page, errors, context } = await openApp(browser, s.appUrl);
+  await page.getByTestId('fetch-live').locator('summary').click();
+  await page.getByTestId('fetch-carrier').selectOption('vodafone-vrs');
+  await page.getByTestId('fetch-id').fill(FORMS['vodafone-vrs'].id);
+  await page.getByTestId('fetch-use-token').check();
+  // A token copied out of a document with typographic quotes around it.
+  await page.getByTestId('fetch-token').fill('\u201calEw85x\u201d');
+  await page.getByTestId('fetch-proxy').fill(s.proxyUrl.replace(/\/$/, ''));
+  const carrierRequests = async () => (await (await fetch(`${s.sandboxUrl}/_sandbox/connections`)).json()).requests;
+  const before = await carrierRequests();
+  await page.getByTestId('fetch-submit').click();
+  assert.match(await page.getByTestId('error').innerText(), /the access token: character 1 is "\u201c" \(U\+201C\), which an HTTP header cannot carry/);
+  assert.equal(await carrierRequests(), before, 'nothing reached the carrier');
+  // The page goes on: the same form with client credentials instead fetches.
+  await page.getByTestId('fetch-use-token').uncheck();
+  await fetchLive(page, s.proxyUrl, 'vodafone-vrs');
+  assert.equal(await page.getByTestId('error').count(), 0);
+  assert.equal(await page.locator('.ul-source').count(), 1);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 // Requests are stopped by `AbortSignal.any` of the user's cancel and `AbortSignal.timeout`;
 // browsers without them (Firefox < 124, Safari < 17.4) get a watchdog task per request. Both
 // ways, Cancel stops a request the carrier has not answered at once, and a timeout is reported

@@ -3,8 +3,9 @@
 //! kept out of URLs and logs.
 
 use usagelens_core::fetch::{
-    Credentials, DeviceRef, FetchConfig, FetchErrorKind, FetchJob, HttpResponse, Method,
-    ProxyConfig, Purpose, RequestPlan, Step, Token, TransportError, UsageQuery,
+    header_value_problem, Credentials, DeviceRef, FetchConfig, FetchErrorKind, FetchJob,
+    HttpResponse, Method, ProxyConfig, Purpose, RequestPlan, Step, Token, TransportError,
+    UsageQuery,
 };
 use usagelens_core::{Carrier, Service, Subject, SubjectKind};
 
@@ -146,6 +147,84 @@ fn vodafone_token_then_usage_with_correlator_and_reuse() {
         &mut vec![Ok(token(3599)), Ok(HttpResponse::new(200, VODAFONE))],
     );
     assert_eq!(sent[0].purpose, Purpose::Token);
+}
+
+#[test]
+fn header_values_the_browser_would_refuse_are_named() {
+    assert_eq!(header_value_problem("Bearer abc-123_~+/="), None);
+    assert_eq!(
+        header_value_problem("Latin-1 \u{e9}\u{ff}"),
+        None,
+        "Latin-1 is sendable"
+    );
+    assert_eq!(
+        header_value_problem("\r\n token \n"),
+        None,
+        "the browser trims line breaks at the ends"
+    );
+    let problem = |v: &str| header_value_problem(v).unwrap_or_default();
+    assert!(
+        problem("Bearer \u{201c}abc").starts_with("character 8 is \"\u{201c}\" (U+201C)"),
+        "{}",
+        problem("Bearer \u{201c}abc")
+    );
+    assert!(problem("abc\ndef").starts_with("character 4 is a line break"));
+    assert!(problem("ab\0").starts_with("character 3 is a NUL character"));
+    assert!(problem("\u{20ac}").contains("Latin-1 text on one line"));
+}
+
+#[test]
+fn a_pasted_token_a_header_cannot_carry_is_refused_before_sending() {
+    for (credentials, query) in [
+        (
+            Credentials::VodafoneBearer("abc\u{201d}".into()),
+            UsageQuery::Vodafone {
+                imsi: "262021234567890".into(),
+            },
+        ),
+        (
+            Credentials::TelecomxBearer("abc\ndef".into()),
+            UsageQuery::Telecomx {
+                account: "553ca0f477392ee4106e9526".into(),
+                from: (2026, 6),
+                to: (2026, 10),
+                csv: false,
+            },
+        ),
+    ] {
+        let Err(error) = FetchJob::new(query, credentials, sandbox(), None) else {
+            panic!("a token a header cannot carry was accepted");
+        };
+        assert_eq!(error.kind, FetchErrorKind::InvalidInput);
+        assert!(
+            error
+                .message
+                .starts_with("the access token: character 4 is"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_carrier_token_a_header_cannot_carry_ends_the_job_before_sending() {
+    let mut job = FetchJob::new(
+        UsageQuery::Vodafone {
+            imsi: "262021234567890".into(),
+        },
+        vodafone_client(),
+        sandbox(),
+        None,
+    )
+    .unwrap();
+    let issued = HttpResponse::new(200, r#"{"access_token":"tok\u2028en","expires_in":3599}"#);
+    let (sent, _) = drive(&mut job, &mut vec![Ok(issued)]);
+    assert_eq!(sent.len(), 1, "only the token request went out");
+    let error = job.finish().error.expect("an error");
+    assert_eq!(error.kind, FetchErrorKind::BadResponse);
+    assert_eq!(
+        error.message,
+        "what Vodafone VRS issued cannot be sent back: the Authorization header: character 11 is \"\u{2028}\" (U+2028), which an HTTP header cannot carry (Latin-1 text on one line)"
+    );
 }
 
 #[test]

@@ -244,6 +244,11 @@ impl FetchJob {
         if empty_secret {
             return Err(invalid("fill in every credential field".to_owned()));
         }
+        if let Credentials::VodafoneBearer(t) | Credentials::TelecomxBearer(t) = &credentials {
+            if let Some(problem) = super::header_value_problem(t.trim()) {
+                return Err(invalid(format!("the access token: {problem}")));
+            }
+        }
         let mut earliest = 0;
         let mut range_latest = 0;
         let query = match query {
@@ -476,6 +481,23 @@ impl FetchJob {
             }
         }
         let plan = self.plan(random);
+        // What the user typed was checked in `new`; this catches what a carrier issued (a token
+        // sent back in a header), before the browser would refuse the request.
+        let unsendable = plan.headers.iter().find_map(|(name, value)| {
+            super::header_value_problem(value).map(|problem| format!("{name} header: {problem}"))
+        });
+        if let Some(problem) = unsendable {
+            let carrier = self.carrier();
+            self.fail(FetchError::new(
+                FetchErrorKind::BadResponse,
+                carrier,
+                format!(
+                    "what {} issued cannot be sent back: the {problem}",
+                    carrier.label()
+                ),
+            ));
+            return Step::Done;
+        }
         self.in_flight = true;
         Step::Send(plan)
     }

@@ -220,6 +220,28 @@ impl RetryPolicy {
     }
 }
 
+/// Why `value` cannot go out as an HTTP header value, if it cannot. Browsers refuse the whole
+/// request otherwise (the Fetch standard takes Latin-1 text, without NUL or line breaks once
+/// the ends are trimmed), and gloo-net's header setter throws through the wasm module.
+pub fn header_value_problem(value: &str) -> Option<String> {
+    const HTTP_WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
+    // Line breaks at the ends are trimmed by the browser; inside they are refused.
+    let start = value.len() - value.trim_start_matches(HTTP_WHITESPACE).len();
+    let inner = start..start + value.trim_matches(HTTP_WHITESPACE).len();
+    let (index, (_, c)) = value.char_indices().enumerate().find(|(_, (at, c))| {
+        u32::from(*c) > 0xFF || *c == '\0' || (matches!(c, '\r' | '\n') && inner.contains(at))
+    })?;
+    let what = match c {
+        '\r' | '\n' => "a line break".to_owned(),
+        '\0' => "a NUL character".to_owned(),
+        c => format!("\"{c}\" (U+{:04X})", u32::from(c)),
+    };
+    Some(format!(
+        "character {} is {what}, which an HTTP header cannot carry (Latin-1 text on one line)",
+        index + 1
+    ))
+}
+
 /// `Retry-After` as seconds or an HTTP date, in milliseconds from `now_ms`.
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
