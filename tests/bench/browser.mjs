@@ -10,11 +10,15 @@
 //      the ideal subjects x requests x latency / concurrency: through the proxy on another origin
 //      over HTTP/1.1 and over HTTPS with HTTP/2, and through the app's own origin over HTTP/2;
 //      then against a carrier limiting to 50 requests a second (429 + Retry-After), with and
-//      without the app's per-carrier limit set.
+//      without the app's per-carrier limit set; and what the page's own thread did during the
+//      same-origin fetch, from a Chromium trace of a separate run (tracing slows the run).
 //   5. Redraw after a filter change (the date "From") at 365 days x 50 series: 50 subjects
 //      stacked by subject, everything on the page recomputed and laid out.
 // Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
 //   node tests/bench/browser.mjs read fleet filter fetch
+// BENCH_DIST=<dir> measures another build (default dist/), e.g. an older commit's, beside this
+// one: browser figures move with the machine from one hour to the next, so compare builds in
+// interleaved runs.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, launchBrowser, openApp, root, shots } from '../e2e/harness.mjs';
@@ -29,7 +33,8 @@ const run = (name) => sections.length === 0 || sections.includes(name);
 const settleSource = `async (done) => { for (let i = 0; i < 4000 && !done(); i++) await new Promise((r) => setTimeout(r, 0)); }`;
 const log = (...a) => console.log(...a);
 
-const stack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'] });
+const dist = process.env.BENCH_DIST || 'dist';
+const stack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'], dist });
 const browser = await launchBrowser({ ignoreCertificateErrors: true });
 try {
   // ---- 1. read+normalize vs JSON.parse, same bytes -------------------------------------------
@@ -210,7 +215,7 @@ try {
     // `proxyUrl` (the page's own origin when it is the app's URL), at concurrency 8 and with
     // `rate` requests a second as the app's limit for the carrier ('' for none); returns the
     // wall time from the click until every result is in the view and what Resource Timing saw.
-    const fleetFetchInApp = async (page, st, proxyUrl, listText, rate = '') => {
+    const fleetFetchInApp = async (page, st, proxyUrl, listText, rate = '', beforeClick = async () => {}) => {
       await page.locator('[data-testid=fleet-wrap] summary').click();
       await page.getByTestId('fleet-list').fill(listText);
       const cc = page.locator('fieldset[data-carrier=control-center]');
@@ -240,6 +245,7 @@ try {
           }, { capture: true, once: true });
         });
       });
+      await beforeClick();
       await page.getByTestId('fleet-start').click();
       const elapsedMs = Math.round(await page.evaluate(() => window.usagelensBenchFleet));
       const done = Number(await page.getByTestId('fleet-progress').getAttribute('data-done'));
@@ -265,8 +271,8 @@ try {
     results.fleetFetch = [];
     const subjects = 1000;
     const fetchArgs = ['--latency-ms', '50', '--fleet', String(subjects)];
-    const h1Stack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true });
-    const tlsStack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true, tls: true });
+    const h1Stack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true, dist });
+    const tlsStack = await startStack({ sandbox: true, sandboxArgs: fetchArgs, sandboxRelease: true, tls: true, dist });
     try {
       const deployments = [
         ['HTTP/1.1, proxy on another origin', h1Stack, h1Stack.proxyUrl],
@@ -301,6 +307,41 @@ try {
         await page.screenshot({ path: join(shots, `bench-fleet-fetch-${shot}.png`), fullPage: true });
         await page.close();
       }
+
+      // The page's own thread during the same-origin fetch: every top-level task of the
+      // renderer's main thread in a Chromium trace, by what it did. The throughput above moves
+      // with the machine; this moves with the app.
+      {
+        const { page } = await openApp(browser, tlsStack.appUrl);
+        const listText = await sandboxList(tlsStack, subjects);
+        const trace = () => browser.startTracing(page, { categories: ['devtools.timeline', 'toplevel', 'blink', 'loading', 'v8'] });
+        const app = await fleetFetchInApp(page, tlsStack, tlsStack.appUrl, listText, '', trace);
+        const events = JSON.parse((await browser.stopTracing()).toString()).traceEvents;
+        await page.close();
+        const mainThreads = new Set(events.filter((e) => e.name === 'thread_name' && e.args.name === 'CrRendererMain').map((e) => `${e.pid}:${e.tid}`));
+        const slices = events.filter((e) => e.ph === 'X' && e.dur && mainThreads.has(`${e.pid}:${e.tid}`)).sort((a, b) => a.ts - b.ts || b.dur - a.dur);
+        // A task is an outermost slice (tracing starts at the click); what ran inside it tells
+        // its kind.
+        const tasks = [];
+        let end = 0;
+        for (const e of slices) {
+          if (e.ts >= end) { tasks.push({ dur: e.dur / 1000, names: new Set() }); end = e.ts + e.dur; } else tasks[tasks.length - 1].names.add(e.name);
+        }
+        const kindOf = ({ names }) =>
+          names.has('WebFrameWidgetImpl::UpdateLifecycle') || names.has('WebFrameWidgetImpl::BeginMainFrame') ? 'frames'
+            : names.has('ResourceFetcher::requestResource') ? 'answers handled and next requests sent'
+              : names.has('ResponseBodyLoader::DidFinishLoadingBody') ? 'bodies received'
+                : names.has('TimerFire') ? 'timers' : 'other';
+        const byKind = {};
+        for (const t of tasks) {
+          const k = (byKind[kindOf(t)] ??= { tasks: 0, ms: 0, longest: 0 });
+          k.tasks++; k.ms += t.dur; k.longest = Math.max(k.longest, t.dur);
+        }
+        const busyMs = tasks.reduce((a, t) => a + t.dur, 0);
+        const over50 = tasks.filter((t) => t.dur > 50).length;
+        results.fleetFetchThread = { subjects, tracedElapsedMs: app.elapsedMs, busyMs, tasksOver50Ms: over50, byKind };
+        log(`fleet fetch, the page's thread (HTTP/2, same origin, traced run of ${app.elapsedMs} ms): busy ${busyMs.toFixed(0)} ms, ${over50} tasks over 50 ms; ${Object.entries(byKind).sort((a, b) => b[1].ms - a[1].ms).map(([k, v]) => `${k} ${v.ms.toFixed(0)} ms in ${v.tasks} tasks (longest ${v.longest.toFixed(0)} ms)`).join('; ')}`);
+      }
     } finally {
       await tlsStack.stop();
       await h1Stack.stop();
@@ -311,7 +352,7 @@ try {
     // to the carrier's, once without (the 429s are then honoured and the subjects retried).
     results.fleetFetchRateLimited = [];
     const limit = 50, limitedSubjects = 400;
-    const limitedStack = await startStack({ sandbox: true, sandboxArgs: [...fetchArgs, '--rate-limit', String(limit)], sandboxRelease: true, tls: true });
+    const limitedStack = await startStack({ sandbox: true, sandboxArgs: [...fetchArgs, '--rate-limit', String(limit)], sandboxRelease: true, tls: true, dist });
     try {
       for (const rate of [String(limit), '']) {
         const { page } = await openApp(browser, limitedStack.appUrl);
