@@ -201,9 +201,18 @@ fn native_abort_signals() -> bool {
 /// How a request is stopped: by the user's cancel or by its own timeout.
 struct Abort {
     signal: web_sys::AbortSignal,
-    timed_out: Box<dyn Fn() -> bool>,
-    /// Set when the request is done, so the fallback watchdog stops.
-    done: Rc<Cell<bool>>,
+    timeout: Timeout,
+}
+
+/// What tells that a request timed out.
+enum Timeout {
+    /// `AbortSignal.timeout`'s own signal.
+    Native(web_sys::AbortSignal),
+    /// The watchdog task's flag; `done` stops the watchdog once the request is over.
+    Watchdog {
+        timed_out: Rc<Cell<bool>>,
+        done: Rc<Cell<bool>>,
+    },
 }
 
 impl Abort {
@@ -211,21 +220,20 @@ impl Abort {
     /// request woke the page's thread every 200 ms per request in flight (1000 closures and
     /// timers per 1000 subjects of a fleet, on the thread that handles the answers).
     fn new(timeout_ms: u32, cancel: &CancelFlag) -> Result<Abort, TransportError> {
-        let done = Rc::new(Cell::new(false));
         if native_abort_signals() {
             if let Some(cancelled) = cancel.signal() {
                 let timeout = web_sys::AbortSignal::timeout_with_u32(timeout_ms);
                 let signal = web_sys::AbortSignal::any(&js_sys::Array::of2(&cancelled, &timeout));
                 return Ok(Abort {
                     signal,
-                    timed_out: Box::new(move || timeout.aborted()),
-                    done,
+                    timeout: Timeout::Native(timeout),
                 });
             }
         }
         let controller = web_sys::AbortController::new()
             .map_err(|_| TransportError::Network("no AbortController".into()))?;
         let timed_out = Rc::new(Cell::new(false));
+        let done = Rc::new(Cell::new(false));
         // Abort on timeout, or soon after the user cancels; stops once the request is done.
         {
             let controller = controller.clone();
@@ -250,9 +258,24 @@ impl Abort {
         }
         Ok(Abort {
             signal: controller.signal(),
-            timed_out: Box::new(move || timed_out.get()),
-            done,
+            timeout: Timeout::Watchdog { timed_out, done },
         })
+    }
+
+    fn timed_out(&self) -> bool {
+        match &self.timeout {
+            Timeout::Native(signal) => signal.aborted(),
+            Timeout::Watchdog { timed_out, .. } => timed_out.get(),
+        }
+    }
+}
+
+impl Drop for Abort {
+    /// The request is over, however `send` returned: the watchdog stops.
+    fn drop(&mut self) {
+        if let Timeout::Watchdog { done, .. } = &self.timeout {
+            done.set(true);
+        }
     }
 }
 
@@ -294,20 +317,14 @@ async fn send(
     cancel: &CancelFlag,
 ) -> Result<HttpResponse, TransportError> {
     let abort = Abort::new(plan.timeout_ms, cancel)?;
-    let request = match build_request(plan, &abort.signal) {
-        Ok(request) => request,
-        Err(error) => {
-            abort.done.set(true);
-            return Err(error);
-        }
-    };
-    let result = request.send().await;
-    let outcome = match result {
+    let request = build_request(plan, &abort.signal)?;
+    match request.send().await {
         Ok(response) => {
             let status = response.status();
+            let received = response.headers();
             let headers = ["Retry-After", "X-Total-Count", "Content-Type"]
                 .iter()
-                .filter_map(|h| response.headers().get(h).map(|v| ((*h).to_owned(), v)))
+                .filter_map(|h| received.get(h).map(|v| ((*h).to_owned(), v)))
                 .collect();
             match response.text().await {
                 Ok(body) => Ok(HttpResponse {
@@ -315,15 +332,13 @@ async fn send(
                     headers,
                     body,
                 }),
-                Err(_) if (abort.timed_out)() => Err(TransportError::Timeout),
+                Err(_) if abort.timed_out() => Err(TransportError::Timeout),
                 Err(e) => Err(TransportError::Network(e.to_string())),
             }
         }
-        Err(_) if (abort.timed_out)() => Err(TransportError::Timeout),
+        Err(_) if abort.timed_out() => Err(TransportError::Timeout),
         Err(e) => Err(TransportError::Network(e.to_string())),
-    };
-    abort.done.set(true);
-    outcome
+    }
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]
