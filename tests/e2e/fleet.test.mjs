@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, sandboxCounts, shots } from './harness.mjs';
 
 let stack;
 let browser;
@@ -162,7 +162,7 @@ test('a fleet is fetched through the app\'s own origin over HTTPS with HTTP/2, a
     assert.deepEqual(protocols, ['h2']);
     // nginx keeps its connections to the carrier open: at concurrency 8 it needs about eight for
     // the 40 requests (one more is the test's own list request), not one per request.
-    const counts = await (await fetch(`${tlsStack.sandboxUrl}/_sandbox/connections`)).json();
+    const counts = await sandboxCounts(tlsStack);
     assert.ok(counts.requests >= 41, JSON.stringify(counts));
     assert.ok(counts.connections <= 12, `the proxy opened a connection per request: ${JSON.stringify(counts)}`);
     assert.deepEqual(errors, []);

@@ -110,6 +110,11 @@ export async function startStack({ sandbox = false, sandboxArgs = [], dist = 'di
   };
 }
 
+/** The sandbox's counts since it started: `{connections, requests}` (see sandbox/README.md). */
+export async function sandboxCounts(st) {
+  return (await fetch(`${st.sandboxUrl}/_sandbox/connections`)).json();
+}
+
 /** Debian's Chromium, with the flags this closed network needs. */
 export async function launchBrowser({ ignoreCertificateErrors = false } = {}) {
   return chromium.launch({

@@ -3,7 +3,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, sandboxCounts, shots } from './harness.mjs';
 
 const stacks = [];
 let browser;
@@ -133,7 +133,7 @@ test('a pasted token with a character no HTTP header can carry is refused by nam
   // A token copied out of a document with typographic quotes around it.
   await page.getByTestId('fetch-token').fill('\u201calEw85x\u201d');
   await page.getByTestId('fetch-proxy').fill(s.proxyUrl.replace(/\/$/, ''));
-  const carrierRequests = async () => (await (await fetch(`${s.sandboxUrl}/_sandbox/connections`)).json()).requests;
+  const carrierRequests = async () => (await sandboxCounts(s)).requests;
   const before = await carrierRequests();
   await page.getByTestId('fetch-submit').click();
   assert.match(await page.getByTestId('error').innerText(), /the access token: character 1 is "\u201c" \(U\+201C\), which an HTTP header cannot carry/);
