@@ -25,6 +25,15 @@ TELECOMX_UPSTREAM=${TELECOMX_UPSTREAM:-https://api.telecomx.dk}
 THINGSPACE_UPSTREAM=${THINGSPACE_UPSTREAM:-https://thingspace.verizon.com}
 CONTROL_CENTER_UPSTREAM=${CONTROL_CENTER_UPSTREAM:-https://restapi1.jasper.com}
 MIME_TYPES=${MIME_TYPES:-/etc/nginx/mime.types}
+# brotli_static (Debian's libnginx-mod-http-brotli-static): sends FILE.br to browsers that take
+# brotli; without the module only the .gz copies go out.
+BROTLI_MODULE=${BROTLI_MODULE:-/usr/lib/nginx/modules/ngx_http_brotli_static_module.so}
+LOAD_MODULES=""
+BROTLI_STATIC=""
+if [ -e "$BROTLI_MODULE" ]; then
+  LOAD_MODULES="load_module \"$BROTLI_MODULE\";"
+  BROTLI_STATIC="brotli_static on;"
+fi
 LISTEN_OPTIONS=""
 TLS=""
 scheme=http
@@ -86,7 +95,8 @@ render() {
   local text
   text=$(<"$1")
   local name carrier part
-  for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR LISTEN_OPTIONS TLS; do
+  for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR LISTEN_OPTIONS TLS \
+    LOAD_MODULES BROTLI_STATIC; do
     text=${text//@$name@/${!name}}
   done
   for carrier in $carriers; do
@@ -104,8 +114,8 @@ if [ "${1:-}" = "--render-only" ]; then
   echo "$conf"
   exit 0
 fi
-# The app's files go out as the gzip -9 copies written here (gzip_static); a read-only dist is
-# still served, compressed on the fly at nginx's level.
+# The app's files go out as the brotli and zopfli copies written here; a read-only dist is still
+# served, gzipped on the fly at nginx's level.
 if [ -w "$DIST_DIR" ]; then
   "$root/scripts/precompress.sh" "$DIST_DIR"
 else
