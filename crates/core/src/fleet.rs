@@ -700,8 +700,10 @@ impl RateLimiter {
         if let Some(limit) = self.limit(carrier) {
             let sent = self.sent.entry(carrier).or_default();
             forget_before(sent, (now_ms + 1).saturating_sub(1000));
-            if sent.len() >= limit as usize {
-                return Err(sent.front().map_or(now_ms, |&t| t + 1000));
+            // A slot frees when the limit-th latest send leaves the window: after a lowered
+            // limit the window can hold more than `limit`, and its oldest leaving is not enough.
+            if let Some(latest) = sent.len().checked_sub(limit as usize) {
+                return Err(sent[latest] + 1000);
             }
             sent.push_back(now_ms);
         }
@@ -1323,6 +1325,18 @@ mod tests {
         assert_eq!(limiter.acquire(Carrier::Thingspace, 1200), Err(1300));
         limiter.set_limit(Carrier::Thingspace, Some(0));
         assert_eq!(limiter.acquire(Carrier::Thingspace, 1200), Ok(()));
+        // Lowered from five to two: the next slot is when the second-latest send leaves the
+        // second (at 1000 the sends at 1 to 4 are still in it).
+        let mut lowered = RateLimiter::new();
+        lowered.set_limit(Carrier::Telecomx, Some(5));
+        for t in 0..5 {
+            assert_eq!(lowered.acquire(Carrier::Telecomx, t), Ok(()));
+        }
+        lowered.set_limit(Carrier::Telecomx, Some(2));
+        assert_eq!(lowered.acquire(Carrier::Telecomx, 10), Err(1003));
+        assert_eq!(lowered.acquire(Carrier::Telecomx, 1002), Err(1003));
+        assert_eq!(lowered.acquire(Carrier::Telecomx, 1003), Ok(()));
+        assert_eq!(lowered.acquire(Carrier::Telecomx, 1003), Err(1004));
     }
 
     #[test]
@@ -1452,8 +1466,11 @@ mod tests {
         limiter.refused(cc, 1960, 2010, None);
         limiter.refused(cc, 1970, 2020, None);
         assert_eq!(limiter.learned_limit(cc), Some(41));
-        // 42 of the 43 sent from 1950 ms are still within the second: at 41 that is too many.
-        assert_eq!(limiter.acquire(cc, 2950), Err(2951));
+        // 42 of the 43 sent from 1950 ms are still within the second: at 41 that is too many
+        // until two have left it (at 2951 the 41 sent from 1952 ms are still in).
+        assert_eq!(limiter.acquire(cc, 2950), Err(2952));
+        assert_eq!(limiter.acquire(cc, 2951), Err(2952));
+        assert_eq!(limiter.acquire(cc, 2952), Ok(()));
         // One send, refused: never below 1.
         let mut fresh = RateLimiter::new();
         assert_eq!(fresh.acquire(cc, 0), Ok(()));
