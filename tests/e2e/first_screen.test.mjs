@@ -1,7 +1,7 @@
 // The release build, served by nginx, mounts its first screen and exposes parseUsage.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import http2 from 'node:http2';
