@@ -3,6 +3,25 @@
 
 use std::fmt;
 
+/// The longest message an error or warning carries: values are echoed cut to about 80 characters
+/// (`json_util::echo`), and this bounds whatever else a body could blow up (a 200 MB key).
+pub const MAX_MESSAGE_CHARS: usize = 600;
+/// The longest field path an error or warning names.
+pub const MAX_FIELD_CHARS: usize = 200;
+
+/// `text` cut to `max` characters, ending in "…" when cut.
+pub fn bounded(text: String, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text,
+        Some((at, _)) => {
+            let mut cut = text;
+            cut.truncate(at);
+            cut.push('…');
+            cut
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParseErrorKind {
     /// The body is empty or only white space.
@@ -34,7 +53,7 @@ impl ParseError {
     pub fn new(kind: ParseErrorKind, message: impl Into<String>) -> ParseError {
         ParseError {
             kind,
-            message: message.into(),
+            message: bounded(message.into(), MAX_MESSAGE_CHARS),
             line: None,
             column: None,
             field: None,
@@ -53,7 +72,7 @@ impl ParseError {
     }
 
     pub fn field(mut self, field: impl Into<String>) -> ParseError {
-        self.field = Some(field.into());
+        self.field = Some(bounded(field.into(), MAX_FIELD_CHARS));
         self
     }
 

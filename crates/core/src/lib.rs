@@ -11,6 +11,7 @@ pub mod ident;
 pub mod model;
 pub mod readers;
 pub mod sorting;
+pub mod text;
 pub mod units;
 pub mod view_state;
 

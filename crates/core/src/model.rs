@@ -464,14 +464,17 @@ pub struct Warning {
 impl Warning {
     pub fn new(message: impl Into<String>) -> Warning {
         Warning {
-            message: message.into(),
+            message: crate::error::bounded(message.into(), crate::error::MAX_MESSAGE_CHARS),
             field: None,
             line: None,
         }
     }
 
     pub fn at_field(mut self, field: impl Into<String>) -> Warning {
-        self.field = Some(field.into());
+        self.field = Some(crate::error::bounded(
+            field.into(),
+            crate::error::MAX_FIELD_CHARS,
+        ));
         self
     }
 
@@ -479,6 +482,33 @@ impl Warning {
         self.line = Some(line);
         self
     }
+}
+
+fn context_has_unsafe_text(context: &Context) -> bool {
+    let unsafe_text = |t: &Option<String>| {
+        t.as_deref()
+            .is_some_and(|t| t.chars().any(is_unsafe_display_char))
+    };
+    let network_unsafe = |n: &Option<Network>| {
+        n.as_ref().is_some_and(|n| {
+            [&n.mcc, &n.mnc, &n.country, &n.name]
+                .into_iter()
+                .any(unsafe_text)
+        })
+    };
+    network_unsafe(&context.home_network)
+        || network_unsafe(&context.visited_network)
+        || [
+            &context.rate_plan,
+            &context.rate_plan_version,
+            &context.source,
+        ]
+        .into_iter()
+        .any(unsafe_text)
+        || context
+            .attributes
+            .iter()
+            .any(|(k, v)| k.chars().chain(v.chars()).any(is_unsafe_display_char))
 }
 
 /// The public JSON form of a record (see `schema/usage-record.schema.json`).
@@ -619,6 +649,36 @@ pub struct UsageSet {
     subject_index: FxHashMap<Subject, u32>,
     contexts: Vec<Context>,
     context_index: FxHashMap<Context, u32>,
+    /// How many strings from bodies held control or bidirectional-override characters (stored
+    /// escaped), and the first of them as stored: the reader warns with it.
+    escaped_strings: u64,
+    first_escaped: Option<String>,
+}
+
+/// Characters that change how the text around them reads or prints (C0/C1 controls other than
+/// tab, bidirectional embeddings, overrides and isolates, zero-width marks): a zone named with
+/// U+202E would show reversed. Body strings holding one are stored with it escaped (`\u202E`).
+pub fn is_unsafe_display_char(c: char) -> bool {
+    matches!(c,
+        '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
+        | '\u{200b}'..='\u{200f}' | '\u{2028}'..='\u{202e}' | '\u{2060}'..='\u{2069}'
+        | '\u{feff}')
+}
+
+/// `text` with every [`is_unsafe_display_char`] written as `\uXXXX`; `None` when it has none.
+pub fn escape_unsafe_display(text: &str) -> Option<String> {
+    if !text.chars().any(is_unsafe_display_char) {
+        return None;
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if is_unsafe_display_char(c) {
+            out.push_str(&format!("\\u{:04X}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    Some(out)
 }
 
 impl UsageSet {
@@ -637,6 +697,9 @@ impl UsageSet {
     pub fn intern(&mut self, text: &str) -> Sym {
         if let Some(&i) = self.string_index.get(text) {
             return Sym(i);
+        }
+        if let Some(escaped) = self.escaped(text) {
+            return self.intern(&escaped);
         }
         let i = self.strings.len() as u32;
         self.strings.push(text.into());
@@ -661,6 +724,9 @@ impl UsageSet {
     pub fn intern_subject(&mut self, subject: &Subject) -> Sym {
         if let Some(&i) = self.subject_index.get(subject) {
             return Sym(i);
+        }
+        if let Some(id) = self.escaped(&subject.id) {
+            return self.intern_subject(&Subject::new(subject.kind, id));
         }
         let i = self.subjects.len() as u32;
         self.subjects.push(subject.clone());
@@ -692,10 +758,68 @@ impl UsageSet {
         if let Some(&i) = self.context_index.get(&context) {
             return Sym(i);
         }
+        let mut context = context;
+        if context_has_unsafe_text(&context) {
+            let mut clean = |t: &mut String| {
+                if let Some(e) = self.escaped(t) {
+                    *t = e;
+                }
+            };
+            for network in [&mut context.home_network, &mut context.visited_network]
+                .into_iter()
+                .flatten()
+            {
+                for t in [
+                    &mut network.mcc,
+                    &mut network.mnc,
+                    &mut network.country,
+                    &mut network.name,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    clean(t);
+                }
+            }
+            for t in [
+                &mut context.rate_plan,
+                &mut context.rate_plan_version,
+                &mut context.source,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                clean(t);
+            }
+            let attributes = std::mem::take(&mut context.attributes);
+            for (mut k, mut v) in attributes {
+                clean(&mut k);
+                clean(&mut v);
+                context.attributes.insert(k, v);
+            }
+            if let Some(&i) = self.context_index.get(&context) {
+                return Sym(i);
+            }
+        }
         let i = self.contexts.len() as u32;
         self.contexts.push(context.clone());
         self.context_index.insert(context, i);
         Sym(i)
+    }
+
+    /// `text` escaped when it holds characters that would change how it displays, counted.
+    fn escaped(&mut self, text: &str) -> Option<String> {
+        let escaped = escape_unsafe_display(text)?;
+        self.escaped_strings += 1;
+        if self.first_escaped.is_none() {
+            self.first_escaped = Some(escaped.clone());
+        }
+        Some(escaped)
+    }
+
+    /// How many body strings were stored escaped so far, and the first of them.
+    pub fn escaped_strings(&self) -> (u64, Option<&str>) {
+        (self.escaped_strings, self.first_escaped.as_deref())
     }
 
     pub fn context(&self, sym: Sym) -> Option<&Context> {

@@ -3,7 +3,9 @@
 //! Rules:
 //! - One billing cycle: every record has granularity `cycle`, period `cycleStartDate ..
 //!   cycleEndDate`. An end given as a bare date, or as the cycle's last second (23:59:59), is the
-//!   last day *included*, so the half-open end is the following midnight.
+//!   last day *included*, so the half-open end is the following midnight. The end's own offset is
+//!   the operator's time zone: `2024-01-31T23:59:59-10:00` ends the cycle at local midnight,
+//!   `2024-02-01T10:00:00Z`; a last millisecond (`23:59:59.999`) counts the same.
 //! - `deviceCycleUsageInZones` is an object keyed `"<rate plan>, <version>"`, each an array of
 //!   zone rows; one record per quantity per row: data/total (bytes), voice/mo and voice/mt
 //!   (seconds), sms/mo and sms/mt (messages). Zero quantities are kept.
@@ -12,12 +14,17 @@
 //!   warning. Voice units: seconds (or minutes, times 60).
 //! - SMS keys are read case-insensitively (`SMSMOUsage`, `SMSmousage`, `smsmousage`...).
 //! - Rate plan and version come from the row, else from the object key split at its last ", ".
-//! - Subject: the body's `iccid`, else the caller's. `timestamp` becomes attribute `retrievedAt`.
+//! - Subject: the body's `iccid`, else the caller's. `timestamp` (or `timeStamp`) becomes
+//!   attribute `retrievedAt`. Fields the reader does not map are kept as attributes.
+//! - Field names are matched ignoring ASCII case; the spellings read are listed by the constants
+//!   below and in docs/usage-model.md.
 //! - The body may be the object itself or a one-element array holding it.
 
 use serde_json::{Map, Value};
 
-use super::json_util::{count, get_ci, parse_json, text, timestamp, type_name};
+use super::json_util::{
+    count, field, get_ci, is_one_of, parse_json, parse_time, text, timestamp_value, type_name,
+};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Record, Service, Subject, SubjectKind, Sym, UsageSet,
@@ -30,7 +37,12 @@ pub fn read(
     options: &ParseOptions,
     set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    let body = parse_json(text_body, "Control Center usageInZone")?;
+    let mut outcome = ReadOutcome::default();
+    let body = parse_json(
+        text_body,
+        "Control Center usageInZone",
+        &mut outcome.warnings,
+    )?;
     let root = match &body {
         Value::Object(o) => o,
         Value::Array(items) if items.len() == 1 => match &items[0] {
@@ -55,8 +67,7 @@ pub fn read(
             ))
         }
     };
-    let mut outcome = ReadOutcome::default();
-    let subject = match root.get("iccid").and_then(text) {
+    let subject = match get_ci(root, "iccid").and_then(text) {
         Some(iccid) => Some(Subject::new(SubjectKind::Iccid, iccid)),
         None => options.subject.clone(),
     };
@@ -65,9 +76,9 @@ pub fn read(
         .map_or(Sym::NONE, |s| set.intern_subject(s));
     outcome.subject = subject;
 
-    let start = required_time(root, "cycleStartDate")?;
-    let end = match root.get("cycleEndDate").and_then(|v| v.as_str()) {
-        Some(t) => cycle_end(t)?,
+    let start = required_time(root, CYCLE_START)?;
+    let end = match field(root, CYCLE_END) {
+        Some((key, v)) => cycle_end(v, key, start)?,
         None => {
             outcome.warnings.push(
                 Warning::new("no cycleEndDate: the cycle is taken as one month long")
@@ -84,11 +95,18 @@ pub fn read(
     }
     let duration = u32::try_from(end - start)
         .map_err(|_| ParseError::invalid_field("cycleEndDate", "the cycle is implausibly long"))?;
-    let retrieved_at = root.get("timestamp").and_then(text);
+    // `timestamp` in the document, `timeStamp` in other Control Center deployments.
+    let retrieved_at = field(root, RETRIEVED_AT).and_then(|(_, v)| text(v));
+    // Fields of the answer the reader does not map travel with every record, under their own name.
+    let answer_attributes: Vec<(String, String)> = root
+        .iter()
+        .filter(|(k, _)| !ROOT_FIELDS.iter().any(|names| is_one_of(k, names)))
+        .filter_map(|(k, v)| attribute_text(v).map(|t| (k.clone(), t)))
+        .collect();
 
-    let zones = match root.get("deviceCycleUsageInZones") {
+    let zones = match field(root, ZONES).map(|(_, v)| v) {
         Some(Value::Object(z)) => z,
-        Some(Value::Null) | None => {
+        None => {
             outcome.warnings.push(
                 Warning::new("the response has no usage in any zone")
                     .at_field("deviceCycleUsageInZones"),
@@ -137,6 +155,16 @@ pub fn read(
             if let Some(at) = &retrieved_at {
                 context.attributes.insert("retrievedAt".into(), at.clone());
             }
+            for (key, value) in &answer_attributes {
+                context.attributes.insert(key.clone(), value.clone());
+            }
+            for (key, value) in row {
+                if !ROW_FIELDS.iter().any(|names| is_one_of(key, names)) {
+                    if let Some(t) = attribute_text(value) {
+                        context.attributes.insert(key.clone(), t);
+                    }
+                }
+            }
             let context = set.intern_context(context);
             let zone = set.intern_opt(get_ci(row, "zone").and_then(text).as_deref());
             let record = |service, direction, quantity| {
@@ -175,31 +203,76 @@ pub fn read(
     Ok(outcome)
 }
 
-fn required_time(root: &Map<String, Value>, key: &str) -> Result<i64, ParseError> {
-    match root.get(key) {
-        Some(Value::String(t)) => timestamp(t, key),
-        Some(other) => Err(ParseError::invalid_field(
-            key,
-            format!("expected a date string, found {}", type_name(other)),
-        )),
+// Every spelling each field is read under (matched ignoring ASCII case).
+const ICCID: &[&str] = &["iccid"];
+const CYCLE_START: &[&str] = &["cycleStartDate", "cycleStart", "billingCycleStartDate"];
+const CYCLE_END: &[&str] = &["cycleEndDate", "cycleEnd", "billingCycleEndDate"];
+const RETRIEVED_AT: &[&str] = &["timestamp", "timeStamp"];
+const ZONES: &[&str] = &["deviceCycleUsageInZones"];
+const ROOT_FIELDS: [&[&str]; 5] = [ICCID, CYCLE_START, CYCLE_END, RETRIEVED_AT, ZONES];
+const ROW_FIELDS: [&[&str]; 11] = [
+    &["ratePlan"],
+    &["ratePlanVersion"],
+    &["zone"],
+    &["dataUsage"],
+    &["dataUsageUnit"],
+    &["voiceMOUsage"],
+    &["voiceMOUsageUnit"],
+    &["voiceMTUsage"],
+    &["voiceMTUsageUnit"],
+    &["SMSMOUsage"],
+    &["SMSMTUsage"],
+];
+
+/// A field value as an attribute: scalars as written, objects and arrays as compact JSON.
+fn attribute_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::Object(_) | Value::Array(_) => Some(value.to_string()),
+        other => text(other),
+    }
+}
+
+fn required_time(root: &Map<String, Value>, names: &[&str]) -> Result<i64, ParseError> {
+    match field(root, names) {
+        Some((key, v)) => timestamp_value(v, key),
         None => Err(ParseError::invalid_field(
-            key,
+            names[0],
             "a usageInZone response must say when its billing cycle starts",
         )),
     }
 }
 
-/// The half-open end of a cycle from `cycleEndDate` (see the module rules).
-fn cycle_end(text_value: &str) -> Result<i64, ParseError> {
-    let t = timestamp(text_value, "cycleEndDate")?;
-    let date_only = text_value.trim().len() <= 16 && !text_value.contains('T');
-    let second_of_day = t.rem_euclid(86_400);
-    if date_only {
-        Ok(t + 86_400)
-    } else if second_of_day == 86_399 {
-        Ok(t + 1)
+/// The half-open end of a cycle from `cycleEndDate` (see the module rules). Operators bill in
+/// their own time zone, and write the inclusive end as the last second (or millisecond) of a
+/// local day: either in that zone's offset (`2024-01-31T23:59:59-10:00`) or converted to UTC
+/// (`2018-09-26T15:59:59.000Z` for UTC+8, whose cycle starts `2018-08-26T16:00:00.000Z`). Both
+/// end the cycle at the following local midnight.
+fn cycle_end(value: &Value, key: &str, start: i64) -> Result<i64, ParseError> {
+    let unix = timestamp_value(value, key)?;
+    let written = match value {
+        Value::String(t) => parse_time(t),
+        _ => None,
+    };
+    let Some(written) = written else {
+        return Ok(unix);
+    };
+    if written.date_only {
+        return Ok(written.unix + 86_400);
+    }
+    if written.millis != 0 && written.millis != 999 {
+        return Ok(written.unix);
+    }
+    let last_second_of_its_day = written.local_second_of_day() == 86_399;
+    // Written in another offset than the operator's: the next second is a local midnight when it
+    // is whole (half-)hours from the cycle's start, itself a local midnight. Half hours, not days,
+    // so a daylight-saving change inside the cycle and half-hour zones are still recognised.
+    let midnight_after_start =
+        written.unix.rem_euclid(60) == 59 && (written.unix + 1 - start).rem_euclid(1800) == 0;
+    if last_second_of_its_day || midnight_after_start {
+        Ok(written.unix + 1)
     } else {
-        Ok(t)
+        Ok(written.unix)
     }
 }
 

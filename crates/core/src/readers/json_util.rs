@@ -1,9 +1,13 @@
 //! Small helpers shared by the JSON readers: numbers that arrive as strings, RFC 3339 times, and
 //! field paths for error messages.
 
-use serde_json::Value;
+use std::cell::RefCell;
+
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use serde_json::{Map, Value};
 
 use crate::error::ParseError;
+use crate::model::Warning;
 
 /// A JSON value's type, for "expected X, found Y" messages.
 pub fn type_name(value: &Value) -> &'static str {
@@ -154,42 +158,137 @@ pub fn boolean(value: &Value, path: &str) -> Result<bool, ParseError> {
 }
 
 /// Parses a date or date-time as the carriers write them, to Unix seconds (UTC):
-/// RFC 3339 (`2020-12-01T00:00:00Z`, fractions, offsets), a bare date (`2016-11-10`), a date
-/// with a zone suffix (`2016-11-10Z`, `2016-11-10-07:00`), or a date-time without zone (UTC).
+/// RFC 3339 with any offset and any fraction (`2020-12-01T00:00:00Z`, `…T23:59:59.999+14:00`),
+/// offsets without a colon (`+0000`, `-1000`), a space instead of `T` (Control Center's
+/// `2016-07-06 20:18:37.123+0000`), a bare date (`2016-11-10`), a date with a zone suffix
+/// (`2016-11-10Z`, `2016-11-10-07:00`), a date-time without zone (UTC), and epoch milliseconds
+/// (or seconds) written as digits.
 pub fn timestamp(text: &str, path: &str) -> Result<i64, ParseError> {
     if let Some(t) = plain_rfc3339(text) {
         return Ok(t);
     }
+    parse_time(text).map(|t| t.unix).ok_or_else(|| {
+        ParseError::invalid_field(
+            path,
+            format!(
+                "expected a date like 2020-12-01T00:00:00Z, 2016-11-10 or epoch milliseconds, found {}",
+                echo(text)
+            ),
+        )
+    })
+}
+
+/// A date-time as written: its instant, and what the text said about its zone and precision
+/// (Control Center cycle ends are read in the operator's own time zone).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WrittenTime {
+    /// Unix seconds (UTC), the fraction dropped.
+    pub unix: i64,
+    /// Milliseconds past `unix`.
+    pub millis: u32,
+    /// The offset the text gave, in seconds east of UTC (`None`: no zone, read as UTC).
+    pub offset: Option<i32>,
+    /// A bare date (with or without a zone suffix): midnight of that day.
+    pub date_only: bool,
+}
+
+impl WrittenTime {
+    /// Seconds since the local midnight of the day it falls on, in its own offset.
+    pub fn local_second_of_day(&self) -> i64 {
+        (self.unix + i64::from(self.offset.unwrap_or(0))).rem_euclid(86_400)
+    }
+}
+
+/// Parses every form [`timestamp`] takes, keeping the offset and fraction.
+pub fn parse_time(text: &str) -> Option<WrittenTime> {
     let t = text.trim();
+    if !t.is_empty() && t.len() <= 14 && t.bytes().all(|b| b.is_ascii_digit()) && t.len() >= 9 {
+        let n: i64 = t.parse().ok()?;
+        return Some(WrittenTime {
+            unix: epoch(n),
+            millis: if n >= 100_000_000_000 {
+                (n % 1000) as u32
+            } else {
+                0
+            },
+            offset: Some(0),
+            date_only: false,
+        });
+    }
+    let with_zone = |dt: chrono::DateTime<chrono::FixedOffset>| WrittenTime {
+        unix: dt.timestamp(),
+        millis: dt.timestamp_subsec_millis(),
+        offset: Some(dt.offset().local_minus_utc()),
+        date_only: false,
+    };
     if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(t) {
-        return Ok(dt.timestamp());
+        return Some(with_zone(dt));
     }
-    if let Ok(dt) = chrono::DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f%z") {
-        return Ok(dt.timestamp());
+    // `Z` after a space-separated time, or a space before the offset: made RFC 3339-like.
+    let normalized: String = {
+        let mut n = t.replacen(' ', "T", 1);
+        if let Some(stripped) = n.strip_suffix(" UTC").or_else(|| n.strip_suffix(" GMT")) {
+            n = format!("{stripped}Z");
+        }
+        n.replace(" +", "+").replace(" -", "-")
+    };
+    if let Ok(dt) = chrono::DateTime::parse_from_rfc3339(&normalized) {
+        return Some(with_zone(dt));
     }
-    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%.f") {
-        return Ok(dt.and_utc().timestamp());
+    // An offset of whole hours written `±hh` (legal in ThingSpace's "data types" page).
+    let normalized = match normalized
+        .len()
+        .checked_sub(3)
+        .map(|i| normalized.split_at(i))
+    {
+        Some((head, tail))
+            if head.len() >= 19
+                && tail.starts_with(['+', '-'])
+                && tail[1..].bytes().all(|b| b.is_ascii_digit()) =>
+        {
+            format!("{head}{tail}:00")
+        }
+        _ => normalized,
+    };
+    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(dt) = chrono::DateTime::parse_from_str(&normalized, format) {
+            return Some(with_zone(dt));
+        }
     }
-    if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(t, "%Y-%m-%d %H:%M:%S%.f") {
-        return Ok(dt.and_utc().timestamp());
+    // `%m/%d/%Y %H:%M:%S`: the US form Verizon's OpenAPI file prints for `eventDateTime`.
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%m/%d/%YT%H:%M:%S%.f",
+    ] {
+        if let Ok(dt) = chrono::NaiveDateTime::parse_from_str(&normalized, format) {
+            let dt = dt.and_utc();
+            return Some(WrittenTime {
+                unix: dt.timestamp(),
+                millis: dt.timestamp_subsec_millis(),
+                offset: None,
+                date_only: false,
+            });
+        }
     }
     if t.len() >= 10 && t.is_char_boundary(10) {
         let (date, zone) = t.split_at(10);
         if let Ok(d) = chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d") {
-            let midnight = d.and_hms_opt(0, 0, 0).map(|m| m.and_utc().timestamp());
-            let offset = match zone {
-                "" | "Z" | "z" => Some(0),
-                z => parse_offset(z),
+            let midnight = d.and_hms_opt(0, 0, 0)?.and_utc().timestamp();
+            let offset = match zone.trim() {
+                "" => None,
+                "Z" | "z" => Some(0),
+                z => Some(parse_offset(z)?),
             };
-            if let (Some(m), Some(off)) = (midnight, offset) {
-                return Ok(m - off);
-            }
+            return Some(WrittenTime {
+                unix: midnight - i64::from(offset.unwrap_or(0)),
+                millis: 0,
+                offset,
+                date_only: true,
+            });
         }
     }
-    Err(ParseError::invalid_field(
-        path,
-        format!("expected a date like 2020-12-01T00:00:00Z or 2016-11-10Z, found {text:?}"),
-    ))
+    None
 }
 
 /// The shape every carrier uses for row times, `YYYY-MM-DDTHH:MM:SS` + `Z` or `±HH:MM`, read
@@ -256,34 +355,266 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-fn parse_offset(zone: &str) -> Option<i64> {
+fn parse_offset(zone: &str) -> Option<i32> {
     let (sign, rest) = match zone.as_bytes().first()? {
         b'+' => (1, &zone[1..]),
         b'-' => (-1, &zone[1..]),
         _ => return None,
     };
-    let (h, m) = rest.split_once(':').unwrap_or((rest, "0"));
-    let h: i64 = h.parse().ok()?;
-    let m: i64 = m.parse().ok()?;
+    let (h, m) = match rest.split_once(':') {
+        Some(parts) => parts,
+        None if rest.len() == 4 => rest.split_at(2),
+        None => (rest, "0"),
+    };
+    let h: i32 = h.parse().ok()?;
+    let m: i32 = m.parse().ok()?;
     (h <= 23 && m <= 59).then_some(sign * (h * 3600 + m * 60))
 }
 
-/// Reads a whole body as JSON with a message that names the format being read.
-pub fn parse_json(text: &str, what: &str) -> Result<Value, ParseError> {
-    serde_json::from_str(text).map_err(|e| ParseError::from_json(&e, what))
+/// Reads a whole body as JSON with a message that names the format being read. A key given
+/// twice in one object is read as JSON says (the last one wins) and warned with its path, since
+/// the two values may disagree (`"hasMoreData":false,"hasMoreData":true`).
+pub fn parse_json(
+    text: &str,
+    what: &str,
+    warnings: &mut Vec<Warning>,
+) -> Result<Value, ParseError> {
+    let duplicates = RefCell::new(Vec::new());
+    let mut de = serde_json::Deserializer::from_str(text);
+    let root = PathNode {
+        parent: None,
+        segment: Segment::Root,
+    };
+    let value = ValueSeed {
+        at: &root,
+        duplicates: &duplicates,
+    }
+    .deserialize(&mut de)
+    .and_then(|v| de.end().map(|()| v))
+    .map_err(|e| ParseError::from_json(&e, what))?;
+    for (path, key) in duplicates.into_inner() {
+        warnings.push(
+            Warning::new(format!(
+                "the key {} appears more than once in one object; the last value was used",
+                echo(&key)
+            ))
+            .at_field(path),
+        );
+    }
+    Ok(value)
+}
+
+/// Where a value sits in the body, as a list on the call stack (no allocation unless a
+/// duplicate key needs its path written out).
+struct PathNode<'p> {
+    parent: Option<&'p PathNode<'p>>,
+    segment: Segment<'p>,
+}
+
+enum Segment<'p> {
+    Root,
+    Key(&'p str),
+    Index(usize),
+}
+
+impl PathNode<'_> {
+    fn render(&self) -> String {
+        let mut parts = Vec::new();
+        let mut node = Some(self);
+        while let Some(n) = node {
+            parts.push(n);
+            node = n.parent;
+        }
+        let mut out = String::new();
+        for n in parts.iter().rev() {
+            match n.segment {
+                Segment::Root => {}
+                Segment::Key(k) if out.is_empty() => out.push_str(k),
+                Segment::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        if out.is_empty() {
+            "(root)".to_owned()
+        } else {
+            out
+        }
+    }
+}
+
+/// At most this many duplicate keys are reported per body (each is one warning).
+const MAX_DUPLICATES: usize = 20;
+
+struct ValueSeed<'p, 'd> {
+    at: &'p PathNode<'p>,
+    duplicates: &'d RefCell<Vec<(String, String)>>,
+}
+
+impl<'de> DeserializeSeed<'de> for ValueSeed<'_, '_> {
+    type Value = Value;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ValueSeed<'_, '_> {
+    type Value = Value;
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::Number(v.into()))
+    }
+    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        d.deserialize_any(self)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(4096));
+        loop {
+            let node = PathNode {
+                parent: Some(self.at),
+                segment: Segment::Index(items.len()),
+            };
+            let seed = ValueSeed {
+                at: &node,
+                duplicates: self.duplicates,
+            };
+            match seq.next_element_seed(seed)? {
+                Some(v) => items.push(v),
+                None => return Ok(Value::Array(items)),
+            }
+        }
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            let node = PathNode {
+                parent: Some(self.at),
+                segment: Segment::Key(&key),
+            };
+            let value = map.next_value_seed(ValueSeed {
+                at: &node,
+                duplicates: self.duplicates,
+            })?;
+            if out.contains_key(&key) {
+                let mut dups = self.duplicates.borrow_mut();
+                if dups.len() < MAX_DUPLICATES {
+                    dups.push((self.at.render(), key.clone()));
+                }
+            }
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
 }
 
 /// Looks a key up ignoring ASCII case (SMS field casing differs between sources).
 pub fn get_ci<'a>(object: &'a serde_json::Map<String, Value>, key: &str) -> Option<&'a Value> {
+    field(object, &[key]).map(|(_, v)| v)
+}
+
+/// The first of `names` the object has, exactly spelled first, then ignoring ASCII case; with
+/// the key as the body spelled it (for error paths). Null values count as absent. Readers list
+/// every spelling real carriers use for a field (their documents, generated SDKs, deployments).
+pub fn field<'a>(object: &'a Map<String, Value>, names: &[&str]) -> Option<(&'a str, &'a Value)> {
+    for name in names {
+        if let Some((k, v)) = object.get_key_value(*name) {
+            return (!v.is_null()).then_some((k.as_str(), v));
+        }
+    }
     object
-        .get(key)
-        .or_else(|| {
-            object
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        })
-        .filter(|v| !v.is_null())
+        .iter()
+        .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .filter(|(_, v)| !v.is_null())
+        .map(|(k, v)| (k.as_str(), v))
+}
+
+/// True when `key` is one of `names`, ignoring ASCII case.
+pub fn is_one_of(key: &str, names: &[&str]) -> bool {
+    names.iter().any(|n| key.eq_ignore_ascii_case(n))
+}
+
+/// How many characters of a value an error or warning repeats: a 200 MB field is not echoed.
+pub const ECHO_CHARS: usize = 80;
+
+/// A value as messages show it: quoted, cut to [`ECHO_CHARS`] characters with "…", control and
+/// bidirectional-override characters escaped (`\u{202e}`) so the message reads as written.
+pub fn echo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(ECHO_CHARS * 2) + 2);
+    out.push('"');
+    for (i, c) in text.chars().enumerate() {
+        if i == ECHO_CHARS {
+            out.push('…');
+            break;
+        }
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if crate::model::is_unsafe_display_char(c) => {
+                out.push_str(&format!("\\u{:04X}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A date or date-time that may come as text or, where a carrier uses them, as epoch
+/// milliseconds (or seconds) in a number or a string of digits.
+pub fn timestamp_value(value: &Value, path: &str) -> Result<i64, ParseError> {
+    match value {
+        Value::String(s) => timestamp(s, path),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.is_finite() && f.abs() < 9.0e15)
+                    .map(|f| f as i64)
+            })
+            .map(epoch)
+            .ok_or_else(|| {
+                ParseError::invalid_field(path, format!("expected epoch milliseconds, found {n}"))
+            }),
+        other => Err(ParseError::invalid_field(
+            path,
+            format!("expected a date-time, found {}", type_name(other)),
+        )),
+    }
+}
+
+/// Epoch seconds or milliseconds to seconds: values past 10^11 (the year 5138 in seconds) are
+/// milliseconds, as every carrier that sends epoch times sends them.
+fn epoch(n: i64) -> i64 {
+    if n.unsigned_abs() >= 100_000_000_000 {
+        n.div_euclid(1000)
+    } else {
+        n
+    }
 }
 
 #[cfg(test)]

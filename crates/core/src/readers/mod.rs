@@ -168,6 +168,12 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
     if body.starts_with('{') || body.starts_with('[') {
         return detect_json(body);
     }
+    if let Some(err) = utf16_text(body) {
+        return Err(err);
+    }
+    if body.starts_with('<') {
+        return Err(xml_error_body(body));
+    }
     let first_line = body.lines().next().unwrap_or_default();
     if telecomx::is_csv_header(first_line) {
         return Ok(Format::TelecomxCsv);
@@ -185,8 +191,33 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
 
 fn has_key(body: &str, key: &str) -> bool {
     // Keys are looked for with their quotes; TelecomX's documented example also writes keys bare
-    // (JavaScript notation), so `key:` is accepted too.
-    body.contains(&format!("\"{key}\"")) || body.contains(&format!("{key}:"))
+    // (JavaScript notation), so `key:` is accepted too. The exact spelling is tried first (a
+    // plain substring search); then any casing, as carriers' SDKs spell keys (`hasmoredata`).
+    body.contains(&format!("\"{key}\""))
+        || body.contains(&format!("{key}:"))
+        || contains_key_ignoring_case(body.as_bytes(), key.as_bytes())
+}
+
+/// `"key"` or `key:` anywhere in `body`, ASCII case ignored.
+fn contains_key_ignoring_case(body: &[u8], key: &[u8]) -> bool {
+    let Some(&first) = key.first() else {
+        return false;
+    };
+    let (lower, upper) = (first.to_ascii_lowercase(), first.to_ascii_uppercase());
+    let mut at = 0;
+    while let Some(offset) = body[at..].iter().position(|&b| b == lower || b == upper) {
+        let i = at + offset;
+        let end = i + key.len();
+        if end <= body.len() && body[i..end].eq_ignore_ascii_case(key) {
+            let quoted = i > 0 && body[i - 1] == b'"' && body.get(end) == Some(&b'"');
+            let bare = body.get(end) == Some(&b':');
+            if quoted || bare {
+                return true;
+            }
+        }
+        at = i + 1;
+    }
+    false
 }
 
 fn detect_json(body: &str) -> Result<Format, ParseError> {
@@ -207,6 +238,21 @@ fn detect_json(body: &str) -> Result<Format, ParseError> {
     }
     if let Some(err) = carrier_error_body(body) {
         return Err(err);
+    }
+    if has_key(body, "requestId") && body.len() < 400 {
+        return Err(ParseError::new(
+            ParseErrorKind::UnknownFormat,
+            "this is an asynchronous ThingSpace answer: it holds only a requestId, and the usage is \
+             sent later to the account's callback URL; load the callback's body, or use the \
+             synchronous devices/usage/actions/list",
+        ));
+    }
+    if has_key(body, "devices") && (has_key(body, "deviceIds") || has_key(body, "iccid")) {
+        return Err(ParseError::new(
+            ParseErrorKind::UnknownFormat,
+            "this is a device list, not usage: use it in the fleet form (\"Load devices from the \
+             account\") to fetch each device's usage",
+        ));
     }
     Err(ParseError::new(
         ParseErrorKind::UnknownFormat,
@@ -232,6 +278,14 @@ pub fn carrier_error_fields(body: &str) -> Option<(Option<String>, Option<String
     if let Some(fault) = value.get("fault") {
         return Some((text(fault.get("code")), text(fault.get("message"))));
     }
+    // TelecomX: `{"error": {"message", "code", "status"}}`, or a list of such errors.
+    let nested = match value.get("error") {
+        Some(serde_json::Value::Array(errors)) => errors.first(),
+        other => other,
+    };
+    if let Some(error @ serde_json::Value::Object(_)) = nested {
+        return Some((text(error.get("code")), text(error.get("message"))));
+    }
     for (code, message) in [
         ("errorCode", "errorMessage"),
         ("error", "error_description"),
@@ -244,6 +298,45 @@ pub fn carrier_error_fields(body: &str) -> Option<(Option<String>, Option<String
         }
     }
     None
+}
+
+/// Text that is UTF-16 read as if it were 8-bit (every other character NUL): named as such, since
+/// "not JSON" would not say what to do. Files go through [`crate::text::decode`], which reads it.
+fn utf16_text(body: &str) -> Option<ParseError> {
+    let head = body.as_bytes().iter().take(64);
+    let nuls = head.clone().filter(|&&b| b == 0).count();
+    (nuls * 3 >= head.count()).then(|| {
+        ParseError::new(
+            ParseErrorKind::UnknownFormat,
+            "the text is UTF-16 (every other byte is zero) but was read as 8-bit text; load the file \
+             itself (usagelens decodes UTF-16 files) or save it as UTF-8",
+        )
+    })
+}
+
+/// An XML body (ThingSpace's gateway answers some faults in XML): the code and message when it
+/// has them.
+fn xml_error_body(body: &str) -> ParseError {
+    let element = |name: &str| {
+        let open = body.find(&format!("{name}>"))? + name.len() + 1;
+        let close = body[open..].find('<')? + open;
+        Some(json_util::echo(body[open..close].trim()))
+    };
+    let code = element("code").or_else(|| element("am:code"));
+    let message = element("message").or_else(|| element("am:message"));
+    let what = match (code, message) {
+        (None, None) => String::new(),
+        (code, message) => format!(
+            ": code {}, message {}",
+            code.as_deref().unwrap_or("(none)"),
+            message.as_deref().unwrap_or("(none)")
+        ),
+    };
+    ParseError::new(
+        ParseErrorKind::UnknownFormat,
+        format!("this is an XML answer, not usage (a carrier gateway error){what}"),
+    )
+    .at_line(1)
 }
 
 /// A saved carrier *error* response is not usage: say whose error it is and what it said.

@@ -29,7 +29,8 @@
 use serde_json::{Map, Value};
 
 use super::json_util::{
-    boolean, count, count_str, decimal, parse_json, signed, text, timestamp, type_name,
+    boolean, count, count_str, decimal, echo, get_ci, parse_json, signed, text, timestamp,
+    type_name,
 };
 use crate::error::{ParseError, ParseErrorKind};
 use crate::model::{
@@ -55,10 +56,12 @@ const CATEGORIES: [(&str, &str, &str, &str); 6] = [
 
 const MIB: u64 = 1 << 20;
 
-/// True when a first line is the TelecomX CSV header (any case, spacing or quoting).
+/// True when a first line is the TelecomX CSV header (any case, spacing or quoting; separated by
+/// `,`, `;` or tab).
 pub fn is_csv_header(line: &str) -> bool {
     let normalized: String = line
         .chars()
+        .map(|c| if c == ';' || c == '\t' { ',' } else { c })
         .filter(|c| *c != '"' && !c.is_whitespace())
         .collect::<String>()
         .to_ascii_lowercase();
@@ -141,7 +144,7 @@ fn account_context(
     set: &mut UsageSet,
     outcome: &mut ReadOutcome,
 ) -> Result<Account, ParseError> {
-    let account = match root.get("account") {
+    let account = match root.get("account").or_else(|| get_ci(root, "account")) {
         Some(Value::Object(a)) => Some(a),
         None | Some(Value::Null) => None,
         Some(other) => {
@@ -151,7 +154,7 @@ fn account_context(
             ))
         }
     };
-    let field = |k: &str| account.and_then(|a| a.get(k)).and_then(text);
+    let field = |k: &str| account.and_then(|a| get_ci(a, k)).and_then(text);
     let subject = field("_id")
         .map(|id| Subject::new(SubjectKind::Account, object_id(&id)))
         .or_else(|| options.subject.clone());
@@ -172,7 +175,7 @@ fn account_context(
             context.attributes.insert(attribute.to_owned(), v);
         }
     }
-    let data_allowance = match account.and_then(|a| a.get("data")) {
+    let data_allowance = match account.and_then(|a| get_ci(a, "data")) {
         None | Some(Value::Null) => None,
         Some(v) => Some(count(v, "account.data")?.saturating_mul(MIB)),
     };
@@ -192,8 +195,8 @@ fn object_id(id: &str) -> String {
 }
 
 fn array<'a>(root: &'a Map<String, Value>, key: &str) -> Result<&'a [Value], ParseError> {
-    match root.get(key) {
-        None | Some(Value::Null) => Ok(&[]),
+    match get_ci(root, key) {
+        None => Ok(&[]),
         Some(Value::Array(a)) => Ok(a),
         Some(other) => Err(ParseError::invalid_field(
             key,
@@ -213,18 +216,20 @@ fn object<'a>(value: &'a Value, path: &str) -> Result<&'a Map<String, Value>, Pa
 
 fn month_field(entry: &Map<String, Value>, path: &str) -> Result<(i64, u32), ParseError> {
     let field = format!("{path}.date");
-    let Some(date) = entry.get("date").and_then(|v| v.as_str()) else {
+    let Some(date) = get_ci(entry, "date").and_then(|v| v.as_str()) else {
         return Err(ParseError::invalid_field(
             field,
             "each month's entry needs a date",
         ));
     };
     let t = timestamp(date, &field)?;
-    month_of(t).ok_or_else(|| ParseError::invalid_field(field, format!("{date:?} is out of range")))
+    month_of(t)
+        .ok_or_else(|| ParseError::invalid_field(field, format!("{} is out of range", echo(date))))
 }
 
+/// A field by its documented name, matched ignoring ASCII case; null counts as absent.
 fn optional<'a>(entry: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    entry.get(key).filter(|v| !v.is_null())
+    get_ci(entry, key)
 }
 
 pub fn read_json(
@@ -232,7 +237,9 @@ pub fn read_json(
     options: &ParseOptions,
     set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    let body = parse_json(text_body, "TelecomX usage JSON").map_err(js_notation_hint)?;
+    let mut warnings = Vec::new();
+    let body =
+        parse_json(text_body, "TelecomX usage JSON", &mut warnings).map_err(js_notation_hint)?;
     let Value::Object(root) = &body else {
         return Err(ParseError::invalid_field(
             "(root)",
@@ -242,7 +249,10 @@ pub fn read_json(
             ),
         ));
     };
-    let mut outcome = ReadOutcome::default();
+    let mut outcome = ReadOutcome {
+        warnings,
+        ..ReadOutcome::default()
+    };
     let account = account_context(root, options, set, &mut outcome)?;
     let base = |start: i64, duration: u32, service, direction, quantity| {
         month_record(
@@ -673,33 +683,123 @@ pub fn read_csv_general(
     read_csv_with(text_body, options, set, false)
 }
 
+/// The separator of a CSV dialect, from its header line: `,` (the document's), `;` (Excel where
+/// the comma is the decimal mark, e.g. Danish) or tab (Excel's "Unicode text"); the one that
+/// occurs most outside quotes, `,` on a tie.
+pub fn csv_delimiter(header_line: &str) -> u8 {
+    let mut counts = [0usize; 3];
+    let mut quoted = false;
+    for b in header_line.bytes() {
+        match b {
+            b'"' => quoted = !quoted,
+            b',' if !quoted => counts[0] += 1,
+            b';' if !quoted => counts[1] += 1,
+            b'\t' if !quoted => counts[2] += 1,
+            _ => {}
+        }
+    }
+    let best = (0..3)
+        .max_by_key(|&i| (counts[i], std::cmp::Reverse(i)))
+        .unwrap_or(0);
+    [b',', b';', b'\t'][best]
+}
+
+/// A quantity as the dialect writes it: where `,` is not the separator it may be the decimal
+/// mark (`1234,0`) and `.` may group thousands (`1.234.567`); both are read as the document's
+/// plain digits. `None`: the text is taken as it is.
+fn dialect_number(raw: &str, decimal_comma: bool) -> Option<String> {
+    if !decimal_comma || !raw.bytes().any(|b| b == b',' || b == b'.') {
+        return None;
+    }
+    let (whole, fraction) = match raw.rsplit_once(',') {
+        Some((w, f)) => (w, Some(f)),
+        None => (raw, None),
+    };
+    let digits = whole.strip_prefix('-').unwrap_or(whole);
+    let groups: Vec<&str> = digits.split('.').collect();
+    let grouped = groups.len() > 1
+        && (1..=3).contains(&groups[0].len())
+        && groups[1..].iter().all(|g| g.len() == 3)
+        && groups.iter().all(|g| g.bytes().all(|b| b.is_ascii_digit()));
+    if groups.len() > 1 && !grouped {
+        return None;
+    }
+    let mut out = whole.replace('.', "");
+    if let Some(f) = fraction {
+        out.push('.');
+        out.push_str(f);
+    }
+    Some(out)
+}
+
 fn read_csv_with(
     text_body: &str,
     options: &ParseOptions,
     set: &mut UsageSet,
     fast: bool,
 ) -> Result<ReadOutcome, ParseError> {
+    let header_line = text_body
+        .trim_start_matches('\u{feff}')
+        .lines()
+        .next()
+        .unwrap_or_default();
+    let delimiter = csv_delimiter(header_line);
     let mut reader = csv::ReaderBuilder::new()
         .has_headers(true)
         .flexible(false)
+        .delimiter(delimiter)
         .from_reader(text_body.as_bytes());
     let headers = reader
         .headers()
-        .map_err(|e| csv_error(&e, "TelecomX usage CSV header"))?
+        .map_err(|e| csv_error(&e, "TelecomX usage CSV header", text_body, delimiter))?
         .clone();
     let columns: Vec<Column> = headers.iter().map(classify).collect();
     let mut outcome = ReadOutcome::default();
-    for (i, (column, name)) in columns.iter().zip(headers.iter()).enumerate() {
-        if *column == Column::Unknown {
-            outcome.warnings.push(
-                Warning::new(format!(
-                    "column {} {name:?} is not a TelecomX usage column; ignored",
-                    i + 1
-                ))
-                .at_field(name)
-                .at_line(1),
-            );
-        }
+    if delimiter != b',' {
+        outcome.warnings.push(Warning::new(format!(
+            "read as {}-separated CSV with decimal commas (a spreadsheet's regional dialect)",
+            if delimiter == b';' {
+                "semicolon"
+            } else {
+                "tab"
+            }
+        )));
+    }
+    // One warning for all unknown columns: a file with a million extra columns is one problem.
+    let unknown: Vec<(usize, &str)> = columns
+        .iter()
+        .zip(headers.iter())
+        .enumerate()
+        .filter(|(_, (c, _))| **c == Column::Unknown)
+        .map(|(i, (_, name))| (i + 1, name))
+        .collect();
+    if let Some(&(first_index, first_name)) = unknown.first() {
+        let shown: Vec<String> = unknown
+            .iter()
+            .take(5)
+            .map(|(i, name)| format!("{i} {}", echo(name)))
+            .collect();
+        let more = unknown.len().saturating_sub(5);
+        let message = if unknown.len() == 1 {
+            format!(
+                "column {first_index} {} is not a TelecomX usage column; ignored",
+                echo(first_name)
+            )
+        } else {
+            format!(
+                "{} columns are not TelecomX usage columns and were ignored: {}{}",
+                unknown.len(),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )
+        };
+        outcome
+            .warnings
+            .push(Warning::new(message).at_field(first_name).at_line(1));
     }
     for required in [Column::Year, Column::Month] {
         if !columns.contains(&required) {
@@ -760,6 +860,7 @@ fn read_csv_with(
         position(&Column::Name),
     );
     let rows = RowPlan {
+        decimal_comma: delimiter != b',',
         headers: &headers,
         cells,
         year_at,
@@ -773,7 +874,8 @@ fn read_csv_with(
     let records_before = set.records.len();
     // Rows are split here when they are plain (see `split_row`); the csv crate reads a body the
     // fast path declined from the start again, so errors always come from one place.
-    if fast && read_plain_rows(text_body, &rows, set, &mut contexts).is_some() {
+    if fast && delimiter == b',' && read_plain_rows(text_body, &rows, set, &mut contexts).is_some()
+    {
         return Ok(outcome);
     }
     set.records.truncate(records_before);
@@ -782,7 +884,7 @@ fn read_csv_with(
         match reader.read_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {}
-            Err(e) => return Err(csv_error(&e, "TelecomX usage CSV")),
+            Err(e) => return Err(csv_error(&e, "TelecomX usage CSV", text_body, delimiter)),
         }
         let line = record.position().map_or(0, |p| p.line());
         let fields: Vec<&str> = record.iter().collect();
@@ -933,6 +1035,8 @@ impl ContextCache {
 
 /// What the header says about every row: where the month, account fields and usage cells are.
 struct RowPlan<'h> {
+    /// The dialect writes `1234,5` (see [`dialect_number`]).
+    decimal_comma: bool,
     headers: &'h csv::StringRecord,
     cells: Vec<CellPlan>,
     year_at: Option<usize>,
@@ -961,13 +1065,26 @@ impl RowPlan<'_> {
             if v.is_empty() {
                 return Ok(None);
             }
-            v.parse::<i64>().map(Some).map_err(|_| {
-                ParseError::invalid_field(
-                    header(i),
-                    format!("expected a whole number, found {v:?}"),
-                )
-                .at_line(line)
-            })
+            let local = dialect_number(v, self.decimal_comma);
+            let plain = local.as_deref().unwrap_or(v);
+            plain
+                .parse::<i64>()
+                .ok()
+                .or_else(|| {
+                    plain
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                        .map(|f| f as i64)
+                })
+                .map(Some)
+                .ok_or_else(|| {
+                    ParseError::invalid_field(
+                        header(i),
+                        format!("expected a whole number, found {}", echo(v)),
+                    )
+                    .at_line(line)
+                })
         };
         let year = number(self.year_at)?.unwrap_or(0);
         let month = number(self.month_at)?.unwrap_or(0);
@@ -1018,11 +1135,15 @@ impl RowPlan<'_> {
                         .with_allowance(has_package.then_some(subscription as u64))
                 }
                 CellKind::Data { roaming } => {
-                    let bytes = count_str(raw, header(cell.index)).map_err(|e| e.at_line(line))?;
+                    let local = dialect_number(raw, self.decimal_comma);
+                    let bytes = count_str(local.as_deref().unwrap_or(raw), header(cell.index))
+                        .map_err(|e| e.at_line(line))?;
                     base(Service::Data, Direction::Total, bytes).with_roaming(roaming)
                 }
                 CellKind::Messages { service, roaming } => {
-                    let n = count_str(raw, header(cell.index)).map_err(|e| e.at_line(line))?;
+                    let local = dialect_number(raw, self.decimal_comma);
+                    let n = count_str(local.as_deref().unwrap_or(raw), header(cell.index))
+                        .map_err(|e| e.at_line(line))?;
                     base(service, Direction::Mo, n).with_roaming(Some(roaming))
                 }
             };
@@ -1055,7 +1176,45 @@ enum CellKind {
     },
 }
 
-fn csv_error(err: &csv::Error, what: &str) -> ParseError {
+/// The line where a quote opens that is never closed, if the body has one: the csv crate reads
+/// such a body to its end as one field and reports a row of the wrong width instead.
+fn unterminated_quote(body: &str, delimiter: u8) -> Option<u64> {
+    let mut line = 1u64;
+    let mut opened_at: Option<u64> = None;
+    let mut field_start = true;
+    let bytes = body.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        let b = bytes[i];
+        match (opened_at, b) {
+            (Some(_), b'"') if bytes.get(i + 1) == Some(&b'"') => i += 1,
+            (Some(_), b'"') => {
+                opened_at = None;
+                field_start = false;
+            }
+            (None, b'"') if field_start => opened_at = Some(line),
+            (None, b) if b == delimiter => field_start = true,
+            (None, b'\n') => field_start = true,
+            (None, b'\r') => {}
+            (None, _) => field_start = false,
+            _ => {}
+        }
+        if b == b'\n' {
+            line += 1;
+        }
+        i += 1;
+    }
+    opened_at
+}
+
+fn csv_error(err: &csv::Error, what: &str, body: &str, delimiter: u8) -> ParseError {
+    if let Some(opened) = unterminated_quote(body, delimiter) {
+        return ParseError::new(
+            ParseErrorKind::Syntax,
+            format!("{what}: a quote opened on line {opened} is never closed"),
+        )
+        .at_line(opened);
+    }
     let line = err.position().map(|p| p.line());
     let message = match err.kind() {
         csv::ErrorKind::UnequalLengths {
@@ -1088,6 +1247,7 @@ mod tests {
             let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());
             let headers = reader.headers().unwrap().clone();
             let rows = RowPlan {
+                decimal_comma: false,
                 headers: &headers,
                 cells: Vec::new(),
                 year_at: headers.iter().position(|h| h == "year"),

@@ -14,7 +14,9 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{count, get_ci, parse_json, text, timestamp, type_name};
+use super::json_util::{
+    count, field, get_ci, is_one_of, parse_json, text, timestamp_value, type_name,
+};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Record, Service, Subject, SubjectKind, Sym, UsageSet,
@@ -39,14 +41,16 @@ pub fn read(
     read_values(text_body, options, set)
 }
 
-/// The general reader over `serde_json::Value`: every shape the document allows, exact errors.
+/// The general reader over `serde_json::Value`: every shape and spelling the module rules list,
+/// exact errors.
 #[doc(hidden)]
 pub fn read_values(
     text_body: &str,
     options: &ParseOptions,
     set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    let body = parse_json(text_body, "ThingSpace usage history")?;
+    let mut outcome = ReadOutcome::default();
+    let body = parse_json(text_body, "ThingSpace usage history", &mut outcome.warnings)?;
     let Value::Object(root) = &body else {
         return Err(ParseError::invalid_field(
             "(root)",
@@ -56,19 +60,18 @@ pub fn read_values(
             ),
         ));
     };
-    let mut outcome = ReadOutcome::default();
-    let has_more = match root.get("hasMoreData") {
-        None | Some(Value::Null) => false,
-        Some(v) => super::json_util::boolean(v, "hasMoreData")?,
+    let has_more = match field(root, HAS_MORE) {
+        None => false,
+        Some((key, v)) => super::json_util::boolean(v, key)?,
     };
     outcome.has_more_data = Some(has_more);
 
-    let subject = match root.get("deviceId") {
-        Some(Value::Object(device)) => Some(device_subject(device)?),
-        Some(Value::Null) | None => options.subject.clone(),
-        Some(other) => {
+    let subject = match field(root, DEVICE_ID) {
+        Some((_, Value::Object(device))) => Some(device_subject(device)?),
+        None => options.subject.clone(),
+        Some((key, other)) => {
             return Err(ParseError::invalid_field(
-                "deviceId",
+                key,
                 format!(
                     "expected an object {{kind, id}}, found {}",
                     type_name(other)
@@ -81,12 +84,12 @@ pub fn read_values(
         .map_or(Sym::NONE, |s| set.intern_subject(s));
     outcome.subject = subject;
 
-    let rows = match root.get("usageHistory") {
-        Some(Value::Array(rows)) => rows.as_slice(),
-        Some(Value::Null) | None => &[],
-        Some(other) => {
+    let rows = match field(root, USAGE_HISTORY) {
+        Some((_, Value::Array(rows))) => rows.as_slice(),
+        None => &[],
+        Some((key, other)) => {
             return Err(ParseError::invalid_field(
-                "usageHistory",
+                key,
                 format!(
                     "expected an array of daily rows, found {}",
                     type_name(other)
@@ -94,6 +97,14 @@ pub fn read_values(
             ))
         }
     };
+    // Fields of the page the reader does not map travel with every record, under their own name.
+    let page_attributes: Vec<(String, String)> = root
+        .iter()
+        .filter(|(k, _)| {
+            !is_one_of(k, HAS_MORE) && !is_one_of(k, DEVICE_ID) && !is_one_of(k, USAGE_HISTORY)
+        })
+        .filter_map(|(k, v)| attribute_text(v).map(|t| (k.clone(), t)))
+        .collect();
     let mut last: Option<i64> = None;
     let handles = PageHandles::new(set, subject_sym);
     for (i, row) in rows.iter().enumerate() {
@@ -105,18 +116,15 @@ pub fn read_values(
                 format!("expected an object, found {}", type_name(row)),
             ));
         };
-        let start = match row.get("timestamp") {
-            Some(Value::String(t)) => timestamp(t, &format!("{path}.timestamp"))?,
-            Some(other) => {
-                return Err(ParseError::invalid_field(
-                    format!("{path}.timestamp"),
-                    format!("expected a date-time string, found {}", type_name(other)),
-                ))
-            }
+        let start = match field(row, TIMESTAMP) {
+            Some((key, v)) => timestamp_value(v, &format!("{path}.{key}"))?,
             None => {
                 return Err(ParseError::invalid_field(
                     format!("{path}.timestamp"),
-                    "every usage row needs a timestamp",
+                    format!(
+                        "every usage row needs a date: none of {} is given",
+                        TIMESTAMP.join(", ")
+                    ),
                 ))
             }
         };
@@ -124,23 +132,40 @@ pub fn read_values(
 
         let extended = extended_attributes(row, path)?;
         let mut context = Context {
-            source: row.get("source").and_then(text),
+            source: field(row, SOURCE).and_then(|(_, v)| text(v)),
             ..Context::default()
         };
-        if let Some(plan) = row.get("servicePlan").and_then(text) {
+        if let Some(plan) = field(row, SERVICE_PLAN).and_then(|(_, v)| text(v)) {
             context.attributes.insert("servicePlan".into(), plan);
+        }
+        for (key, value) in &page_attributes {
+            context.attributes.insert(key.clone(), value.clone());
+        }
+        for (key, value) in row {
+            if !ROW_FIELDS.iter().any(|names| is_one_of(key, names)) {
+                if let Some(t) = attribute_text(value) {
+                    context.attributes.insert(key.clone(), t);
+                }
+            }
         }
         for (key, value) in &extended.others {
             context.attributes.insert(key.clone(), value.clone());
         }
         let context = set.intern_context(context);
+        // Row-level splits (`moSMS`/`mtSMS`, as Verizon's SDK models spell them) read like the
+        // extended-attribute ones; an extended attribute wins where both are given.
+        let row_count = |names: &[&str]| -> Result<Option<u64>, ParseError> {
+            field(row, names)
+                .map(|(key, v)| count(v, &format!("{path}.{key}")))
+                .transpose()
+        };
         let quantities = Quantities {
-            bytes: optional_count(row, "bytesUsed", path)?,
-            sms: optional_count(row, "smsUsed", path)?,
-            mo_sms: extended.mo_sms,
-            mt_sms: extended.mt_sms,
-            domestic: extended.domestic,
-            international: extended.international,
+            bytes: row_count(BYTES_USED)?,
+            sms: row_count(SMS_USED)?,
+            mo_sms: extended.mo_sms.or(row_count(MO_SMS)?),
+            mt_sms: extended.mt_sms.or(row_count(MT_SMS)?),
+            domestic: extended.domestic.or(row_count(DOMESTIC)?),
+            international: extended.international.or(row_count(INTERNATIONAL)?),
         };
         emit_row(set, &mut outcome, handles, start, context, quantities, path);
     }
@@ -151,6 +176,53 @@ pub fn read_values(
         );
     }
     Ok(outcome)
+}
+
+// Every spelling each field is read under (matched ignoring ASCII case): the document's, the
+// one Verizon's generated SDK models write (`hasmoredata`, `serviceplan`), and the names of the
+// same `usageHistory` shape in the promotional and MDN-less usage answers (`eventDateTime`).
+const HAS_MORE: &[&str] = &["hasMoreData", "has_more_data"];
+const DEVICE_ID: &[&str] = &["deviceId", "device_id"];
+const USAGE_HISTORY: &[&str] = &["usageHistory", "usage_history"];
+const TIMESTAMP: &[&str] = &[
+    "timestamp",
+    "eventDateTime",
+    "eventTimestamp",
+    "usageDateTime",
+    "dateTime",
+    "usageDate",
+    "date",
+];
+const BYTES_USED: &[&str] = &["bytesUsed", "bytes_used", "dataUsed", "totalBytes"];
+const SMS_USED: &[&str] = &["smsUsed", "sms_used", "totalSms"];
+const MO_SMS: &[&str] = &["moSms", "mo_sms"];
+const MT_SMS: &[&str] = &["mtSms", "mt_sms"];
+const DOMESTIC: &[&str] = &["domesticUsage", "domestic_usage"];
+const INTERNATIONAL: &[&str] = &["internationalUsage", "international_usage"];
+const SOURCE: &[&str] = &["source"];
+const SERVICE_PLAN: &[&str] = &["servicePlan", "service_plan"];
+const EXTENDED: &[&str] = &["extendedAttributes", "extended_attributes"];
+/// Row fields with a meaning; any other field of a row is kept as an attribute.
+const ROW_FIELDS: [&[&str]; 10] = [
+    TIMESTAMP,
+    BYTES_USED,
+    SMS_USED,
+    MO_SMS,
+    MT_SMS,
+    DOMESTIC,
+    INTERNATIONAL,
+    SOURCE,
+    SERVICE_PLAN,
+    EXTENDED,
+];
+
+/// A field value as an attribute: scalars as written, objects and arrays as compact JSON.
+fn attribute_text(value: &Value) -> Option<String> {
+    match value {
+        Value::Null => None,
+        Value::Object(_) | Value::Array(_) => Some(value.to_string()),
+        other => text(other),
+    }
 }
 
 /// The quantities of one usage row, whichever path read them.
@@ -228,10 +300,11 @@ fn emit_row(
             (None, None) => set.push(record(Service::Data, Direction::Total, bytes)),
             (d, n) => {
                 outcome.warnings.push(
-                    Warning::new(format!(
-                        "domesticUsage ({}) + internationalUsage ({}) does not equal bytesUsed ({bytes}); kept the total without a zone",
-                        show(d),
-                        show(n)
+                    Warning::new(split_mismatch(
+                        ("domesticUsage", d),
+                        ("internationalUsage", n),
+                        ("bytesUsed", bytes),
+                        "zone",
                     ))
                     .at_field(format!("{path}.extendedAttributes")),
                 );
@@ -247,20 +320,25 @@ fn emit_row(
         (Some(total), None, None) => set.push(record(Service::Sms, Direction::Total, total)),
         (Some(total), mo, mt) => {
             outcome.warnings.push(
-                Warning::new(format!(
-                    "MoSms ({}) + MtSms ({}) does not equal smsUsed ({total}); kept the total without a direction",
-                    show(mo),
-                    show(mt)
+                Warning::new(split_mismatch(
+                    ("MoSms", mo),
+                    ("MtSms", mt),
+                    ("smsUsed", total),
+                    "direction",
                 ))
                 .at_field(format!("{path}.extendedAttributes")),
             );
             set.push(record(Service::Sms, Direction::Total, total));
         }
-        (None, Some(mo), Some(mt)) => {
-            set.push(record(Service::Sms, Direction::Mo, mo));
-            set.push(record(Service::Sms, Direction::Mt, mt));
+        (None, mo, mt) => {
+            // No total to check against: each half given is its own record.
+            if let Some(mo) = mo {
+                set.push(record(Service::Sms, Direction::Mo, mo));
+            }
+            if let Some(mt) = mt {
+                set.push(record(Service::Sms, Direction::Mt, mt));
+            }
         }
-        (None, _, _) => {}
     }
 }
 
@@ -274,17 +352,34 @@ impl std::fmt::Display for RowPath {
     }
 }
 
-fn show(v: Option<u64>) -> String {
-    v.map_or_else(|| "missing".to_owned(), |v| v.to_string())
+/// The warning for a split that cannot replace its total: says which half is missing, or that
+/// the two halves do not add up.
+fn split_mismatch(
+    (a_name, a): (&str, Option<u64>),
+    (b_name, b): (&str, Option<u64>),
+    (total_name, total): (&str, u64),
+    what: &str,
+) -> String {
+    match (a, b) {
+        (Some(a), None) => format!(
+            "{a_name} ({a}) is given without {b_name}; kept {total_name} ({total}) without a {what}"
+        ),
+        (None, Some(b)) => format!(
+            "{b_name} ({b}) is given without {a_name}; kept {total_name} ({total}) without a {what}"
+        ),
+        (a, b) => format!(
+            "{a_name} ({}) + {b_name} ({}) does not equal {total_name} ({total}); kept the total without a {what}",
+            a.unwrap_or(0),
+            b.unwrap_or(0)
+        ),
+    }
 }
 
 fn device_subject(device: &Map<String, Value>) -> Result<Subject, ParseError> {
-    let kind_text = device
-        .get("kind")
+    let kind_text = get_ci(device, "kind")
         .and_then(text)
         .ok_or_else(|| ParseError::invalid_field("deviceId.kind", "the device id has no kind"))?;
-    let id = device
-        .get("id")
+    let id = get_ci(device, "id")
         .and_then(text)
         .ok_or_else(|| ParseError::invalid_field("deviceId.id", "the device id has no id"))?;
     let kind = SubjectKind::parse(&kind_text).ok_or_else(|| {
@@ -298,18 +393,6 @@ fn device_subject(device: &Map<String, Value>) -> Result<Subject, ParseError> {
     Ok(Subject::new(kind, id))
 }
 
-fn optional_count(
-    row: &Map<String, Value>,
-    key: &str,
-    path: RowPath,
-) -> Result<Option<u64>, ParseError> {
-    match row.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(Value::Number(n)) if n.as_u64().is_some() => Ok(n.as_u64()),
-        Some(v) => count(v, &format!("{path}.{key}")).map(Some),
-    }
-}
-
 #[derive(Default)]
 struct Extended {
     mo_sms: Option<u64>,
@@ -321,8 +404,8 @@ struct Extended {
 
 fn extended_attributes(row: &Map<String, Value>, path: RowPath) -> Result<Extended, ParseError> {
     let mut out = Extended::default();
-    let list = match row.get("extendedAttributes") {
-        None | Some(Value::Null) => return Ok(out),
+    let list = match field(row, EXTENDED).map(|(_, v)| v) {
+        None => return Ok(out),
         Some(Value::Array(list)) => list,
         Some(other) => {
             return Err(ParseError::invalid_field(
@@ -388,7 +471,10 @@ mod fast {
     use crate::readers::json_util::{plain_rfc3339, timestamp};
     use crate::readers::{ParseOptions, ReadOutcome};
 
+    // Unknown fields send the page to the general reader, which knows every spelling and keeps
+    // what it does not map; this path reads the documented spelling only.
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Page<'a> {
         #[serde(rename = "hasMoreData", default)]
         has_more: Option<bool>,
@@ -399,6 +485,7 @@ mod fast {
     }
 
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Device<'a> {
         #[serde(borrow)]
         kind: Cow<'a, str>,
@@ -407,6 +494,7 @@ mod fast {
     }
 
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Row<'a> {
         #[serde(borrow)]
         timestamp: Cow<'a, str>,
@@ -423,6 +511,7 @@ mod fast {
     }
 
     #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
     struct Attribute<'a> {
         #[serde(borrow)]
         key: Cow<'a, str>,

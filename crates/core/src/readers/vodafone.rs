@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{count_str, parse_json, text, timestamp, type_name};
+use super::json_util::{count_str, get_ci, parse_json, text, timestamp, type_name};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Network, Record, Service, Sym, UsageSet, Warning,
@@ -42,11 +42,15 @@ pub fn read(
     options: &ParseOptions,
     set: &mut UsageSet,
 ) -> Result<ReadOutcome, ParseError> {
-    let body = parse_json(text_body, "Vodafone VRS TMF635 Usage")?;
     let mut outcome = ReadOutcome {
         subject: options.subject.clone(),
         ..ReadOutcome::default()
     };
+    let body = parse_json(
+        text_body,
+        "Vodafone VRS TMF635 Usage",
+        &mut outcome.warnings,
+    )?;
     let subject = outcome
         .subject
         .as_ref()
@@ -91,9 +95,9 @@ fn read_usage(
     warnings: &mut Vec<Warning>,
 ) -> Result<(), ParseError> {
     let list_path = format!("{prefix}usageCharacteristic");
-    let characteristics: &[Value] = match usage.get("usageCharacteristic") {
+    let characteristics: &[Value] = match get_ci(usage, "usageCharacteristic") {
         Some(Value::Array(list)) => list,
-        None | Some(Value::Null) => &[],
+        None => &[],
         Some(other) => {
             return Err(ParseError::invalid_field(
                 list_path,
@@ -113,14 +117,14 @@ fn read_usage(
                 format!("expected {{name, value}}, found {}", type_name(c)),
             ));
         };
-        let Some(name) = c.get("name").and_then(|n| n.as_str()) else {
+        let Some(name) = get_ci(c, "name").and_then(|n| n.as_str()) else {
             return Err(ParseError::invalid_field(
                 format!("{path}.name"),
                 "a usage characteristic has no name",
             ));
         };
-        match c.get("value") {
-            None | Some(Value::Null) => {}
+        match get_ci(c, "value") {
+            None => {}
             Some(v) => match text(v) {
                 Some(t) => values.push((name.to_owned(), t)),
                 None => {
@@ -136,13 +140,14 @@ fn read_usage(
         values
             .iter()
             .find(|(n, _)| n == name)
+            .or_else(|| values.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
             .map(|(_, v)| v.as_str())
     };
     let field_path = |name: &str| format!("{list_path}.{name}");
 
     let start = match (
         get("begin_period"),
-        usage.get("usageDate").and_then(|v| v.as_str()),
+        get_ci(usage, "usageDate").and_then(|v| v.as_str()),
     ) {
         (Some(t), _) => timestamp(t, &field_path("begin_period"))?,
         (None, Some(t)) => {
@@ -193,7 +198,7 @@ fn read_usage(
         ..Context::default()
     };
     for (name, value) in &values {
-        if !TYPED.contains(&name.as_str()) {
+        if !TYPED.iter().any(|t| t.eq_ignore_ascii_case(name)) {
             context.attributes.insert(name.clone(), value.clone());
         }
     }
@@ -204,7 +209,7 @@ fn read_usage(
         ("status", "usageStatus"),
         ("usageDate", "usageDate"),
     ] {
-        if let Some(v) = usage.get(field).and_then(text) {
+        if let Some(v) = get_ci(usage, field).and_then(text) {
             context.attributes.insert(attribute.to_owned(), v);
         }
     }
