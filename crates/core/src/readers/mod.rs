@@ -376,6 +376,7 @@ pub fn parse(
     };
     let records_before = set.records.len();
     let events_before = set.events.len();
+    let (escaped_before, _) = set.escaped_strings();
     let body = text.trim_start_matches('\u{feff}');
     let outcome = match format {
         Format::Tmf635Json => vodafone::read(body, options, set),
@@ -385,16 +386,27 @@ pub fn parse(
         Format::ControlCenterJson => control_center::read(body, options, set),
     };
     match outcome {
-        Ok(outcome) => Ok(ParseReport {
-            carrier: format.carrier(),
-            format,
-            subject: outcome.subject,
-            records: records_before..set.records.len(),
-            events: events_before..set.events.len(),
-            warnings: outcome.warnings,
-            has_more_data: outcome.has_more_data,
-            last_timestamp: outcome.last_timestamp,
-        }),
+        Ok(mut outcome) => {
+            let (escaped_after, example) = set.escaped_strings();
+            if escaped_after > escaped_before {
+                outcome.warnings.push(Warning::new(format!(
+                    "{} text value(s) held control or bidirectional-override characters, which \
+                     would change how they display; they are shown escaped, e.g. {}",
+                    escaped_after - escaped_before,
+                    json_util::echo(example.unwrap_or_default())
+                )));
+            }
+            Ok(ParseReport {
+                carrier: format.carrier(),
+                format,
+                subject: outcome.subject,
+                records: records_before..set.records.len(),
+                events: events_before..set.events.len(),
+                warnings: cap_warnings(outcome.warnings),
+                has_more_data: outcome.has_more_data,
+                last_timestamp: outcome.last_timestamp,
+            })
+        }
         Err(err) => {
             // Nothing is half-added: a failed body leaves the set as it was (interned strings
             // aside, which are harmless).
@@ -403,4 +415,44 @@ pub fn parse(
             Err(err)
         }
     }
+}
+
+/// At most this many warnings are kept per body, so a body with a million odd rows neither fills
+/// the page with list items nor the host's events; the rest are counted by kind.
+pub const MAX_WARNINGS: usize = 100;
+
+/// The first [`MAX_WARNINGS`] warnings, then one that counts the rest by kind (a warning's kind
+/// is its message up to the first number or quoted value).
+pub fn cap_warnings(mut warnings: Vec<Warning>) -> Vec<Warning> {
+    if warnings.len() <= MAX_WARNINGS {
+        return warnings;
+    }
+    let rest = warnings.split_off(MAX_WARNINGS);
+    let mut kinds: Vec<(String, usize)> = Vec::new();
+    for w in &rest {
+        let kind: String = w
+            .message
+            .chars()
+            .take_while(|c| !c.is_ascii_digit() && *c != '"' && *c != '(')
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        match kinds.iter_mut().find(|(k, _)| *k == kind) {
+            Some((_, n)) => *n += 1,
+            None => kinds.push((kind, 1)),
+        }
+    }
+    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    let listed: Vec<String> = kinds
+        .iter()
+        .take(3)
+        .map(|(k, n)| format!("{n} × {k}…"))
+        .collect();
+    warnings.push(Warning::new(format!(
+        "and {} more of the same kinds: {}{}",
+        rest.len(),
+        listed.join("; "),
+        if kinds.len() > 3 { "; …" } else { "" }
+    )));
+    warnings
 }

@@ -1211,7 +1211,7 @@ fn csv_error(err: &csv::Error, what: &str, body: &str, delimiter: u8) -> ParseEr
     if let Some(opened) = unterminated_quote(body, delimiter) {
         return ParseError::new(
             ParseErrorKind::Syntax,
-            format!("{what}: a quote opened on line {opened} is never closed"),
+            format!("{what}: a quote is opened and never closed"),
         )
         .at_line(opened);
     }

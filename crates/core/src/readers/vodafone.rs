@@ -11,11 +11,13 @@
 //!   throughputs, active ms, handset, APN, RAT, TACs, `vtadig`, unknown names) is kept in
 //!   `attributes` under its own name. Usage-level fields become attributes `usageId`, `usageHref`,
 //!   `usageType`, `usageStatus`, `usageDate`.
+//! - Field and characteristic names are matched ignoring ASCII case; TMF635 v1/v2's `date` and
+//!   `type` are read as `usageDate` and `usageType`.
 //! - The IMSI is not in the body: the subject is the caller's (`ParseOptions::subject`).
 
 use serde_json::{Map, Value};
 
-use super::json_util::{count_str, get_ci, parse_json, text, timestamp, type_name};
+use super::json_util::{count_str, field, get_ci, parse_json, text, timestamp, type_name};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Network, Record, Service, Sym, UsageSet, Warning,
@@ -147,7 +149,8 @@ fn read_usage(
 
     let start = match (
         get("begin_period"),
-        get_ci(usage, "usageDate").and_then(|v| v.as_str()),
+        // TMF635 v1/v2 servers write `date` where v4 writes `usageDate`.
+        field(usage, &["usageDate", "date"]).and_then(|(_, v)| v.as_str()),
     ) {
         (Some(t), _) => timestamp(t, &field_path("begin_period"))?,
         (None, Some(t)) => {
@@ -202,14 +205,15 @@ fn read_usage(
             context.attributes.insert(name.clone(), value.clone());
         }
     }
-    for (field, attribute) in [
-        ("id", "usageId"),
-        ("href", "usageHref"),
-        ("usageType", "usageType"),
-        ("status", "usageStatus"),
-        ("usageDate", "usageDate"),
+    for (names, attribute) in [
+        (&["id"][..], "usageId"),
+        (&["href"], "usageHref"),
+        (&["usageType", "type"], "usageType"),
+        (&["status"], "usageStatus"),
+        (&["usageDate", "date"], "usageDate"),
+        (&["description"], "description"),
     ] {
-        if let Some(v) = get_ci(usage, field).and_then(text) {
+        if let Some(v) = field(usage, names).and_then(|(_, v)| text(v)) {
             context.attributes.insert(attribute.to_owned(), v);
         }
     }
