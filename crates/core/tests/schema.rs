@@ -26,7 +26,12 @@ fn every_fixture_record_matches_the_schema() {
     let dir = format!("{}/tests/fixtures", env!("CARGO_MANIFEST_DIR"));
     let mut checked = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
-        let text = std::fs::read_to_string(entry.unwrap().path()).unwrap();
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            // variants/: read by tests/variants.rs, some on purpose unreadable.
+            continue;
+        }
+        let text = std::fs::read_to_string(path).unwrap();
         let mut set = UsageSet::new();
         let options =
             ParseOptions::default().subject(Subject::new(SubjectKind::Imsi, "262021234567890"));

@@ -165,11 +165,11 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
             ),
         ));
     }
-    if body.starts_with('{') || body.starts_with('[') {
-        return detect_json(body);
-    }
     if let Some(err) = utf16_text(body) {
         return Err(err);
+    }
+    if body.starts_with('{') || body.starts_with('[') {
+        return detect_json(body);
     }
     if body.starts_with('<') {
         return Err(xml_error_body(body));
