@@ -191,6 +191,35 @@ impl AppState {
         }
     }
 
+    /// Reads a file's bytes: decoded as `usagelens_core::text::decode` sniffs them (BOM, UTF-8,
+    /// UTF-16, Windows-1252), then read like text; a guessed encoding is the source's first
+    /// warning.
+    pub fn ingest_bytes(
+        &self,
+        name: &str,
+        origin: SourceOrigin,
+        bytes: &[u8],
+        options: &ParseOptions,
+    ) -> Result<ParseReport, ParseError> {
+        let decoded = match usagelens_core::text::decode(bytes) {
+            Ok(d) => d,
+            Err(err) => {
+                self.add_failure(name, origin, err.to_string());
+                return Err(err);
+            }
+        };
+        let report = self.ingest_text(name, origin, &decoded.text, options)?;
+        if let Some(warning) = decoded.warning {
+            let id = self.sources.with_untracked(|s| s.last().map(|s| s.id));
+            self.sources.update(|sources| {
+                if let Some(source) = sources.iter_mut().find(|s| Some(s.id) == id) {
+                    source.warnings.insert(0, warning);
+                }
+            });
+        }
+        Ok(report)
+    }
+
     /// Lists a source that could not even be read (a file or demo that failed to load).
     pub fn add_failure(&self, name: &str, origin: SourceOrigin, message: String) {
         self.list_empty_source(name, origin, Some(message));

@@ -25,13 +25,25 @@ pub fn ImportPanel() -> impl IntoView {
         spawn_local(async move {
             for file in files {
                 let name = file.name();
-                match JsFuture::from(file.text()).await {
-                    Ok(text) => {
-                        let text = text.as_string().unwrap_or_default();
-                        let _ = state.ingest_text(
+                // Refused before reading: a file is read whole into the page's memory.
+                let size = file.size();
+                if size > usagelens_core::text::MAX_FILE_BYTES as f64 {
+                    state.add_failure(
+                        &name,
+                        SourceOrigin::File,
+                        usagelens_core::text::too_large("the file", size as u64),
+                    );
+                    continue;
+                }
+                // Bytes, not `file.text()`: spreadsheets save CSV as Windows-1252 or UTF-16,
+                // which `text()` would read as UTF-8 (see usagelens_core::text).
+                match JsFuture::from(file.array_buffer()).await {
+                    Ok(buffer) => {
+                        let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                        let _ = state.ingest_bytes(
                             &name,
                             SourceOrigin::File,
-                            &text,
+                            &bytes,
                             &ParseOptions::default(),
                         );
                     }

@@ -9,6 +9,20 @@ use serde::Serialize;
 use crate::error::{ParseError, ParseErrorKind};
 use crate::model::Warning;
 
+/// The largest file the app reads: files are read whole into the page's memory (wasm32 has 4 GiB
+/// at most, and records take more room than their text).
+pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
+
+/// "the file is 600.0 MB; the limit is 512 MB": what the app says of a file it will not read.
+pub fn too_large(what: &str, size: u64) -> String {
+    let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
+    format!(
+        "{what} is {:.1} MB; the limit is {:.0} MB, so it was not read (split it, or load fewer months)",
+        mb(size),
+        mb(MAX_FILE_BYTES)
+    )
+}
+
 /// The encoding a body was decoded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Encoding {
