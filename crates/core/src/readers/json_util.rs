@@ -537,7 +537,8 @@ pub fn get_ci<'a>(object: &'a serde_json::Map<String, Value>, key: &str) -> Opti
     field(object, &[key]).map(|(_, v)| v)
 }
 
-/// The first of `names` the object has, exactly spelled first, then ignoring ASCII case; with
+/// The first of `names` the object has, exactly spelled first, then ignoring ASCII case and word
+/// separators (see [`is_one_of`]); with
 /// the key as the body spelled it (for error paths). Null values count as absent. Readers list
 /// every spelling real carriers use for a field (their documents, generated SDKs, deployments).
 pub fn field<'a>(object: &'a Map<String, Value>, names: &[&str]) -> Option<(&'a str, &'a Value)> {
@@ -548,14 +549,26 @@ pub fn field<'a>(object: &'a Map<String, Value>, names: &[&str]) -> Option<(&'a 
     }
     object
         .iter()
-        .find(|(k, _)| names.iter().any(|n| k.eq_ignore_ascii_case(n)))
+        .find(|(k, _)| is_one_of(k, names))
         .filter(|(_, v)| !v.is_null())
         .map(|(k, v)| (k.as_str(), v))
 }
 
-/// True when `key` is one of `names`, ignoring ASCII case.
+/// True when `key` is one of `names`, ignoring ASCII case and `_`/`-` between words
+/// (`hasMoreData`, `hasmoredata`, `has_more_data`, `downloaded_bytes`, `downloadedBytes`).
 pub fn is_one_of(key: &str, names: &[&str]) -> bool {
-    names.iter().any(|n| key.eq_ignore_ascii_case(n))
+    names.iter().any(|n| same_name(key, n))
+}
+
+/// Names equal but for ASCII case and word separators.
+pub fn same_name(a: &str, b: &str) -> bool {
+    let letters = |s: &str| {
+        s.bytes()
+            .filter(|b| *b != b'_' && *b != b'-')
+            .map(|b| b.to_ascii_lowercase())
+            .collect::<Vec<u8>>()
+    };
+    a.eq_ignore_ascii_case(b) || letters(a) == letters(b)
 }
 
 /// How many characters of a value an error or warning repeats: a 200 MB field is not echoed.

@@ -15,7 +15,7 @@
 use serde_json::{Map, Value};
 
 use super::json_util::{
-    count, field, get_ci, is_one_of, parse_json, text, timestamp_value, type_name,
+    count, echo, field, get_ci, is_one_of, parse_json, text, timestamp_value, type_name,
 };
 use crate::error::ParseError;
 use crate::model::{
@@ -67,7 +67,7 @@ pub fn read_values(
     outcome.has_more_data = Some(has_more);
 
     let subject = match field(root, DEVICE_ID) {
-        Some((_, Value::Object(device))) => Some(device_subject(device)?),
+        Some((_, Value::Object(device))) => Some(device_subject(device, &mut outcome.warnings)?),
         None => options.subject.clone(),
         Some((key, other)) => {
             return Err(ParseError::invalid_field(
@@ -375,21 +375,28 @@ fn split_mismatch(
     }
 }
 
-fn device_subject(device: &Map<String, Value>) -> Result<Subject, ParseError> {
+fn device_subject(
+    device: &Map<String, Value>,
+    warnings: &mut Vec<Warning>,
+) -> Result<Subject, ParseError> {
     let kind_text = get_ci(device, "kind")
         .and_then(text)
         .ok_or_else(|| ParseError::invalid_field("deviceId.kind", "the device id has no kind"))?;
     let id = get_ci(device, "id")
         .and_then(text)
         .ok_or_else(|| ParseError::invalid_field("deviceId.id", "the device id has no id"))?;
-    let kind = SubjectKind::parse(&kind_text).ok_or_else(|| {
-        ParseError::invalid_field(
-            "deviceId.kind",
-            format!(
-                "unknown device id kind {kind_text:?}; known: esn, iccid, imei, mdn, meid, msisdn, eid"
-            ),
-        )
-    })?;
+    // ThingSpace has more id kinds than the model (`min`, `imsi` in some answers): the id is
+    // kept as a label, and the kind it had is said.
+    let Some(kind) = SubjectKind::parse(&kind_text) else {
+        warnings.push(
+            Warning::new(format!(
+                "device id kind {} is not one usagelens knows (esn, iccid, imei, imsi, mdn, meid, msisdn, eid); the id is kept as a label",
+                echo(&kind_text)
+            ))
+            .at_field("deviceId.kind"),
+        );
+        return Ok(Subject::new(SubjectKind::Label, id));
+    };
     Ok(Subject::new(kind, id))
 }
 
@@ -432,7 +439,7 @@ fn extended_attributes(row: &Map<String, Value>, path: RowPath) -> Result<Extend
             ));
         };
         let value = get_ci(item, "value").unwrap_or(&Value::Null);
-        let slot = match key.to_ascii_lowercase().as_str() {
+        let slot = match key.to_ascii_lowercase().replace(['_', '-'], "").as_str() {
             "mosms" => &mut out.mo_sms,
             "mtsms" => &mut out.mt_sms,
             "domesticusage" => &mut out.domestic,

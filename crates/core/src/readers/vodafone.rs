@@ -17,7 +17,9 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{count_str, field, get_ci, parse_json, text, timestamp, type_name};
+use super::json_util::{
+    count_str, field, get_ci, parse_json, same_name, text, timestamp, type_name,
+};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Network, Record, Service, Sym, UsageSet, Warning,
@@ -142,7 +144,7 @@ fn read_usage(
         values
             .iter()
             .find(|(n, _)| n == name)
-            .or_else(|| values.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)))
+            .or_else(|| values.iter().find(|(n, _)| same_name(n, name)))
             .map(|(_, v)| v.as_str())
     };
     let field_path = |name: &str| format!("{list_path}.{name}");
@@ -201,7 +203,7 @@ fn read_usage(
         ..Context::default()
     };
     for (name, value) in &values {
-        if !TYPED.iter().any(|t| t.eq_ignore_ascii_case(name)) {
+        if !TYPED.iter().any(|t| same_name(t, name)) {
             context.attributes.insert(name.clone(), value.clone());
         }
     }
