@@ -13,6 +13,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use crate::aggregate::{month_start, next_month_start, Filter};
 use crate::error::{ParseError, ParseErrorKind};
+use crate::export::spreadsheet_safe;
 use crate::ident::validate;
 use crate::model::{Carrier, Service, Subject, SubjectKind, UsageSet};
 use crate::readers::default_subject_kind;
@@ -535,8 +536,11 @@ impl FleetRun {
         ]);
         for p in self.problems() {
             let records = p.kept.map(|n| n.to_string()).unwrap_or_default();
+            // The error can quote a carrier's answer: it must not open as a formula. (Valid
+            // identifiers never start like one, `+49…` being a plain number, so the list
+            // still reads back.)
             let _ = writer.write_record([
-                p.entry.subject.id.as_str(),
+                &*spreadsheet_safe(&p.entry.subject.id),
                 p.entry.carrier.as_str(),
                 p.entry.subject.kind.as_str(),
                 if p.kept.is_some() {
@@ -545,7 +549,7 @@ impl FleetRun {
                     "failed"
                 },
                 &records,
-                p.message,
+                &*spreadsheet_safe(p.message),
             ]);
         }
         String::from_utf8(writer.into_inner().unwrap_or_default()).unwrap_or_default()
@@ -699,11 +703,11 @@ impl RateLimiter {
         }
         if let Some(limit) = self.limit(carrier) {
             let sent = self.sent.entry(carrier).or_default();
-            forget_before(sent, (now_ms + 1).saturating_sub(1000));
+            forget_before(sent, now_ms.saturating_add(1).saturating_sub(1000));
             // A slot frees when the limit-th latest send leaves the window: after a lowered
             // limit the window can hold more than `limit`, and its oldest leaving is not enough.
             if let Some(latest) = sent.len().checked_sub(limit as usize) {
-                return Err(sent[latest] + 1000);
+                return Err(sent[latest].saturating_add(1000));
             }
             sent.push_back(now_ms);
         }
@@ -714,7 +718,8 @@ impl RateLimiter {
     }
 
     /// Feeds back a 429 to the request sent at `sent_ms` (the time it was acquired), with how
-    /// long the carrier asked to wait (`retry_after_ms`, 1 s when it did not say). Other
+    /// long the carrier asked to wait (`retry_after_ms`, 1 s when it did not say, at most
+    /// [`MAX_RETRY_AFTER_MS`](crate::limits::MAX_RETRY_AFTER_MS) as for a single fetch). Other
     /// answers teach nothing: the requests that got through are every send not refused.
     pub fn refused(
         &mut self,
@@ -737,7 +742,7 @@ impl RateLimiter {
             return;
         }
         // This request is among both counts; the others in its second got through.
-        let from = (sent_ms + 1).saturating_sub(1000);
+        let from = sent_ms.saturating_add(1).saturating_sub(1000);
         let got_through = count_within(all, from, sent_ms)
             .saturating_sub(count_within(refused, from, sent_ms)) as u32;
         // A twentieth below, at least one, for the jitter between our clock and the carrier's.
@@ -747,7 +752,11 @@ impl RateLimiter {
             None => Learned {
                 per_second: below(got_through),
                 at_ms: now_ms,
-                hold_until_ms: now_ms + retry_after_ms.unwrap_or(1000),
+                hold_until_ms: now_ms.saturating_add(
+                    retry_after_ms
+                        .unwrap_or(1000)
+                        .min(crate::limits::MAX_RETRY_AFTER_MS),
+                ),
             },
             // Later ones step down without stopping everything again; a second that overlaps
             // the hold sent less than the carrier allows, so its count says nothing.
@@ -1498,5 +1507,67 @@ mod tests {
         set.refused(cc, 380, 400, Some(500));
         assert_eq!((set.limit(cc), set.learned_limit(cc)), (Some(20), None));
         assert_eq!(set.acquire(cc, 1000), Ok(()));
+    }
+
+    #[test]
+    fn problems_csv_neutralises_formulas_and_reads_back() {
+        let list = parse_subject_list(
+            "identifier,carrier,kind\n+491701234567,thingspace,msisdn\n89148000000000000019,control-center,iccid\n262021234567890,vodafone-vrs,imsi\n",
+            None,
+        )
+        .unwrap();
+        let ids: Vec<String> = list.entries.iter().map(|e| e.subject.id.clone()).collect();
+        let mut run = FleetRun::new(list.entries, 3);
+        for i in 0..3 {
+            assert_eq!(run.next(0), FleetStep::Start(i));
+        }
+        run.finish(
+            0,
+            0,
+            Some("=HYPERLINK(\"http://evil.example/x\",\"click\")".into()),
+        );
+        run.finish(1, 2, Some("-2+3".into()));
+        run.finish(2, 0, Some("carrier says: =1+1".into()));
+        let csv = run.problems_csv();
+        let mut reader = csv::Reader::from_reader(csv.as_bytes());
+        let rows: Vec<csv::StringRecord> = reader.records().map(|r| r.unwrap()).collect();
+        let cells =
+            |column: usize| -> Vec<String> { rows.iter().map(|r| r[column].to_owned()).collect() };
+        assert_eq!(
+            cells(5),
+            [
+                "'=HYPERLINK(\"http://evil.example/x\",\"click\")",
+                "'-2+3",
+                "carrier says: =1+1"
+            ]
+        );
+        assert_eq!(
+            cells(0),
+            ids,
+            "identifiers, `+49…` a plain number, as they are"
+        );
+        assert_eq!(cells(4), ["", "2", ""], "the record counts stay numbers");
+        let again = parse_subject_list(&csv, None).unwrap();
+        let ids_again: Vec<String> = again.entries.iter().map(|e| e.subject.id.clone()).collect();
+        assert_eq!(ids_again, ids, "read back as they were listed");
+    }
+
+    #[test]
+    fn a_huge_retry_after_holds_the_carrier_no_longer_than_the_cap() {
+        let cc = Carrier::ControlCenter;
+        let cap = crate::limits::MAX_RETRY_AFTER_MS;
+        // `Retry-After: 999999` (11 days), and a value at the end of the range.
+        for retry_after in [999_999_000, u64::MAX] {
+            let mut limiter = RateLimiter::new();
+            assert_eq!(limiter.acquire(cc, 1_000), Ok(()));
+            limiter.refused(cc, 1_000, 1_100, Some(retry_after));
+            assert_eq!(limiter.acquire(cc, 1_200), Err(1_100 + cap));
+            assert_eq!(limiter.acquire(cc, 1_100 + cap), Ok(()));
+        }
+        // Far in the future, nothing overflows either.
+        let mut limiter = RateLimiter::new();
+        assert_eq!(limiter.acquire(cc, u64::MAX - 10), Ok(()));
+        limiter.refused(cc, u64::MAX - 10, u64::MAX - 5, Some(u64::MAX));
+        assert_eq!(limiter.acquire(cc, u64::MAX - 4), Err(u64::MAX));
     }
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod fetch;
 pub mod fleet;
 pub mod ident;
+pub mod limits;
 pub mod model;
 pub mod readers;
 pub mod sorting;

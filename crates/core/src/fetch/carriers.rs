@@ -20,6 +20,7 @@ use super::{
     Purpose, RequestPlan, Step, Token, TransportError,
 };
 use crate::ident::validate;
+use crate::limits::{limit_text, size_text, MAX_ANSWER_BYTES, MAX_TOKEN_FETCHES_PER_JOB};
 use crate::model::{format_timestamp, Carrier, Subject, SubjectKind, Warning};
 use crate::readers::{carrier_error_fields, parse, ParseOptions};
 
@@ -166,6 +167,13 @@ pub struct FetchJob {
     token: Option<Token>,
     session: Option<Token>,
     token_refreshed: bool,
+    /// Token requests sent, at most [`MAX_TOKEN_FETCHES_PER_JOB`].
+    token_fetches: u32,
+    /// The token just fetched lives less than the expiry margin: it serves the next request
+    /// only (rather than being dropped at once and fetched again, forever).
+    token_single_use: bool,
+    /// The lifetime the last token answer gave, for the message when tokens run out.
+    last_token_lifetime_ms: Option<u64>,
     relogged: bool,
     rate_limited: u32,
     server_errors: u32,
@@ -390,6 +398,9 @@ impl FetchJob {
             token,
             session: None,
             token_refreshed: false,
+            token_fetches: 0,
+            token_single_use: false,
+            last_token_lifetime_ms: None,
             relogged: false,
             rate_limited: 0,
             server_errors: 0,
@@ -441,6 +452,26 @@ impl FetchJob {
         }
     }
 
+    /// The error when a job would need a third access token.
+    fn tokens_exhausted(&self) -> FetchError {
+        let carrier = self.carrier();
+        let asked = format!(
+            "stopped after asking for {MAX_TOKEN_FETCHES_PER_JOB} access tokens in one fetch rather than ask again; the rows read so far are kept"
+        );
+        let message = match self.last_token_lifetime_ms {
+            Some(ms) if ms < crate::limits::TOKEN_EXPIRY_MARGIN_MS => format!(
+                "{} issues access tokens that expire within {} s (expires_in), too soon to serve more than one request each: {asked}",
+                carrier.label(),
+                ms / 1000
+            ),
+            _ => format!(
+                "{} needed a new access token a third time: {asked}",
+                carrier.label()
+            ),
+        };
+        FetchError::new(FetchErrorKind::BadResponse, carrier, message)
+    }
+
     /// Ends the job and hands over everything it produced.
     pub fn finish(mut self) -> FetchOutcome {
         self.outcome.token = self.token.filter(|t| t.expires_at_ms != u64::MAX);
@@ -474,11 +505,23 @@ impl FetchJob {
         if let Some(t) = &self.token {
             if self.phase != Phase::Token
                 && !t.is_fresh(now_ms)
+                && !self.token_single_use
                 && !matches!(self.credentials, Credentials::VodafoneBearer(_))
             {
                 self.token = None;
                 self.phase = Phase::Token;
             }
+        }
+        if self.phase == Phase::Token {
+            if self.token_fetches >= MAX_TOKEN_FETCHES_PER_JOB {
+                let e = self.tokens_exhausted();
+                self.fail(e);
+                return Step::Done;
+            }
+            self.token_fetches += 1;
+        } else {
+            // This request uses the token, if it needs one.
+            self.token_single_use = false;
         }
         let plan = self.plan(random);
         // What the user typed was checked in `new`; this catches what a carrier issued (a token
@@ -688,7 +731,7 @@ impl FetchJob {
                 .and_then(|v| retry_after_ms(v, now_ms))
                 .map(|ms| ms.min(self.config.retry.max_delay_ms))
                 .unwrap_or_else(|| self.config.retry.backoff_ms(self.rate_limited, random));
-            self.wait_until = Some(now_ms + delay);
+            self.wait_until = Some(now_ms.saturating_add(delay));
             return;
         }
         if status >= 500 {
@@ -697,8 +740,9 @@ impl FetchJob {
                 let e = self.error_for(response);
                 return self.fail(e);
             }
-            self.wait_until =
-                Some(now_ms + self.config.retry.backoff_ms(self.server_errors, random));
+            self.wait_until = Some(
+                now_ms.saturating_add(self.config.retry.backoff_ms(self.server_errors, random)),
+            );
             return;
         }
         match self.phase {
@@ -718,6 +762,35 @@ impl FetchJob {
         self.in_flight = false;
         let carrier = self.carrier();
         let retry = self.config.retry;
+        // Neither is worth another try: the same request gets the same answer.
+        match error {
+            TransportError::Redirected => {
+                return self.fail(FetchError::new(
+                    FetchErrorKind::BadResponse,
+                    carrier,
+                    "the answer was a redirect to another address (the browser shows neither its status nor where it points); usagelens does not follow redirects, so the credentials were not sent on: point the proxy at the carrier's current address",
+                ));
+            }
+            TransportError::TooLarge { bytes, announced } => {
+                let size = if *announced {
+                    format!("the answer is {}", size_text(*bytes))
+                } else {
+                    format!(
+                        "{} of the answer had arrived when reading stopped",
+                        size_text(*bytes)
+                    )
+                };
+                return self.fail(FetchError::new(
+                    FetchErrorKind::BadResponse,
+                    carrier,
+                    format!(
+                        "{size}, over the limit of {} read per answer; choose a shorter range (the rows read so far are kept)",
+                        limit_text(MAX_ANSWER_BYTES)
+                    ),
+                ));
+            }
+            TransportError::Timeout | TransportError::Network(_) => {}
+        }
         // A connection can drop under a request (an HTTP/2 server closing a connection after
         // its request limit, a proxy restarting): worth one more try, like a timeout.
         let (attempts, max, kind) = match error {
@@ -737,9 +810,11 @@ impl FetchJob {
                     FetchErrorKind::Network,
                 )
             }
+            // Ended above.
+            TransportError::Redirected | TransportError::TooLarge { .. } => return,
         };
         if attempts <= max {
-            self.wait_until = Some(now_ms + retry.backoff_ms(attempts, random));
+            self.wait_until = Some(now_ms.saturating_add(retry.backoff_ms(attempts, random)));
             return;
         }
         let message = match error {
@@ -750,6 +825,7 @@ impl FetchJob {
             TransportError::Network(detail) => format!(
                 "the request did not get through ({detail}); check the proxy settings: carriers send no CORS headers, so the browser needs a proxy that adds them"
             ),
+            TransportError::Redirected | TransportError::TooLarge { .. } => return,
         };
         self.fail(FetchError::new(kind, carrier, message));
     }
@@ -776,11 +852,16 @@ impl FetchJob {
             .and_then(|v| v.get("expires_in"))
             .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
             .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
+        self.last_token_lifetime_ms = Some(lifetime);
+        self.token_single_use = lifetime < crate::limits::TOKEN_EXPIRY_MARGIN_MS;
         self.token = Some(Token {
             value: token.to_owned(),
             expires_at_ms: now_ms.saturating_add(lifetime),
         });
-        self.phase = if matches!(self.query, UsageQuery::Thingspace { .. }) {
+        // A ThingSpace session still fresh (the token expired under it) is kept: logging in
+        // again would spend the new token, which may serve one request only.
+        let session_fresh = self.session.as_ref().is_some_and(|s| s.is_fresh(now_ms));
+        self.phase = if matches!(self.query, UsageQuery::Thingspace { .. }) && !session_fresh {
             Phase::Login
         } else {
             Phase::Usage

@@ -116,12 +116,22 @@ impl HttpResponse {
     }
 }
 
-/// A request that got no HTTP answer.
+/// A request that got no HTTP answer usagelens can use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportError {
     Timeout,
     /// The browser refused or the network failed (often CORS: the proxy is not configured).
     Network(String),
+    /// The answer was a redirect (the browser hides its status and target). Redirects are not
+    /// followed, so the credentials were not sent on to another address.
+    Redirected,
+    /// The answer is larger than [`MAX_ANSWER_BYTES`](crate::limits::MAX_ANSWER_BYTES):
+    /// `bytes` as its `Content-Length` announced (`announced`), or what had arrived when
+    /// reading stopped.
+    TooLarge {
+        bytes: u64,
+        announced: bool,
+    },
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -202,7 +212,7 @@ impl Default for RetryPolicy {
             max_server_errors: 2,
             max_network_errors: 1,
             base_delay_ms: 500,
-            max_delay_ms: 30_000,
+            max_delay_ms: crate::limits::MAX_RETRY_AFTER_MS,
         }
     }
 }
@@ -242,16 +252,34 @@ pub fn header_value_problem(value: &str) -> Option<String> {
     ))
 }
 
-/// `Retry-After` as seconds or an HTTP date, in milliseconds from `now_ms`.
+/// `Retry-After` as seconds or an HTTP date (any of the three forms HTTP allows: IMF-fixdate
+/// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime
+/// `Sun Nov  6 08:49:37 1994`), in milliseconds from `now_ms`, at most
+/// [`MAX_RETRY_AFTER_MS`](crate::limits::MAX_RETRY_AFTER_MS).
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
-    if let Ok(seconds) = v.parse::<u64>() {
-        return Some(seconds.saturating_mul(1000));
+    let wait = if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
+        // More digits than a u64 holds is still "a very long time".
+        v.parse::<u64>().unwrap_or(u64::MAX).saturating_mul(1000)
+    } else {
+        let at = http_date_ms(v)?;
+        (at.max(0) as u64).saturating_sub(now_ms)
+    };
+    Some(wait.min(crate::limits::MAX_RETRY_AFTER_MS))
+}
+
+/// An HTTP date in any of its three forms, as Unix milliseconds.
+fn http_date_ms(v: &str) -> Option<i64> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc2822(v) {
+        return Some(at.timestamp_millis());
     }
-    let at = chrono::DateTime::parse_from_rfc2822(v)
-        .ok()?
-        .timestamp_millis();
-    Some((at.max(0) as u64).saturating_sub(now_ms))
+    // RFC 850: a two-digit year, read as the nearest (chrono: 69-99 are 19xx).
+    const FORMS: [&str; 2] = ["%A, %d-%b-%y %H:%M:%S GMT", "%a %b %e %H:%M:%S %Y"];
+    FORMS.iter().find_map(|form| {
+        chrono::NaiveDateTime::parse_from_str(v, form)
+            .ok()
+            .map(|t| t.and_utc().timestamp_millis())
+    })
 }
 
 /// Per-job settings.
@@ -293,9 +321,10 @@ impl fmt::Debug for Token {
 }
 
 impl Token {
-    /// Tokens are dropped a minute early so none expires in flight.
+    /// Tokens are dropped a minute early so none expires in flight (a token that lives less
+    /// than that is used once by the job that fetched it, see `FetchJob`).
     pub fn is_fresh(&self, now_ms: u64) -> bool {
-        now_ms.saturating_add(60_000) < self.expires_at_ms
+        now_ms.saturating_add(crate::limits::TOKEN_EXPIRY_MARGIN_MS) < self.expires_at_ms
     }
 }
 
