@@ -12,6 +12,14 @@
 # TLS_CERT (PEM path): serve both over HTTPS + HTTP/2 (one connection per fleet fetch).
 # TLS_KEY (PEM path): its private key; set both or neither (neither: plain HTTP/1.1).
 # RUN_DIR (default target/nginx) holds the rendered config, pid, logs and temp files.
+# PROXY_CA_FILE (PEM path, default the system bundle /etc/ssl/certs/ca-certificates.crt): the CAs
+#   carriers' TLS certificates are verified against (a private CA: a file with it, and the system's
+#   CAs too if other carriers need them).
+# PROXY_ORIGINS: the origins pages reach this proxy at besides their own (the page's
+#   Content-Security-Policy connect-src); default the proxy port on LISTEN_HOST (and localhost).
+# FRAME_ANCESTORS: who may show the app in a frame (CSP frame-ancestors), default 'none'; e.g.
+#   "https://console.example.com".
+# PROXY_FOR_SANDBOX=1: preflights also allow the carrier sandbox's X-Sandbox-Fault header (tests).
 # With --render-only the config is written and its path printed, nginx is not started.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -50,6 +58,19 @@ if [ -n "${TLS_CERT:-}" ] || [ -n "${TLS_KEY:-}" ]; then
   TLS="ssl_certificate \"$TLS_CERT\"; ssl_certificate_key \"$TLS_KEY\";"
   scheme=https
 fi
+PROXY_CA_FILE=${PROXY_CA_FILE:-/etc/ssl/certs/ca-certificates.crt}
+if [ ! -r "$PROXY_CA_FILE" ]; then
+  echo "scripts/nginx.sh: PROXY_CA_FILE '$PROXY_CA_FILE' is not a readable file: carriers' certificates could not be verified" >&2
+  exit 2
+fi
+PROXY_CA_FILE=$(realpath -- "$PROXY_CA_FILE")
+SANDBOX_ALLOW_HEADERS=""
+[ "${PROXY_FOR_SANDBOX:-}" = 1 ] && SANDBOX_ALLOW_HEADERS=", X-Sandbox-Fault"
+if [ -z "${PROXY_ORIGINS:-}" ]; then
+  PROXY_ORIGINS="$scheme://$LISTEN_HOST:$PROXY_PORT"
+  [ "$LISTEN_HOST" = 127.0.0.1 ] && PROXY_ORIGINS+=" $scheme://localhost:$PROXY_PORT"
+fi
+FRAME_ANCESTORS=${FRAME_ANCESTORS:-"'none'"}
 ALLOWED_ORIGINS=${ALLOWED_ORIGINS:-"$scheme://$LISTEN_HOST:$APP_PORT $scheme://localhost:$APP_PORT http://127.0.0.1:8080 http://localhost:8080"}
 
 # upstream_parts PREFIX URL: splits a carrier's base URL for its keepalive pool: PREFIX_SERVER
@@ -79,6 +100,26 @@ for carrier in $carriers; do
   upstream_parts "$carrier" "${!upstream}"
 done
 
+# inline_hashes TAG FILE: the CSP source ('sha256-…') of each inline TAG element (script without
+# src, style) in FILE, as the browser hashes it: the bytes between the tags.
+inline_hashes() {
+  perl -0777 -MDigest::SHA=sha256_base64 -ne '
+    while (/<\Q'"$1"'\E\b([^>]*)>(.*?)<\/\Q'"$1"'\E\s*>/gis) {
+      next if $1 =~ /\bsrc\s*=/i;
+      my $h = sha256_base64($2);
+      $h .= "=" x ((4 - length($h) % 4) % 4);
+      print " \x27sha256-$h\x27";
+    }' "$2"
+}
+# The Content-Security-Policy of every answer: scripts and styles only from the app's origin and
+# the inline ones of index.html (Trunk's init script), wasm compiled, fetches to the app's origin
+# and the proxy origins, images from data:/blob: for the chart's PNG export.
+if [ ! -r "$DIST_DIR/index.html" ]; then
+  echo "scripts/nginx.sh: $DIST_DIR/index.html not found: build first (trunk build --release); its inline scripts' hashes go into the Content-Security-Policy" >&2
+  exit 2
+fi
+CONTENT_SECURITY_POLICY="default-src 'self'; script-src 'self' 'wasm-unsafe-eval'$(inline_hashes script "$DIST_DIR/index.html"); style-src 'self'$(inline_hashes style "$DIST_DIR/index.html"); img-src 'self' data: blob:; connect-src 'self' $PROXY_ORIGINS; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors $FRAME_ANCESTORS"
+
 mkdir -p "$RUN_DIR"
 RUN_DIR=$(cd "$RUN_DIR" && pwd)
 origins=""
@@ -88,7 +129,6 @@ for origin in $ALLOWED_ORIGINS; do
   seen+="$origin "
   origins+="\"$origin\" \"$origin\";"$'\n'"        "
 done
-cp "$root/deploy/nginx/cors.conf" "$RUN_DIR/cors.conf"
 conf="$RUN_DIR/nginx.conf"
 # render TEMPLATE OUTPUT: replaces every @NAME@ with that variable's value.
 render() {
@@ -96,7 +136,7 @@ render() {
   text=$(<"$1")
   local name carrier part
   for name in RUN_DIR MIME_TYPES LISTEN_HOST APP_PORT PROXY_PORT DIST_DIR LISTEN_OPTIONS TLS \
-    LOAD_MODULES BROTLI_STATIC; do
+    LOAD_MODULES BROTLI_STATIC PROXY_CA_FILE SANDBOX_ALLOW_HEADERS CONTENT_SECURITY_POLICY; do
     text=${text//@$name@/${!name}}
   done
   for carrier in $carriers; do
@@ -108,7 +148,9 @@ render() {
   text=${text//@ALLOWED_ORIGINS@/$origins}
   printf '%s\n' "$text" >"$2"
 }
-render "$root/deploy/nginx/carriers.conf.template" "$RUN_DIR/carriers.conf"
+for part in carriers cors cors_headers security_headers; do
+  render "$root/deploy/nginx/$part.conf.template" "$RUN_DIR/$part.conf"
+done
 render "$root/deploy/nginx/usagelens.conf.template" "$conf"
 if [ "${1:-}" = "--render-only" ]; then
   echo "$conf"

@@ -305,11 +305,38 @@ type MountedParts = (
 /// the host page's styles do not reach the viewer.
 const CSS: &str = include_str!("../style/main.css");
 
+/// Gives `shadow` the viewer's styles as a constructed style sheet it adopts: made through the
+/// CSS object model, which a host page's Content-Security-Policy allows without
+/// `'unsafe-inline'` (a `<style>` element would be blocked). Browsers without constructable
+/// style sheets (Safari before 16.4) get a `<style>` element instead, returned to be removed.
+fn adopt_styles(
+    document: &web_sys::Document,
+    shadow: &web_sys::ShadowRoot,
+) -> Result<Option<web_sys::Element>, JsValue> {
+    let constructor = js_sys::Reflect::get(&js_sys::global(), &"CSSStyleSheet".into())?;
+    let adoptable = js_sys::Reflect::has(shadow, &"adoptedStyleSheets".into())?;
+    if let (Some(constructor), true) = (constructor.dyn_ref::<js_sys::Function>(), adoptable) {
+        let sheet = js_sys::Reflect::construct(constructor, &js_sys::Array::new())?;
+        let replace_sync = js_sys::Reflect::get(&sheet, &"replaceSync".into())?;
+        if let Some(replace_sync) = replace_sync.dyn_ref::<js_sys::Function>() {
+            replace_sync.call1(&sheet, &CSS.into())?;
+            shadow.set_adopted_style_sheets(&js_sys::Array::of1(&sheet));
+            return Ok(None);
+        }
+    }
+    let style = document.create_element("style")?;
+    style.set_text_content(Some(CSS));
+    shadow.append_child(&style)?;
+    Ok(Some(style))
+}
+
 struct Mounted {
     /// Dropping the mount handle removes the viewer's DOM and disposes its reactive owner.
     mount: Box<dyn Any>,
-    /// The style element and the container inside the element's shadow root.
+    /// The container (and the style element, where styles could not be adopted) inside the
+    /// element's shadow root.
     nodes: Vec<web_sys::Element>,
+    shadow: web_sys::ShadowRoot,
     state: AppState,
     config: RwSignal<ViewerConfig>,
     callback: StoredValue<Option<js_sys::Function>, LocalStorage>,
@@ -394,6 +421,7 @@ impl ViewerHandle {
             for node in m.nodes {
                 node.remove();
             }
+            m.shadow.set_adopted_style_sheets(&js_sys::Array::new());
         }
     }
 }
@@ -424,16 +452,17 @@ pub fn mount_usage_viewer(
             .attach_shadow(&web_sys::ShadowRootInit::new(web_sys::ShadowRootMode::Open))
             .map_err(js)?,
     };
-    let style = document.create_element("style").map_err(js)?;
-    style.set_text_content(Some(CSS));
+    let style = adopt_styles(&document, &shadow).map_err(js)?;
     let container: web_sys::HtmlElement = document
         .create_element("div")
         .map_err(js)?
         .dyn_into()
         .map_err(|_| JsError::new("mountUsageViewer: could not create the container"))?;
-    shadow.append_child(&style).map_err(js)?;
     shadow.append_child(&container).map_err(js)?;
-    let nodes: Vec<web_sys::Element> = vec![style, container.clone().into()];
+    let nodes: Vec<web_sys::Element> = style
+        .into_iter()
+        .chain([container.clone().into()])
+        .collect();
     let mount = leptos::mount::mount_to(container, move || {
         let config = RwSignal::new(config);
         let callback = StoredValue::new_local(callback);
@@ -451,6 +480,7 @@ pub fn mount_usage_viewer(
         mounted: Some(Mounted {
             mount: Box::new(mount),
             nodes,
+            shadow,
             state,
             config,
             callback,

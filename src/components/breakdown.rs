@@ -44,7 +44,7 @@ pub fn Breakdown() -> impl IntoView {
                                     <td>{move || row.with(|r| r.0.clone())}</td>
                                     <td class="ul-num">{move || row.with(|r| r.1.clone())}</td>
                                     <td class="ul-num">
-                                        <span class="ul-share-bar" style=move || row.with(|r| format!("--share: {:.1}%", r.2 * 100.0))></span>
+                                        <span class="ul-share-bar" style=("--share", move || row.with(|r| format!("{:.1}%", r.2 * 100.0)))></span>
                                         {move || row.with(|r| format!("{:.0}%", r.2 * 100.0))}
                                     </td>
                                 </tr>

@@ -90,7 +90,7 @@ pub fn FleetView() -> impl IntoView {
                                             {field(|t, _| t.subject.to_string())}
                                         </button>
                                         <span class="ul-carrier-tag">{field(|t, _| t.carrier.map(|c| c.label()).unwrap_or_default().to_owned())}</span>
-                                        <span class="ul-bar" style=field(|_, w| format!("--ul-w:{w:.1}%")) aria-hidden="true"></span>
+                                        <span class="ul-bar" style=("--ul-w", field(|_, w| format!("{w:.1}%"))) aria-hidden="true"></span>
                                         <span class="ul-num">{move || row.with(|r| r.as_ref().map(|(t, _)| format(t.quantity))).unwrap_or_default()}</span>
                                     </li>
                                 }

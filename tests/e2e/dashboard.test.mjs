@@ -1,9 +1,12 @@
 // The dashboard on the release build: demo data, per-file errors, filters, export, screenshots.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, shots, root } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy.
+afterEach(assertNoCspViolations);
 
 let stack;
 let browser;

@@ -1,10 +1,13 @@
 // The embeddable build (scripts/build-embed.sh) in the example host page: two viewers with
 // different configs, events, loadResponses, update, unmount, config errors, and the host's own
 // styles left alone.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, shots } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy.
+afterEach(assertNoCspViolations);
 
 let stack;
 let browser;

@@ -1,12 +1,15 @@
 // The release build, served by nginx, mounts its first screen and exposes parseUsage.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import http from 'node:http';
 import { join } from 'node:path';
 import http2 from 'node:http2';
 import { brotliDecompressSync, gunzipSync, gzipSync } from 'node:zlib';
-import { startStack, launchBrowser, openApp, shots, root } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, shots, root } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy.
+afterEach(assertNoCspViolations);
 
 let stack;
 let browser;

@@ -1,10 +1,13 @@
 // Fleet: a list from the sandbox (--fleet) fetched through nginx with concurrency and a carrier
 // rate limit the sandbox enforces (429 + Retry-After honoured), streamed into the fleet views.
-import { test, before, after } from 'node:test';
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, sandboxCounts, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, sandboxCounts, shots } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy.
+afterEach(assertNoCspViolations);
 
 let stack;
 let browser;

@@ -1,9 +1,12 @@
 // Live fetching in the release build: Chromium -> nginx (the CORS proxy, another origin) ->
 // carrier sandbox, for all four carriers, plus faults that keep what was already fetched.
-import { test, after } from 'node:test';
+import { test, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, sandboxCounts, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, sandboxCounts, shots } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy.
+afterEach(assertNoCspViolations);
 
 const stacks = [];
 let browser;

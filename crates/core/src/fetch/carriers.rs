@@ -194,6 +194,10 @@ const TMF_PATH: &str = "/tmf-api/usageManagement/v4/usage/";
 const WINDOW: i64 = 365 * 86_400;
 const TOKEN_LIFETIME_MS: u64 = 3_599_000;
 
+/// The `error` codes of the usagelens proxy's own 502 and 504 answers (nginx's error_page).
+const PROXY_BAD_GATEWAY: &str = "usagelens-proxy-bad-gateway";
+const PROXY_GATEWAY_TIMEOUT: &str = "usagelens-proxy-gateway-timeout";
+
 fn message_of(body: &str) -> (Option<String>, Option<String>) {
     carrier_error_fields(body).unwrap_or((None, None))
 }
@@ -1049,11 +1053,16 @@ impl FetchJob {
             (_, 401, _) => (K::Auth, "credentials refused".into()),
             (_, 403, _) => (K::Forbidden, "access denied".into()),
             (_, 404, _) => (K::NotFound, "not found".into()),
+            // The usagelens proxy's own answers (deploy/nginx/carriers.conf.template): the carrier
+            // was never reached, or its certificate was refused.
+            (_, _, PROXY_BAD_GATEWAY) => (K::Network, format!("the proxy could not connect to the carrier, or could not verify its TLS certificate ({} tries; the proxy's error log says which)", self.server_errors)),
+            (_, _, PROXY_GATEWAY_TIMEOUT) => (K::Timeout, format!("the carrier did not answer the proxy in time ({} tries)", self.server_errors)),
             (_, s, _) if s >= 500 => (K::Server, format!("the carrier failed {} times; try again later", self.server_errors)),
             _ => (K::BadResponse, "unexpected answer".into()),
         };
+        let from_proxy = matches!(c, PROXY_BAD_GATEWAY | PROXY_GATEWAY_TIMEOUT);
         let message = match text {
-            Some(t) if !t.is_empty() => format!("{advice} (carrier says: {t})"),
+            Some(t) if !t.is_empty() && !from_proxy => format!("{advice} (carrier says: {t})"),
             _ => advice,
         };
         FetchError {
