@@ -167,7 +167,8 @@ pub struct FetchJob {
     token: Option<Token>,
     session: Option<Token>,
     token_refreshed: bool,
-    /// Token requests sent, at most [`MAX_TOKEN_FETCHES_PER_JOB`].
+    /// Access tokens received, at most [`MAX_TOKEN_FETCHES_PER_JOB`] (a token request that
+    /// failed and is retried, e.g. a 502, is not a new token).
     token_fetches: u32,
     /// The token just fetched lives less than the expiry margin: it serves the next request
     /// only (rather than being dropped at once and fetched again, forever).
@@ -522,7 +523,6 @@ impl FetchJob {
                 self.fail(e);
                 return Step::Done;
             }
-            self.token_fetches += 1;
         } else {
             // This request uses the token, if it needs one.
             self.token_single_use = false;
@@ -858,6 +858,7 @@ impl FetchJob {
             .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
         self.last_token_lifetime_ms = Some(lifetime);
         self.token_single_use = lifetime < crate::limits::TOKEN_EXPIRY_MARGIN_MS;
+        self.token_fetches += 1;
         self.token = Some(Token {
             value: token.to_owned(),
             expires_at_ms: now_ms.saturating_add(lifetime),
