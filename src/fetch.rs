@@ -12,6 +12,7 @@ use usagelens_core::fetch::{
     retry_after_ms, FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
 };
 use usagelens_core::fleet::RateLimiter;
+use usagelens_core::limits::MAX_ANSWER_BYTES;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
 
@@ -101,6 +102,21 @@ pub async fn sleep(ms: u64) {
     let _ = JsFuture::from(promise).await;
 }
 
+/// How long one slice of a wait sleeps: a cancel ends any wait within this.
+const WAIT_SLICE_MS: u64 = 100;
+
+/// Sleeps until `until_ms` in short slices, returning early once `cancel` is set (a carrier's
+/// `Retry-After` or a rate limiter's hold must not outlast the user's Cancel).
+async fn sleep_until(until_ms: u64, cancel: &CancelFlag) {
+    while !cancel.is_cancelled() {
+        let left = until_ms.saturating_sub(now_ms());
+        if left == 0 {
+            break;
+        }
+        sleep(left.min(WAIT_SLICE_MS)).await;
+    }
+}
+
 /// Runs `job` to the end and returns what it produced (partial results included when a later
 /// step failed or the user cancelled).
 pub async fn run_job(
@@ -132,11 +148,7 @@ pub async fn run_job_limited(
                     step: "waiting before retrying".into(),
                     pages: job.pages(),
                 });
-                // Sleep in short slices so a cancel takes effect quickly.
-                let until = until_ms;
-                while now_ms() < until && !cancel.is_cancelled() {
-                    sleep((until - now_ms()).min(250)).await;
-                }
+                sleep_until(until_ms, &cancel).await;
             }
             Step::Send(plan) => {
                 on_progress(Progress {
@@ -153,11 +165,15 @@ pub async fn run_job_limited(
                         let slot = limiter.borrow_mut().acquire(job.carrier(), now_ms());
                         match slot {
                             Ok(()) => break,
-                            Err(until) => sleep(until.saturating_sub(now_ms()).max(1)).await,
+                            Err(until) => sleep_until(until.max(now_ms() + 1), &cancel).await,
                         }
                         if cancel.is_cancelled() {
                             break;
                         }
+                    }
+                    if cancel.is_cancelled() {
+                        // Nothing was sent: the loop's top cancels the job.
+                        continue;
                     }
                 }
                 let sent_ms = now_ms();
@@ -294,6 +310,12 @@ fn build_request(
         TransportError::Network(format!("the browser refused the request: {text}"))
     };
     let init = web_sys::RequestInit::new();
+    // A redirect is not followed: it would resend the credentials (Authorization, VZ-M2M-Token,
+    // the ThingSpace login body) to wherever it points. "manual" rather than "error": both
+    // stop there, but only "manual" lets the page tell a redirect from a network failure.
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    // The page's own cookies never go to a carrier, even through a same-origin proxy.
+    init.set_credentials(web_sys::RequestCredentials::Omit);
     init.set_method(match plan.method {
         Method::Get => "GET",
         Method::Post => "POST",
@@ -318,27 +340,94 @@ async fn send(
 ) -> Result<HttpResponse, TransportError> {
     let abort = Abort::new(plan.timeout_ms, cancel)?;
     let request = build_request(plan, &abort.signal)?;
-    match request.send().await {
-        Ok(response) => {
-            let status = response.status();
-            let received = response.headers();
-            let headers = ["Retry-After", "X-Total-Count", "Content-Type"]
-                .iter()
-                .filter_map(|h| received.get(h).map(|v| ((*h).to_owned(), v)))
-                .collect();
-            match response.text().await {
-                Ok(body) => Ok(HttpResponse {
-                    status,
-                    headers,
-                    body,
-                }),
-                Err(_) if abort.timed_out() => Err(TransportError::Timeout),
-                Err(e) => Err(TransportError::Network(e.to_string())),
-            }
+    let failed = |e: String| {
+        if abort.timed_out() {
+            TransportError::Timeout
+        } else {
+            TransportError::Network(e)
         }
-        Err(_) if abort.timed_out() => Err(TransportError::Timeout),
-        Err(e) => Err(TransportError::Network(e.to_string())),
+    };
+    let response = request.send().await.map_err(|e| failed(e.to_string()))?;
+    if response.type_() == web_sys::ResponseType::Opaqueredirect {
+        return Err(TransportError::Redirected);
     }
+    let status = response.status();
+    let received = response.headers();
+    let headers = ["Retry-After", "X-Total-Count", "Content-Type"]
+        .iter()
+        .filter_map(|h| received.get(h).map(|v| ((*h).to_owned(), v)))
+        .collect();
+    let announced = received
+        .get("Content-Length")
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let body = read_body(&response, announced)
+        .await
+        .map_err(|e| e.unwrap_or_else(&failed))?;
+    Ok(HttpResponse {
+        status,
+        headers,
+        body,
+    })
+}
+
+/// The body as text, read in chunks so that no more than [`MAX_ANSWER_BYTES`] is ever held: an
+/// answer announcing more is refused before its body is read, and one that sends more than it
+/// announced (or announced nothing, or compresses well) is cut off once past the limit. Errors:
+/// `Ok(e)` a refusal, `Err(detail)` a failed read.
+async fn read_body(
+    response: &gloo_net::http::Response,
+    announced: Option<u64>,
+) -> Result<String, Result<TransportError, String>> {
+    let stream = response.body();
+    if let Some(bytes) = announced.filter(|&n| n > MAX_ANSWER_BYTES) {
+        if let Some(stream) = stream {
+            let _ = stream.cancel();
+        }
+        return Err(Ok(TransportError::TooLarge {
+            bytes,
+            announced: true,
+        }));
+    }
+    let Some(stream) = stream else {
+        // No body at all (e.g. HTTP 204).
+        return Ok(String::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let js_error = |e: wasm_bindgen::JsValue| -> Result<TransportError, String> {
+        Err(e
+            .dyn_ref::<js_sys::Error>()
+            .map(|e| String::from(e.message()))
+            .unwrap_or_else(|| format!("{e:?}")))
+    };
+    let mut bytes: Vec<u8> = Vec::with_capacity(announced.unwrap_or(0) as usize);
+    loop {
+        let chunk = JsFuture::from(reader.read()).await.map_err(js_error)?;
+        let done = js_sys::Reflect::get(&chunk, &"done".into()).map_err(js_error)?;
+        if done.is_truthy() {
+            break;
+        }
+        let value = js_sys::Reflect::get(&chunk, &"value".into()).map_err(js_error)?;
+        let Some(value) = value.dyn_ref::<js_sys::Uint8Array>() else {
+            return Err(Err("the answer's body is not bytes".to_owned()));
+        };
+        let total = bytes.len() as u64 + u64::from(value.length());
+        if total > MAX_ANSWER_BYTES {
+            let _ = reader.cancel();
+            return Err(Ok(TransportError::TooLarge {
+                bytes: total,
+                announced: false,
+            }));
+        }
+        let at = bytes.len();
+        bytes.resize(at + value.length() as usize, 0);
+        value.copy_to(&mut bytes[at..]);
+    }
+    // As `Response.text()` decodes: UTF-8, a byte order mark dropped, bad bytes replaced.
+    if bytes.starts_with(b"\xEF\xBB\xBF") {
+        bytes.drain(..3);
+    }
+    Ok(String::from_utf8(bytes)
+        .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned()))
 }
 
 #[cfg(all(test, target_arch = "wasm32"))]

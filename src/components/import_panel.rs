@@ -90,6 +90,11 @@ pub fn ImportPanel() -> impl IntoView {
             .sources
             .with_untracked(|s| s.iter().filter(|x| x.origin == SourceOrigin::Paste).count())
             + 1;
+        // Refused before it is read; the text stays in the box so nothing is lost.
+        if let Some(problem) = usagelens_core::limits::pasted_text_problem(text.len() as u64) {
+            state.add_failure(&format!("pasted text {n}"), SourceOrigin::Paste, problem);
+            return;
+        }
         if state
             .ingest_text(
                 &format!("pasted text {n}"),
