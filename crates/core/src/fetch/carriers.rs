@@ -10,7 +10,8 @@
 //!   session expires; ranges over 12 months are fetched in 12-month windows, with a warning
 //!   that ThingSpace keeps only the last 12 months.
 //! - Control Center: `GET /rws/api/v1/devices/{iccid}/usageInZone` with Basic auth (user, API
-//!   key) and optional `cycleStartDate`, `ratePlan`, `zone`.
+//!   key) and optional `cycleStartDate`, `ratePlan`, `zone`; or the cycle to date,
+//!   `GET /rws/api/v1/devices/{iccid}/ctdUsages`, read with the account's billing day.
 
 use serde_json::Value;
 
@@ -53,6 +54,12 @@ pub enum UsageQuery {
         rate_plan: Option<String>,
         zone: Option<String>,
     },
+    /// Control Center usage of the current billing cycle so far (`ctdUsages`).
+    ControlCenterCtd {
+        iccid: String,
+        /// The day of the month the account's billing cycle starts (1-31).
+        billing_day: u32,
+    },
 }
 
 impl UsageQuery {
@@ -61,7 +68,9 @@ impl UsageQuery {
             UsageQuery::Vodafone { .. } => Carrier::VodafoneVrs,
             UsageQuery::Telecomx { .. } => Carrier::Telecomx,
             UsageQuery::Thingspace { .. } => Carrier::Thingspace,
-            UsageQuery::ControlCenter { .. } => Carrier::ControlCenter,
+            UsageQuery::ControlCenter { .. } | UsageQuery::ControlCenterCtd { .. } => {
+                Carrier::ControlCenter
+            }
         }
     }
 }
@@ -214,7 +223,7 @@ impl FetchJob {
                 UsageQuery::Thingspace { .. },
                 Credentials::Thingspace { .. }
             ) | (
-                UsageQuery::ControlCenter { .. },
+                UsageQuery::ControlCenter { .. } | UsageQuery::ControlCenterCtd { .. },
                 Credentials::ControlCenter { .. }
             )
         );
@@ -341,6 +350,17 @@ impl FetchJob {
                 rate_plan: rate_plan.filter(|r| !r.trim().is_empty()),
                 zone: zone.filter(|z| !z.trim().is_empty()),
             },
+            UsageQuery::ControlCenterCtd { iccid, billing_day } => {
+                if !(1..=31).contains(&billing_day) {
+                    return Err(invalid(format!(
+                        "the billing day is a day of the month, 1 to 31, not {billing_day}"
+                    )));
+                }
+                UsageQuery::ControlCenterCtd {
+                    iccid: validate(SubjectKind::Iccid, &iccid).map_err(|e| invalid(e.message))?,
+                    billing_day,
+                }
+            }
         };
         let subject = match &query {
             UsageQuery::Vodafone { imsi } => Some(Subject::new(SubjectKind::Imsi, imsi.clone())),
@@ -355,7 +375,8 @@ impl FetchJob {
                 device: DeviceRef::Label { name, value },
                 ..
             } => Some(Subject::new(SubjectKind::Label, format!("{name}={value}"))),
-            UsageQuery::ControlCenter { iccid, .. } => {
+            UsageQuery::ControlCenter { iccid, .. }
+            | UsageQuery::ControlCenterCtd { iccid, .. } => {
                 Some(Subject::new(SubjectKind::Iccid, iccid.clone()))
             }
         };
@@ -666,6 +687,15 @@ impl FetchJob {
                 plan.headers
                     .push(("Accept".into(), "application/json".into()));
             }
+            (UsageQuery::ControlCenterCtd { iccid, .. }, credentials, _) => {
+                plan.url = route(&format!("/rws/api/v1/devices/{iccid}/ctdUsages"));
+                if let Credentials::ControlCenter { username, api_key } = credentials {
+                    plan.headers
+                        .push(("Authorization".into(), basic(username, api_key)));
+                }
+                plan.headers
+                    .push(("Accept".into(), "application/json".into()));
+            }
         }
         plan
     }
@@ -704,7 +734,7 @@ impl FetchJob {
         match self.phase {
             Phase::Token => self.on_token(response, now_ms),
             Phase::Login => self.on_login(response, now_ms),
-            Phase::Usage => self.on_usage(response),
+            Phase::Usage => self.on_usage(response, now_ms),
             Phase::Done => {}
         }
     }
@@ -851,7 +881,7 @@ impl FetchJob {
         false
     }
 
-    fn on_usage(&mut self, response: &HttpResponse) {
+    fn on_usage(&mut self, response: &HttpResponse, now_ms: u64) {
         let carrier = self.carrier();
         if response.status == 204 {
             self.outcome.notices.push(match carrier {
@@ -873,6 +903,13 @@ impl FetchJob {
         let options = ParseOptions {
             carrier: Some(carrier),
             subject: self.subject.clone(),
+            // A cycle-to-date answer counts up to now, from the account's billing day.
+            billing_day: match self.query {
+                UsageQuery::ControlCenterCtd { billing_day, .. } => Some(billing_day),
+                _ => None,
+            },
+            fetched_at: Some((now_ms / 1000) as i64),
+            ..ParseOptions::default()
         };
         let report = match parse(&response.body, &options, &mut self.outcome.set) {
             Ok(r) => r,
