@@ -199,9 +199,10 @@ pub fn read(
                 )),
             })
             .collect::<Result<_, _>>()?,
-        other => return Err(ParseError::invalid_field(
-            "(root)",
-            format!(
+        other => {
+            return Err(ParseError::invalid_field(
+                "(root)",
+                format!(
                 "a Control Center ctdUsages response is an object (or an array of them), found {}",
                 if matches!(other, Value::Array(_)) {
                     "an empty array"
@@ -209,7 +210,8 @@ pub fn read(
                     type_name(other)
                 }
             ),
-        )),
+            ))
+        }
     };
     let mut outcome = ReadOutcome::default();
     let mut subjects: Vec<Option<Subject>> = Vec::new();
