@@ -599,12 +599,10 @@ pub fn FleetFetch() -> impl IntoView {
     };
     // Fills the list the form validates with the devices found, then fetches them.
     let fetch_found = move |_| {
-        let found = account.found.with_untracked(|f| {
-            f.as_ref()
-                .map(|f| (f.carrier, fleet_list_csv(f.carrier, &f.devices)))
-        });
-        if let Some((carrier, csv)) = found {
-            default_carrier.set(carrier.as_str().to_owned());
+        let found = account
+            .found
+            .with_untracked(|f| f.as_ref().map(|f| fleet_list_csv(f.carrier, &f.devices)));
+        if let Some(csv) = found {
             list.set(csv);
             start_fetch();
         }

@@ -108,3 +108,28 @@ test('ThingSpace devices are listed with a status filter, and a slow listing can
   assert.deepEqual(errors, []);
   await context.close();
 });
+
+test('one device fetched cycle to date: the KPIs are the answer\'s quantities', async () => {
+  const { page, errors, context } = await openApp(browser, stack.appUrl);
+  const iccid = '8901170425801873534';
+  const answer = await (await fetch(`${stack.sandboxUrl}/control-center/rws/api/v1/devices/${iccid}/ctdUsages`, {
+    headers: { Authorization: `Basic ${btoa('demo:demo-api-key')}` },
+  })).json();
+  if (!(await page.getByTestId('fetch-live').evaluate((d) => d.open))) await page.getByTestId('fetch-live').locator('summary').click();
+  await page.getByTestId('fetch-carrier').selectOption('control-center');
+  await page.getByTestId('fetch-id').fill(iccid);
+  await page.getByTestId('fetch-cc-endpoint').selectOption('ctd');
+  await page.getByTestId('fetch-billing-day').fill('10');
+  await page.getByTestId('fetch-user').fill('demo');
+  await page.getByTestId('fetch-secret').fill('demo-api-key');
+  await page.getByTestId('fetch-proxy').fill(stack.proxyUrl.replace(/\/$/, ''));
+  await page.getByTestId('fetch-submit').click();
+  await page.waitForFunction(() => Number(document.querySelector('[data-testid=kpi-data]')?.dataset.value) > 0, null, { timeout: 30_000 });
+  assert.equal(await page.getByTestId('error').count(), 0, (await page.getByTestId('error').allInnerTexts()).join());
+  const kpi = (name) => page.getByTestId(`kpi-${name}`).getAttribute('data-value').then(Number);
+  assert.equal(await kpi('data'), answer.ctdDataUsage);
+  assert.equal(await kpi('voice'), answer.ctdVoiceUsage);
+  assert.equal(await kpi('sms'), answer.ctdSMSUsage);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
