@@ -17,9 +17,15 @@ enum SubjectOption {
 
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
+#[serde(rename_all = "camelCase")]
 struct JsParseOptions {
     carrier: Option<String>,
     subject: Option<SubjectOption>,
+    /// Control Center cycle-to-date: the day of the month the billing cycle starts (1-31).
+    billing_day: Option<u32>,
+    /// When the body was fetched (RFC 3339); a cycle-to-date answer counts up to it. Default:
+    /// now.
+    fetched_at: Option<String>,
 }
 
 /// The result object handed to JS.
@@ -64,7 +70,11 @@ pub fn parse_options(
             Some(Subject::new(kind, id))
         }
     };
-    Ok(ParseOptions { carrier, subject })
+    Ok(ParseOptions {
+        carrier,
+        subject,
+        ..ParseOptions::default()
+    })
 }
 
 /// Reads one body natively; the wasm export wraps this.
@@ -97,8 +107,20 @@ pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
         SubjectOption::Id(id) => (None, id.as_str()),
         SubjectOption::Full { kind, id } => (Some(kind.as_str()), id.as_str()),
     });
-    let options =
+    let mut core_options =
         parse_options(options.carrier.as_deref(), subject).map_err(|e| JsError::new(&e))?;
+    core_options.billing_day = options.billing_day;
+    core_options.fetched_at = Some(match &options.fetched_at {
+        None => chrono::Utc::now().timestamp(),
+        Some(t) => chrono::DateTime::parse_from_rfc3339(t)
+            .map_err(|_| {
+                JsError::new(&format!(
+                    "options.fetchedAt: expected a date-time like 2026-12-01T10:30:00Z, found {t:?}"
+                ))
+            })?
+            .timestamp(),
+    });
+    let options = core_options;
     let result = parse_to_json(text, &options).map_err(|e| JsError::new(&e.to_string()))?;
     // json_compatible: attributes become plain objects (not Map) and u64 become numbers.
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();

@@ -198,6 +198,36 @@ pub async fn run_job_limited(
     job.finish()
 }
 
+/// Runs an account's device listing to the end (or the cancel), telling `on_page` the pages read
+/// and the devices listed so far after each page.
+pub async fn run_device_list(
+    mut job: usagelens_core::fetch::devices::DeviceListJob,
+    cancel: CancelFlag,
+    on_page: impl Fn(u32, usize),
+) -> usagelens_core::fetch::devices::DeviceListOutcome {
+    loop {
+        if cancel.is_cancelled() {
+            job.cancel();
+        }
+        match job.poll(now_ms()) {
+            Step::Done => break,
+            Step::Wait { until_ms } => {
+                while now_ms() < until_ms && !cancel.is_cancelled() {
+                    sleep((until_ms - now_ms()).min(250)).await;
+                }
+            }
+            Step::Send(plan) => {
+                match send(&plan, &cancel).await {
+                    Ok(response) => job.handle_response(&response, now_ms(), random_u64()),
+                    Err(error) => job.handle_transport_error(&error, now_ms(), random_u64()),
+                }
+                on_page(job.pages(), job.devices().len());
+            }
+        }
+    }
+    job.finish()
+}
+
 /// Whether this browser has `AbortSignal.any` and `AbortSignal.timeout` (Chromium 116, Firefox
 /// 124, Safari 17.4); older ones get a watchdog task per request instead.
 fn native_abort_signals() -> bool {

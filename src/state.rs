@@ -8,10 +8,11 @@ use std::ops::Range;
 
 use leptos::prelude::*;
 use usagelens_core::aggregate::{Filter, GroupBy};
+use usagelens_core::readers::control_center_ctd::known_cycles;
 use usagelens_core::units::ByteBase;
 use usagelens_core::{
-    parse, shift_range, Carrier, Format, ParseError, ParseOptions, ParseReport, Service, Subject,
-    UsageSet, Warning,
+    detect, parse, shift_range, Carrier, Format, ParseError, ParseOptions, ParseReport, Service,
+    Subject, UsageSet, Warning,
 };
 
 /// How a source came in.
@@ -154,6 +155,21 @@ impl AppState {
     ) -> Result<ParseReport, ParseError> {
         let mut set = UsageSet::new();
         let id = self.take_id();
+        // A cycle-to-date answer that does not say when it was fetched counts up to when it was
+        // loaded, and starts where a usageInZone answer of the same device, loaded before,
+        // says its cycle starts.
+        let ctd_options;
+        let options = if matches!(detect(text), Ok(Format::ControlCenterCtdJson)) {
+            let mut o = options.clone();
+            o.fetched_at.get_or_insert(chrono::Utc::now().timestamp());
+            if o.known_cycles.is_empty() {
+                o.known_cycles = self.merged.with_value(known_cycles);
+            }
+            ctd_options = o;
+            &ctd_options
+        } else {
+            options
+        };
         match parse(text, options, &mut set) {
             Ok(report) => {
                 let source = LoadedSource {

@@ -28,6 +28,12 @@ const THINGSPACE_TOKEN: &str = "ts-sandbox-token";
 const THINGSPACE_SESSION: &str = "ts-sandbox-session";
 /// ThingSpace answers at most this many rows (document 002).
 pub const PAGE_ROWS: usize = 500;
+/// The ThingSpace account whose devices `devices/actions/list` lists.
+pub const THINGSPACE_ACCOUNT: &str = "0000123456-00001";
+/// ThingSpace device list pages hold at most this many devices.
+pub const DEVICE_PAGE: usize = 500;
+/// Devices an account has without `--fleet`.
+pub const DEFAULT_ACCOUNT_DEVICES: usize = 12;
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -852,6 +858,24 @@ fn thingspace(config: &Config, request: &Request, rest: &str, fault: Option<&str
             }
             Response::json(200, &json!({"sessionToken": THINGSPACE_SESSION}))
         }
+        "/api/m2m/v1/devices/actions/list" => {
+            if !bearer_is(request, THINGSPACE_TOKEN) {
+                return Response::json(
+                    401,
+                    &json!({"fault": {"code": "900901", "message": "Invalid Credentials"}}),
+                );
+            }
+            if request.header("VZ-M2M-Token") != Some(THINGSPACE_SESSION)
+                || fault == Some("expire-token")
+            {
+                return m2m_error(
+                    401,
+                    "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
+                    "Session token is expired or invalid",
+                );
+            }
+            thingspace_devices(config, request, fault == Some("no-advance"))
+        }
         "/api/m2m/v1/devices/usage/actions/list" => {
             if !bearer_is(request, THINGSPACE_TOKEN) {
                 return Response::json(
@@ -1052,14 +1076,23 @@ fn control_center(config: &Config, request: &Request, rest: &str) -> Response {
     if version != "v1" {
         return cc_error(400, "10000024", "Invalid apiVersion.");
     }
-    let Some(iccid) = rest
+    if rest == "devices" {
+        return control_center_devices(config, request);
+    }
+    let ctd = rest
         .strip_prefix("devices/")
-        .and_then(|r| r.strip_suffix("/usageInZone"))
-    else {
+        .and_then(|r| r.strip_suffix("/ctdUsages"));
+    let Some(iccid) = ctd.or_else(|| {
+        rest.strip_prefix("devices/")
+            .and_then(|r| r.strip_suffix("/usageInZone"))
+    }) else {
         return cc_error(404, "20000001", "Resource not found - Invalid ICCID.");
     };
     if !(all_digits(iccid) && (18..=20).contains(&iccid.len()) && luhn_ok(iccid)) {
         return cc_error(404, "20000001", "Resource not found - Invalid ICCID.");
+    }
+    if ctd.is_some() {
+        return control_center_ctd(config, request, iccid);
     }
     if let Some((k, _)) = request
         .query
@@ -1159,6 +1192,208 @@ fn control_center(config: &Config, request: &Request, rest: &str) -> Response {
             "deviceCycleUsageInZones": usage
         }),
     )
+}
+
+/// The devices of the sandbox account of `carrier`: the `--fleet` subjects, else a few.
+fn account_devices(config: &Config) -> usize {
+    if config.fleet > 0 {
+        config.fleet
+    } else {
+        DEFAULT_ACCOUNT_DEVICES
+    }
+}
+
+/// A device's state, drawn from its identifier: most are active.
+fn device_state(config: &Config, id: &str, states: [&'static str; 3]) -> &'static str {
+    match Rng::new(config.seed, &format!("state:{id}")).range(0, 99) {
+        0..=91 => states[0],
+        92..=96 => states[1],
+        _ => states[2],
+    }
+}
+
+/// The current Control Center billing cycle (cycles start on the 10th).
+fn current_cycle_start(today: NaiveDate) -> NaiveDate {
+    if today.day() >= 10 {
+        NaiveDate::from_ymd_opt(today.year(), today.month(), 10)
+    } else {
+        today
+            .checked_sub_months(chrono::Months::new(1))
+            .and_then(|d| NaiveDate::from_ymd_opt(d.year(), d.month(), 10))
+    }
+    .unwrap_or(today)
+}
+
+/// `GET /rws/api/v1/devices?modifiedSince&pageSize&pageNumber[&status]`: the account's devices,
+/// `pageSize` (at most 50) a page, `lastPage` on the last.
+fn control_center_devices(config: &Config, request: &Request) -> Response {
+    if let Some((k, _)) = request.query.iter().find(|(k, _)| {
+        ![
+            "modifiedSince",
+            "modifiedTill",
+            "pageSize",
+            "pageNumber",
+            "status",
+            "accountId",
+            "fault",
+        ]
+        .contains(&k.as_str())
+    }) {
+        return cc_error(
+            400,
+            "10000028",
+            &format!("Invalid request: unrecognized parameter {k}."),
+        );
+    }
+    let Some(since) = request.param("modifiedSince") else {
+        return cc_error(400, "10000003", "modifiedSince is required.");
+    };
+    let Some(since) = chrono::DateTime::parse_from_rfc3339(since)
+        .ok()
+        .map(|d| d.date_naive())
+        .or_else(|| NaiveDate::parse_from_str(since.trim_end_matches('Z'), "%Y-%m-%d").ok())
+    else {
+        return cc_error(400, "10000012", "Invalid date format.");
+    };
+    let number = |name: &str, default: usize| match request.param(name) {
+        None => Some(default),
+        Some(t) => t.parse::<usize>().ok(),
+    };
+    let (Some(size), Some(page)) = (number("pageSize", 50), number("pageNumber", 1)) else {
+        return cc_error(400, "10000028", "pageSize and pageNumber take numbers.");
+    };
+    if !(1..=50).contains(&size) || page == 0 {
+        return cc_error(
+            400,
+            "10000028",
+            "pageSize takes 1 to 50 and pageNumber starts at 1.",
+        );
+    }
+    let status = request.param("status");
+    let ids = FleetIds::new(config.seed, Carrier::ControlCenter);
+    let states = ["ACTIVATED", "DEACTIVATED", "TEST_READY"];
+    // Every device changed within the last 300 days: a year back lists them all.
+    let modified = |id: &str| {
+        config.today
+            - Days::days(Rng::new(config.seed, &format!("modified:{id}")).range(0, 300) as i64)
+    };
+    let matching = (0..account_devices(config))
+        .map(|i| ids.id(i))
+        .filter(|id| {
+            modified(id) >= since
+                && status.is_none_or(|s| device_state(config, id, states).eq_ignore_ascii_case(s))
+        });
+    let mut devices = Vec::with_capacity(size);
+    let mut rest = matching.skip((page - 1) * size);
+    for id in rest.by_ref().take(size) {
+        devices.push(json!({
+            "iccid": id,
+            "status": device_state(config, &id, states),
+            "ratePlan": "IoT Flex Global",
+            "communicationPlan": "Data + SMS",
+            "dateModified": format!("{}T08:00:00.000Z", modified(&id).format("%Y-%m-%d")),
+        }));
+    }
+    let last = rest.next().is_none();
+    Response::json(
+        200,
+        &json!({"pageNumber": page, "devices": devices, "lastPage": last}),
+    )
+}
+
+/// `GET /rws/api/v1/devices/{iccid}/ctdUsages`: the current cycle's usage so far. Fleet subjects
+/// are scaled like their other usage; heavy users (5x and more) have reached their overage limit.
+fn control_center_ctd(config: &Config, request: &Request, iccid: &str) -> Response {
+    if let Some((k, _)) = request.query.iter().find(|(k, _)| k != "fault") {
+        return cc_error(
+            400,
+            "10000028",
+            &format!("Invalid request: unrecognized parameter {k}."),
+        );
+    }
+    let start = current_cycle_start(config.today);
+    let elapsed_days = (config.today - start).num_days() as u64 + 1;
+    let scale = scale_of(config, Carrier::ControlCenter, iccid);
+    let s = |value: u64| scaled(value, scale);
+    let mut rng = Rng::new(
+        config.seed ^ start.num_days_from_ce() as u64,
+        &format!("ctd:{iccid}"),
+    );
+    let states = ["ACTIVATED", "DEACTIVATED", "TEST_READY"];
+    Response::json(
+        200,
+        &json!({
+            "iccid": iccid,
+            "imsi": format!("20404{}", &iccid[iccid.len() - 10..]),
+            "msisdn": format!("88235{}", &iccid[iccid.len() - 10..]),
+            "deviceID": format!("dev-{}", &iccid[iccid.len() - 6..]),
+            "status": device_state(config, iccid, states),
+            "ratePlan": "IoT Flex Global",
+            "communicationPlan": "Data + SMS",
+            "ctdDataUsage": s(elapsed_days * (rng.range(5, 60) * 1_048_576 + rng.range(0, 1_048_575))),
+            "ctdSMSUsage": s(elapsed_days * rng.range(0, 6)),
+            "ctdVoiceUsage": s(elapsed_days * rng.range(0, 240)),
+            "ctdSessionCount": elapsed_days * rng.range(1, 12),
+            "overageLimitReached": scale >= 5000,
+            "overageLimitOverride": "DEFAULT",
+        }),
+    )
+}
+
+/// `POST /api/m2m/v1/devices/actions/list`: the account's devices, [`DEVICE_PAGE`] a page after
+/// `lastSeenDeviceId`, `hasMoreData` until the last; `currentState` keeps one state.
+fn thingspace_devices(config: &Config, request: &Request, no_advance: bool) -> Response {
+    let Ok(body) = serde_json::from_str::<Value>(&request.body) else {
+        return m2m_error(
+            400,
+            "UnifiedWebService.INPUT_INVALID.Body",
+            "The request body is not valid JSON",
+        );
+    };
+    if body.get("accountName").and_then(Value::as_str) != Some(THINGSPACE_ACCOUNT) {
+        return m2m_error(
+            400,
+            "UnifiedWebService.INPUT_INVALID.AccountName",
+            &format!("Unknown account name; the sandbox account is {THINGSPACE_ACCOUNT}"),
+        );
+    }
+    let ids = FleetIds::new(config.seed, Carrier::Thingspace);
+    let count = account_devices(config);
+    let first = match body.get("lastSeenDeviceId").and_then(Value::as_str) {
+        None => 0,
+        Some(_) if no_advance => 0,
+        Some(last) => match ids.index_of(last, count) {
+            Some(i) => i + 1,
+            None => {
+                return m2m_error(
+                    400,
+                    "UnifiedWebService.INPUT_INVALID.LastSeenDeviceId",
+                    "lastSeenDeviceId is not a device of this account",
+                )
+            }
+        },
+    };
+    let wanted = body.get("currentState").and_then(Value::as_str);
+    let states = ["active", "deactive", "suspend"];
+    let mut matching = (first..count).map(|i| ids.id(i)).filter(|id| {
+        wanted.is_none_or(|w| device_state(config, id, states).eq_ignore_ascii_case(w))
+    });
+    let mut devices = Vec::with_capacity(DEVICE_PAGE);
+    for iccid in matching.by_ref().take(DEVICE_PAGE) {
+        let imei = with_luhn(format!("35{}", &iccid[iccid.len() - 12..]));
+        let state = device_state(config, &iccid, states);
+        devices.push(json!({
+            "accountName": THINGSPACE_ACCOUNT,
+            "billingCycleEndDate": format!("{}T00:00:00Z", config.today.format("%Y-%m-%d")),
+            "carrierInformations": [{"carrierName": "Verizon Wireless", "servicePlan": "ThingSpace M2M 5GB", "state": state}],
+            "connected": state == "active",
+            "deviceIds": [{"id": iccid, "kind": "iccid"}, {"id": imei, "kind": "imei"}],
+            "groupNames": ["Default: 0000123456-00001"],
+            "ipAddress": "0.0.0.0",
+        }));
+    }
+    let more = matching.next().is_some() || (no_advance && !devices.is_empty());
+    Response::json(200, &json!({"hasMoreData": more, "devices": devices}))
 }
 
 #[cfg(test)]

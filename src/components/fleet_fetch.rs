@@ -16,9 +16,12 @@ use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, Subject, UsageSet};
 
 use super::export_buttons::download;
-use super::live_fetch::prefix;
-use crate::fetch::{now_ms, run_job_limited, sleep, CancelFlag};
+use super::live_fetch::{control_center_endpoint, parse_billing_day, prefix};
+use crate::fetch::{now_ms, run_device_list, run_job_limited, sleep, CancelFlag};
 use crate::state::{AppState, SourceOrigin};
+use usagelens_core::fetch::devices::{
+    fleet_list_csv, DeviceListJob, DeviceListQuery, CONTROL_CENTER_MAX_PAGE_SIZE,
+};
 
 /// Results reach the view at most this often, so thousands of arrivals cost a few re-draws.
 const FLUSH_MS: u64 = 500;
@@ -103,6 +106,8 @@ struct FleetContext {
     config: RefCell<FetchConfig>,
     earliest: i64,
     latest: i64,
+    /// Control Center: `Some(billing day)` fetches the cycle to date instead of usage in zone.
+    cc_billing_day: Option<u32>,
     limiter: Rc<RefCell<RateLimiter>>,
     tokens: RefCell<HashMap<(Carrier, String), Token>>,
     session: RefCell<Option<Token>>,
@@ -117,7 +122,12 @@ struct FleetContext {
     source: u32,
 }
 
-fn query_for(entry: &FleetEntry, earliest: i64, latest: i64) -> UsageQuery {
+fn query_for(
+    entry: &FleetEntry,
+    earliest: i64,
+    latest: i64,
+    cc_billing_day: Option<u32>,
+) -> UsageQuery {
     let month = |t: i64| {
         use chrono::Datelike;
         let d = chrono::DateTime::from_timestamp(t, 0).unwrap_or_default();
@@ -137,6 +147,10 @@ fn query_for(entry: &FleetEntry, earliest: i64, latest: i64) -> UsageQuery {
             device: DeviceRef::Id(entry.subject.clone()),
             earliest,
             latest,
+        },
+        Carrier::ControlCenter if cc_billing_day.is_some() => UsageQuery::ControlCenterCtd {
+            iccid: entry.subject.id.clone(),
+            billing_day: cc_billing_day.unwrap_or(1),
         },
         Carrier::ControlCenter => UsageQuery::ControlCenter {
             iccid: entry.subject.id.clone(),
@@ -171,7 +185,7 @@ async fn fetch_one(ctx: &FleetContext, index: usize) {
         ctx.run.borrow_mut().finish(index, 0, Some(message));
         return;
     };
-    let query = query_for(&entry, ctx.earliest, ctx.latest);
+    let query = query_for(&entry, ctx.earliest, ctx.latest, ctx.cc_billing_day);
     let config = ctx.config.borrow().clone();
     let job = match FetchJob::new(query, credentials, config, cached) {
         Ok(job) => job.with_session(ctx.session.borrow().clone(), now_ms()),
@@ -383,6 +397,9 @@ pub fn FleetFetch() -> impl IntoView {
     let context: StoredValue<Option<Rc<FleetContext>>, LocalStorage> = StoredValue::new_local(None);
     let running = RwSignal::new(false);
     let paused = RwSignal::new(false);
+    let cc_cycle_to_date = RwSignal::new(false);
+    let cc_billing_day = RwSignal::new("1".to_owned());
+    let account = AccountLoader::new(today);
 
     let parsed = Memo::new(move |_| {
         let text = list.get();
@@ -397,6 +414,10 @@ pub fn FleetFetch() -> impl IntoView {
                 .as_ref()
                 .map(|l| l.entries.iter().map(|e| e.carrier).collect())
                 .unwrap_or_default();
+            // The account loader's carrier needs its credentials too.
+            if let Some(loading) = account.carrier.get() {
+                c.push(loading);
+            }
             sort_by_shared(&mut c, Ord::cmp);
             c.dedup();
             c
@@ -492,7 +513,7 @@ pub fn FleetFetch() -> impl IntoView {
         })
     };
 
-    let start = move |_| {
+    let start_fetch = move || {
         form_error.set(None);
         let list = match parsed.get_untracked() {
             Ok(l) => l,
@@ -523,6 +544,17 @@ pub fn FleetFetch() -> impl IntoView {
             form_error.set(Some("the last day is before the first".into()));
             return;
         }
+        let cc_billing_day = if cc_cycle_to_date.get_untracked() {
+            match parse_billing_day(&cc_billing_day.get_untracked()) {
+                Ok(day) => Some(day),
+                Err(e) => {
+                    form_error.set(Some(e));
+                    return;
+                }
+            }
+        } else {
+            None
+        };
         let n = list.entries.len();
         let source = state.start_streamed_source(
             &format!("Fleet: {n} subject{}", if n == 1 { "" } else { "s" }),
@@ -536,6 +568,7 @@ pub fn FleetFetch() -> impl IntoView {
             config: RefCell::new(settings.config.clone()),
             earliest,
             latest: last_day + 86_399,
+            cc_billing_day,
             limiter: Rc::new(RefCell::new(RateLimiter::new())),
             tokens: RefCell::new(HashMap::new()),
             session: RefCell::new(None),
@@ -551,6 +584,28 @@ pub fn FleetFetch() -> impl IntoView {
         progress.set(ctx.run.borrow().progress(now_ms()));
         context.set_value(Some(ctx.clone()));
         spawn_workers(ctx);
+    };
+    let start = move |_| start_fetch();
+    let list_devices = move |_| {
+        account.error.set(None);
+        let settings = match read_settings() {
+            Ok(s) => s,
+            Err(e) => return account.error.set(Some(e)),
+        };
+        match account.job(&settings) {
+            Ok(job) => account.run(job),
+            Err(e) => account.error.set(Some(e)),
+        }
+    };
+    // Fills the list the form validates with the devices found, then fetches them.
+    let fetch_found = move |_| {
+        let found = account
+            .found
+            .with_untracked(|f| f.as_ref().map(|f| fleet_list_csv(f.carrier, &f.devices)));
+        if let Some(csv) = found {
+            list.set(csv);
+            start_fetch();
+        }
     };
     let with_ctx = move |f: &dyn Fn(&Rc<FleetContext>)| {
         context.with_value(|c| {
@@ -668,6 +723,7 @@ pub fn FleetFetch() -> impl IntoView {
                 "One identifier per line, or CSV with a header naming "<code>"identifier"</code>", "<code>"carrier"</code>
                 " and optionally "<code>"kind"</code>". Every identifier is checked before anything is sent."
             </p>
+            {account.view(running, list_devices, fetch_found)}
             <div class="ul-fleet-grid">
                 <label class="ul-field ul-wide">
                     <span>"Subjects"</span>
@@ -735,6 +791,12 @@ pub fn FleetFetch() -> impl IntoView {
                         })}
                         <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" disabled=move || running.get() prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
                         <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" disabled=move || running.get() prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
+                        {(c == Carrier::ControlCenter).then(|| view! {
+                            {control_center_endpoint("ul-fleet-cc-endpoint", cc_cycle_to_date, "fleet-cc-endpoint")}
+                            <Show when=move || cc_cycle_to_date.get()>
+                                <label class="ul-field"><span>"Billing day (cycle starts)"</span><input type="number" min="1" max="31" data-testid="fleet-billing-day" disabled=move || running.get() prop:value=move || cc_billing_day.get() on:input=move |ev| cc_billing_day.set(event_target_value(&ev)) /></label>
+                            </Show>
+                        })}
                         <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| { s.rate.set(event_target_value(&ev)); apply_live() } /></label>
                     </fieldset>
                 }
@@ -792,5 +854,204 @@ pub fn FleetFetch() -> impl IntoView {
                 })
             }}
         </div>
+    }
+}
+
+/// What an account listing found.
+#[derive(Clone, Debug)]
+struct FoundDevices {
+    carrier: Carrier,
+    devices: Vec<usagelens_core::fetch::devices::ListedDevice>,
+    filtered_out: usize,
+    invalid: usize,
+    /// Why the listing stopped early, if it did (the devices so far are kept).
+    stopped: Option<String>,
+}
+
+/// "Load devices from the account": lists a Control Center or ThingSpace account's devices,
+/// page by page, says how many it found, and hands them to the fleet list.
+#[derive(Clone, Copy)]
+struct AccountLoader {
+    /// The carrier to list; its credentials fieldset shows while one is chosen.
+    carrier: RwSignal<Option<Carrier>>,
+    /// Control Center: devices changed since this day (the API requires one).
+    since: RwSignal<String>,
+    /// ThingSpace: the account name.
+    account_name: RwSignal<String>,
+    status: RwSignal<String>,
+    /// Pages read and devices listed while a listing runs.
+    listing: RwSignal<Option<(u32, usize)>>,
+    found: RwSignal<Option<FoundDevices>>,
+    error: RwSignal<Option<String>>,
+    cancel: StoredValue<CancelFlag>,
+}
+
+impl AccountLoader {
+    fn new(today: chrono::NaiveDate) -> AccountLoader {
+        AccountLoader {
+            carrier: RwSignal::new(None),
+            since: RwSignal::new((today - chrono::Duration::days(365)).to_string()),
+            account_name: RwSignal::new(String::new()),
+            status: RwSignal::new(String::new()),
+            listing: RwSignal::new(None),
+            found: RwSignal::new(None),
+            error: RwSignal::new(None),
+            cancel: StoredValue::new(CancelFlag::default()),
+        }
+    }
+
+    fn job(&self, settings: &FetchSettings) -> Result<DeviceListJob, String> {
+        let status = Some(self.status.get_untracked()).filter(|s| !s.trim().is_empty());
+        let (carrier, query) = match self.carrier.get_untracked() {
+            Some(Carrier::ControlCenter) => {
+                let since = chrono::NaiveDate::parse_from_str(
+                    &self.since.get_untracked(),
+                    "%Y-%m-%d",
+                )
+                .map_err(|_| {
+                    "choose the day to list devices changed since (Control Center requires one)"
+                        .to_owned()
+                })?;
+                (
+                    Carrier::ControlCenter,
+                    DeviceListQuery::ControlCenter {
+                        modified_since: since,
+                        page_size: CONTROL_CENTER_MAX_PAGE_SIZE,
+                        status,
+                    },
+                )
+            }
+            Some(Carrier::Thingspace) => (
+                Carrier::Thingspace,
+                DeviceListQuery::Thingspace {
+                    account_name: self.account_name.get_untracked(),
+                    status,
+                },
+            ),
+            _ => {
+                return Err(
+                    "choose Control Center or ThingSpace to list an account's devices".into(),
+                )
+            }
+        };
+        let credentials = settings
+            .credentials
+            .get(&carrier)
+            .cloned()
+            .ok_or_else(|| format!("no credentials for {}", carrier.label()))?;
+        DeviceListJob::new(query, credentials, settings.config.clone(), None)
+            .map_err(|e| e.to_string())
+    }
+
+    fn run(self, job: DeviceListJob) {
+        let carrier = job.carrier();
+        let flag = CancelFlag::default();
+        self.cancel.set_value(flag.clone());
+        self.found.set(None);
+        self.listing.set(Some((0, 0)));
+        spawn_local(async move {
+            let outcome = run_device_list(job, flag, move |pages, n| {
+                self.listing.set(Some((pages, n)))
+            })
+            .await;
+            self.listing.set(None);
+            self.found.set(Some(FoundDevices {
+                carrier,
+                devices: outcome.devices,
+                filtered_out: outcome.filtered_out,
+                invalid: outcome.invalid,
+                stopped: outcome.error.map(|e| e.to_string()),
+            }));
+        });
+    }
+
+    fn view(
+        self,
+        running: RwSignal<bool>,
+        list_devices: impl Fn(web_sys::MouseEvent) + Copy + Send + Sync + 'static,
+        fetch_found: impl Fn(web_sys::MouseEvent) + Copy + Send + Sync + 'static,
+    ) -> impl IntoView {
+        let busy = move || running.get() || self.listing.get().is_some();
+        let statuses = move || match self.carrier.get() {
+            Some(Carrier::ControlCenter) => vec![
+                "ACTIVATED",
+                "ACTIVATION_READY",
+                "DEACTIVATED",
+                "INVENTORY",
+                "RETIRED",
+                "TEST_READY",
+            ],
+            Some(Carrier::Thingspace) => vec!["active", "deactive", "suspend", "pending resume"],
+            _ => Vec::new(),
+        };
+        view! {
+            <details class="ul-fleet-account" data-testid="fleet-account">
+                <summary>"Load devices from the account"</summary>
+                <p class="ul-hint">"Lists the account's devices page by page (Control Center or ThingSpace, with the credentials below), then fetches their usage."</p>
+                <div class="ul-fleet-grid">
+                    <label class="ul-field">
+                        <span>"Account of"</span>
+                        <select data-testid="fleet-account-carrier" disabled=busy
+                            on:change=move |ev| { self.status.set(String::new()); self.found.set(None); self.carrier.set(Carrier::parse(&event_target_value(&ev))) }>
+                            <option value="">"(choose)"</option>
+                            <option value=Carrier::ControlCenter.as_str()>{Carrier::ControlCenter.label()}</option>
+                            <option value=Carrier::Thingspace.as_str()>{Carrier::Thingspace.label()}</option>
+                        </select>
+                    </label>
+                    <Show when=move || self.carrier.get() == Some(Carrier::ControlCenter)>
+                        <label class="ul-field">
+                            <span>"Changed since"</span>
+                            <input type="date" data-testid="fleet-account-since" disabled=busy prop:value=move || self.since.get() on:change=move |ev| self.since.set(event_target_value(&ev)) />
+                        </label>
+                    </Show>
+                    <Show when=move || self.carrier.get() == Some(Carrier::Thingspace)>
+                        <label class="ul-field">
+                            <span>"Account name"</span>
+                            <input autocomplete="off" data-testid="fleet-account-name" placeholder="0000123456-00001" disabled=busy prop:value=move || self.account_name.get() on:input=move |ev| self.account_name.set(event_target_value(&ev)) />
+                        </label>
+                    </Show>
+                    <label class="ul-field">
+                        <span>"Status"</span>
+                        <select data-testid="fleet-account-status" disabled=busy prop:value=move || self.status.get() on:change=move |ev| self.status.set(event_target_value(&ev))>
+                            <option value="">"(any)"</option>
+                            {move || statuses().into_iter().map(|s| view! { <option value=s>{s}</option> }).collect_view()}
+                        </select>
+                    </label>
+                </div>
+                <div class="ul-actions">
+                    <button class="ul-button" type="button" data-testid="fleet-account-list" disabled=busy on:click=list_devices>"List devices"</button>
+                    <Show when=move || self.listing.get().is_some()>
+                        <button class="ul-button ul-ghost" type="button" data-testid="fleet-account-cancel" on:click=move |_| self.cancel.with_value(|c| c.cancel())>"Cancel"</button>
+                        <span class="ul-progress" role="status" data-testid="fleet-account-progress">
+                            <span class="ul-spinner" aria-hidden="true"></span>
+                            {move || self.listing.get().map(|(pages, n)| format!("Listing devices: {} page{} read, {} devices so far", pages, if pages == 1 { "" } else { "s" }, usagelens_core::units::format_count(n as u64)))}
+                        </span>
+                    </Show>
+                </div>
+                {move || self.error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
+                {move || self.found.with(|f| f.as_ref().map(|f| {
+                    let n = f.devices.len();
+                    let mut notes = Vec::new();
+                    if f.filtered_out > 0 {
+                        notes.push(format!("{} left out by the status filter", usagelens_core::units::format_count(f.filtered_out as u64)));
+                    }
+                    if f.invalid > 0 {
+                        notes.push(format!("{} without a valid identifier, not taken", f.invalid));
+                    }
+                    let stopped = f.stopped.clone();
+                    view! {
+                        <div class="ul-note" role="status" data-testid="fleet-account-found" data-count=n>
+                            <strong>{format!("{} device{} found", usagelens_core::units::format_count(n as u64), if n == 1 { "" } else { "s" })}</strong>
+                            {(!notes.is_empty()).then(|| format!(" ({})", notes.join("; ")))}
+                            {stopped.map(|s| view! { <p class="ul-warning">{format!("The listing stopped early, the devices found so far are kept: {s}")}</p> })}
+                            {(n > 0).then(|| view! {
+                                " — "
+                                <button class="ul-button ul-primary" type="button" data-testid="fleet-account-fetch" disabled=move || running.get() on:click=fetch_found>"Fetch usage for them"</button>
+                            })}
+                        </div>
+                    }
+                }))}
+            </details>
+        }
     }
 }

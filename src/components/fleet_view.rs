@@ -1,5 +1,6 @@
 use leptos::prelude::*;
 use usagelens_core::fleet::{fleet_summary, FleetSummary, SubjectTotal};
+use usagelens_core::readers::control_center_ctd::overage_flags;
 use usagelens_core::units::{format_bytes, format_count, format_duration, format_quantity};
 use usagelens_core::{Granularity, Service, Subject};
 
@@ -46,6 +47,8 @@ pub fn FleetView() -> impl IntoView {
     let top_count = Memo::new(move |_| summary.with(|s| s.subjects.len().min(top_n.get())));
     let drilled = move || state.filter.with(|f| f.subjects.first().cloned());
     let drill = move |subject: Subject| state.filter.update(|f| f.subjects = vec![subject]);
+    // Control Center devices whose cycle-to-date answer says the overage limit is reached.
+    let overage = Memo::new(move |_| state.with_set(overage_flags));
     let cap_unit = move || match state.metric.get() {
         Service::Data => "GB",
         Service::Voice => "minutes",
@@ -71,6 +74,28 @@ pub fn FleetView() -> impl IntoView {
                     <button type="button" class="ul-button ul-ghost" on:click=move |_| state.filter.update(|f| f.subjects.clear())>"Back to the whole fleet"</button>
                 </p>
             })}
+            {move || overage.with(|flags| (!flags.is_empty()).then(|| {
+                let n = flags.len();
+                view! {
+                    <details class="ul-note ul-warning" data-testid="fleet-overage" data-count=n open=n <= 10>
+                        <summary>{format!("{n} device{} reached the overage limit (Control Center, cycle to date)", if n == 1 { "" } else { "s" })}</summary>
+                        <ul class="ul-overage-list">
+                            {flags.iter().take(100).map(|f| {
+                                let subject = f.subject.clone();
+                                let detail = [f.rate_plan.clone(), f.override_setting.clone().map(|o| format!("override {o}")), f.retrieved_at.clone().map(|t| format!("as of {t}"))]
+                                    .into_iter().flatten().collect::<Vec<_>>().join(", ");
+                                view! {
+                                    <li>
+                                        <button type="button" class="ul-link" title="Show this subject in the dashboard" on:click=move |_| drill(subject.clone())>{f.subject.to_string()}</button>
+                                        {(!detail.is_empty()).then(|| format!(" ({detail})"))}
+                                    </li>
+                                }
+                            }).collect_view()}
+                            {(n > 100).then(|| view! { <li>{format!("and {} more", n - 100)}</li> })}
+                        </ul>
+                    </details>
+                }
+            }))}
             <div class="ul-fleet-grid">
                 <div>
                     <h3>"Top subjects"</h3>
@@ -90,6 +115,8 @@ pub fn FleetView() -> impl IntoView {
                                             {field(|t, _| t.subject.to_string())}
                                         </button>
                                         <span class="ul-carrier-tag">{field(|t, _| t.carrier.map(|c| c.label()).unwrap_or_default().to_owned())}</span>
+                                        {move || row.with(|r| r.as_ref().is_some_and(|(t, _)| overage.with(|f| f.iter().any(|o| o.subject == t.subject))))
+                                            .then(|| view! { <span class="ul-carrier-tag ul-overage-tag" data-testid="fleet-overage-tag" title="Control Center says this device reached its overage limit in the current cycle">"overage limit"</span> })}
                                         <span class="ul-bar" style=("--ul-w", field(|_, w| format!("{w:.1}%"))) aria-hidden="true"></span>
                                         <span class="ul-num">{move || row.with(|r| r.as_ref().map(|(t, _)| format(t.quantity))).unwrap_or_default()}</span>
                                     </li>

@@ -200,6 +200,11 @@ async fn load_demo_files(state: AppState) -> Result<(), String> {
                 options.subject = Some(Subject::new(kind, id));
             }
         }
+        // Control Center cycle-to-date: the demo account's cycles start on this day.
+        options.billing_day = entry
+            .get("billingDay")
+            .and_then(|d| d.as_u64())
+            .and_then(|d| u32::try_from(d).ok());
         let name = format!("demo/{file}");
         match fetch_text(&name).await {
             Ok(text) => {

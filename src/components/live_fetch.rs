@@ -75,6 +75,9 @@ pub fn LiveFetch() -> impl IntoView {
     let to = RwSignal::new(String::new());
     let rate_plan = RwSignal::new(String::new());
     let zone = RwSignal::new(String::new());
+    // Control Center: usage in zone per cycle, or the current cycle to date.
+    let cycle_to_date = RwSignal::new(false);
+    let billing_day = RwSignal::new("1".to_owned());
     let csv = RwSignal::new(false);
     let user = RwSignal::new(String::new());
     let secret = RwSignal::new(String::new());
@@ -183,6 +186,12 @@ pub fn LiveFetch() -> impl IntoView {
                     device,
                     earliest,
                     latest,
+                }
+            }
+            Carrier::ControlCenter if cycle_to_date.get_untracked() => {
+                UsageQuery::ControlCenterCtd {
+                    iccid: id_value.clone(),
+                    billing_day: parse_billing_day(&billing_day.get_untracked())?,
                 }
             }
             Carrier::ControlCenter => UsageQuery::ControlCenter {
@@ -404,9 +413,15 @@ pub fn LiveFetch() -> impl IntoView {
             {text_input("ul-to-day", "Last day", to, "date", "fetch-to")}
         }.into_any(),
         Carrier::ControlCenter => view! {
-            {text_input("ul-cycle", "Cycle start (optional)", from, "date", "fetch-from")}
-            {text_input("ul-rate-plan", "Rate plan (optional)", rate_plan, "text", "fetch-rate-plan")}
-            {text_input("ul-zone-filter", "Zone (optional)", zone, "text", "fetch-zone")}
+            {control_center_endpoint("ul-cc-endpoint", cycle_to_date, "fetch-cc-endpoint")}
+            <Show when=move || cycle_to_date.get()
+                fallback=move || view! {
+                    {text_input("ul-cycle", "Cycle start (optional)", from, "date", "fetch-from")}
+                    {text_input("ul-rate-plan", "Rate plan (optional)", rate_plan, "text", "fetch-rate-plan")}
+                    {text_input("ul-zone-filter", "Zone (optional)", zone, "text", "fetch-zone")}
+                }>
+                {text_input("ul-billing-day", "Billing day (cycle starts)", billing_day, "number", "fetch-billing-day")}
+            </Show>
         }.into_any(),
         Carrier::VodafoneVrs => ().into_any(),
     }
@@ -486,4 +501,33 @@ pub fn prefix(carrier: Carrier) -> &'static str {
         Carrier::Thingspace => "thingspace",
         Carrier::ControlCenter => "control-center",
     }
+}
+
+/// The Control Center endpoint choice: usage in zone per billing cycle (`usageInZone`), or the
+/// current cycle to date (`ctdUsages`).
+pub fn control_center_endpoint(
+    id: &'static str,
+    cycle_to_date: RwSignal<bool>,
+    testid: &'static str,
+) -> impl IntoView {
+    view! {
+        <div class="ul-field">
+            <label for=id>"Control Center usage"</label>
+            <select id=id data-testid=testid
+                prop:value=move || if cycle_to_date.get() { "ctd" } else { "zone" }
+                on:change=move |ev| cycle_to_date.set(event_target_value(&ev) == "ctd")>
+                <option value="zone">"Usage in zone per cycle"</option>
+                <option value="ctd">"Cycle to date"</option>
+            </select>
+        </div>
+    }
+}
+
+/// The day of the month a billing cycle starts, as typed.
+pub fn parse_billing_day(text: &str) -> Result<u32, String> {
+    text.trim()
+        .parse::<u32>()
+        .ok()
+        .filter(|d| (1..=31).contains(d))
+        .ok_or_else(|| format!("the billing day is a day of the month, 1 to 31, not {text:?}"))
 }

@@ -49,7 +49,7 @@ test('events reach the host: loaded, error, filterchange; loadResponses and upda
   const { page, context } = await open();
   const left = page.locator('#viewer-left');
   await left.getByTestId('load-demo').click();
-  await page.waitForFunction(() => (document.getElementById('log').textContent.match(/left usagelens:loaded/g) || []).length === 5);
+  await page.waitForFunction(() => (document.getElementById('log').textContent.match(/left usagelens:loaded/g) || []).length === 6);
   await left.getByTestId('filter-roaming').selectOption('yes');
   await page.waitForFunction(() => document.getElementById('log').textContent.includes('left usagelens:filterchange "roaming=yes"'));
   const summary = await page.evaluate(() => window.viewers.right.loadResponses(['{"usageHistory": [', '{"cycleStartDate":"2026-11-10Z","cycleEndDate":"2026-12-09Z","deviceCycleUsageInZones":{"P, 1":[{"zone":"Z","dataUsage":5}]}}']));

@@ -10,7 +10,8 @@
 //!   session expires; ranges over 12 months are fetched in 12-month windows, with a warning
 //!   that ThingSpace keeps only the last 12 months.
 //! - Control Center: `GET /rws/api/v1/devices/{iccid}/usageInZone` with Basic auth (user, API
-//!   key) and optional `cycleStartDate`, `ratePlan`, `zone`.
+//!   key) and optional `cycleStartDate`, `ratePlan`, `zone`; or the cycle to date,
+//!   `GET /rws/api/v1/devices/{iccid}/ctdUsages`, read with the account's billing day.
 
 use serde_json::Value;
 
@@ -54,6 +55,12 @@ pub enum UsageQuery {
         rate_plan: Option<String>,
         zone: Option<String>,
     },
+    /// Control Center usage of the current billing cycle so far (`ctdUsages`).
+    ControlCenterCtd {
+        iccid: String,
+        /// The day of the month the account's billing cycle starts (1-31).
+        billing_day: u32,
+    },
 }
 
 impl UsageQuery {
@@ -62,7 +69,9 @@ impl UsageQuery {
             UsageQuery::Vodafone { .. } => Carrier::VodafoneVrs,
             UsageQuery::Telecomx { .. } => Carrier::Telecomx,
             UsageQuery::Thingspace { .. } => Carrier::Thingspace,
-            UsageQuery::ControlCenter { .. } => Carrier::ControlCenter,
+            UsageQuery::ControlCenter { .. } | UsageQuery::ControlCenterCtd { .. } => {
+                Carrier::ControlCenter
+            }
         }
     }
 }
@@ -195,6 +204,40 @@ const TMF_PATH: &str = "/tmf-api/usageManagement/v4/usage/";
 const WINDOW: i64 = 365 * 86_400;
 const TOKEN_LIFETIME_MS: u64 = 3_599_000;
 
+/// The error for a request whose answer is not worth asking for again (a redirect, an answer
+/// over the size limit); `None` for a timeout or a dropped connection, which are retried.
+pub(crate) fn final_transport_error(
+    error: &TransportError,
+    carrier: Carrier,
+) -> Option<FetchError> {
+    match error {
+        TransportError::Redirected => Some(FetchError::new(
+            FetchErrorKind::BadResponse,
+            carrier,
+            "the answer was a redirect to another address (the browser shows neither its status nor where it points); usagelens does not follow redirects, so the credentials were not sent on: point the proxy at the carrier's current address",
+        )),
+        TransportError::TooLarge { bytes, announced } => {
+            let size = if *announced {
+                format!("the answer is {}", size_text(*bytes))
+            } else {
+                format!(
+                    "{} of the answer had arrived when reading stopped",
+                    size_text(*bytes)
+                )
+            };
+            Some(FetchError::new(
+                FetchErrorKind::BadResponse,
+                carrier,
+                format!(
+                    "{size}, over the limit of {} read per answer; choose a shorter range (the rows read so far are kept)",
+                    limit_text(MAX_ANSWER_BYTES)
+                ),
+            ))
+        }
+        TransportError::Timeout | TransportError::Network(_) => None,
+    }
+}
+
 /// The `error` codes of the usagelens proxy's own 502 and 504 answers (nginx's error_page).
 const PROXY_BAD_GATEWAY: &str = "usagelens-proxy-bad-gateway";
 const PROXY_GATEWAY_TIMEOUT: &str = "usagelens-proxy-gateway-timeout";
@@ -227,7 +270,7 @@ impl FetchJob {
                 UsageQuery::Thingspace { .. },
                 Credentials::Thingspace { .. }
             ) | (
-                UsageQuery::ControlCenter { .. },
+                UsageQuery::ControlCenter { .. } | UsageQuery::ControlCenterCtd { .. },
                 Credentials::ControlCenter { .. }
             )
         );
@@ -354,6 +397,17 @@ impl FetchJob {
                 rate_plan: rate_plan.filter(|r| !r.trim().is_empty()),
                 zone: zone.filter(|z| !z.trim().is_empty()),
             },
+            UsageQuery::ControlCenterCtd { iccid, billing_day } => {
+                if !(1..=31).contains(&billing_day) {
+                    return Err(invalid(format!(
+                        "the billing day is a day of the month, 1 to 31, not {billing_day}"
+                    )));
+                }
+                UsageQuery::ControlCenterCtd {
+                    iccid: validate(SubjectKind::Iccid, &iccid).map_err(|e| invalid(e.message))?,
+                    billing_day,
+                }
+            }
         };
         let subject = match &query {
             UsageQuery::Vodafone { imsi } => Some(Subject::new(SubjectKind::Imsi, imsi.clone())),
@@ -368,7 +422,8 @@ impl FetchJob {
                 device: DeviceRef::Label { name, value },
                 ..
             } => Some(Subject::new(SubjectKind::Label, format!("{name}={value}"))),
-            UsageQuery::ControlCenter { iccid, .. } => {
+            UsageQuery::ControlCenter { iccid, .. }
+            | UsageQuery::ControlCenterCtd { iccid, .. } => {
                 Some(Subject::new(SubjectKind::Iccid, iccid.clone()))
             }
         };
@@ -713,6 +768,15 @@ impl FetchJob {
                 plan.headers
                     .push(("Accept".into(), "application/json".into()));
             }
+            (UsageQuery::ControlCenterCtd { iccid, .. }, credentials, _) => {
+                plan.url = route(&format!("/rws/api/v1/devices/{iccid}/ctdUsages"));
+                if let Credentials::ControlCenter { username, api_key } = credentials {
+                    plan.headers
+                        .push(("Authorization".into(), basic(username, api_key)));
+                }
+                plan.headers
+                    .push(("Accept".into(), "application/json".into()));
+            }
         }
         plan
     }
@@ -752,7 +816,7 @@ impl FetchJob {
         match self.phase {
             Phase::Token => self.on_token(response, now_ms),
             Phase::Login => self.on_login(response, now_ms),
-            Phase::Usage => self.on_usage(response),
+            Phase::Usage => self.on_usage(response, now_ms),
             Phase::Done => {}
         }
     }
@@ -767,33 +831,8 @@ impl FetchJob {
         let carrier = self.carrier();
         let retry = self.config.retry;
         // Neither is worth another try: the same request gets the same answer.
-        match error {
-            TransportError::Redirected => {
-                return self.fail(FetchError::new(
-                    FetchErrorKind::BadResponse,
-                    carrier,
-                    "the answer was a redirect to another address (the browser shows neither its status nor where it points); usagelens does not follow redirects, so the credentials were not sent on: point the proxy at the carrier's current address",
-                ));
-            }
-            TransportError::TooLarge { bytes, announced } => {
-                let size = if *announced {
-                    format!("the answer is {}", size_text(*bytes))
-                } else {
-                    format!(
-                        "{} of the answer had arrived when reading stopped",
-                        size_text(*bytes)
-                    )
-                };
-                return self.fail(FetchError::new(
-                    FetchErrorKind::BadResponse,
-                    carrier,
-                    format!(
-                        "{size}, over the limit of {} read per answer; choose a shorter range (the rows read so far are kept)",
-                        limit_text(MAX_ANSWER_BYTES)
-                    ),
-                ));
-            }
-            TransportError::Timeout | TransportError::Network(_) => {}
+        if let Some(e) = final_transport_error(error, carrier) {
+            return self.fail(e);
         }
         // A connection can drop under a request (an HTTP/2 server closing a connection after
         // its request limit, a proxy restarting): worth one more try, like a timeout.
@@ -937,7 +976,7 @@ impl FetchJob {
         false
     }
 
-    fn on_usage(&mut self, response: &HttpResponse) {
+    fn on_usage(&mut self, response: &HttpResponse, now_ms: u64) {
         let carrier = self.carrier();
         if response.status == 204 {
             self.outcome.notices.push(match carrier {
@@ -959,6 +998,13 @@ impl FetchJob {
         let options = ParseOptions {
             carrier: Some(carrier),
             subject: self.subject.clone(),
+            // A cycle-to-date answer counts up to now, from the account's billing day.
+            billing_day: match self.query {
+                UsageQuery::ControlCenterCtd { billing_day, .. } => Some(billing_day),
+                _ => None,
+            },
+            fetched_at: Some((now_ms / 1000) as i64),
+            ..ParseOptions::default()
         };
         let report = match parse(&response.body, &options, &mut self.outcome.set) {
             Ok(r) => r,

@@ -4,6 +4,7 @@
 //! re-login, retries, cancellation) runs under native tests. Model: quinn-proto, h11.
 
 pub mod carriers;
+pub mod devices;
 pub mod proxy;
 
 pub use carriers::{Credentials, DeviceRef, UsageQuery};

@@ -5,6 +5,7 @@
 //! the field, line or value.
 
 pub mod control_center;
+pub mod control_center_ctd;
 pub(crate) mod json_util;
 pub mod telecomx;
 pub mod thingspace;
@@ -29,15 +30,19 @@ pub enum Format {
     ThingspaceJson,
     #[serde(rename = "control-center-json")]
     ControlCenterJson,
+    /// Control Center `ctdUsages` (cycle-to-date usage of one device).
+    #[serde(rename = "control-center-ctd-json")]
+    ControlCenterCtdJson,
 }
 
 impl Format {
-    pub const ALL: [Format; 5] = [
+    pub const ALL: [Format; 6] = [
         Format::Tmf635Json,
         Format::TelecomxJson,
         Format::TelecomxCsv,
         Format::ThingspaceJson,
         Format::ControlCenterJson,
+        Format::ControlCenterCtdJson,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -47,6 +52,7 @@ impl Format {
             Format::TelecomxCsv => "telecomx-csv",
             Format::ThingspaceJson => "thingspace-json",
             Format::ControlCenterJson => "control-center-json",
+            Format::ControlCenterCtdJson => "control-center-ctd-json",
         }
     }
 
@@ -55,7 +61,7 @@ impl Format {
             Format::Tmf635Json => Carrier::VodafoneVrs,
             Format::TelecomxJson | Format::TelecomxCsv => Carrier::Telecomx,
             Format::ThingspaceJson => Carrier::Thingspace,
-            Format::ControlCenterJson => Carrier::ControlCenter,
+            Format::ControlCenterJson | Format::ControlCenterCtdJson => Carrier::ControlCenter,
         }
     }
 
@@ -67,6 +73,7 @@ impl Format {
             "TelecomX usage CSV (header number,name,ratePlan,year,month,...)",
             "ThingSpace usage history JSON (usageHistory, hasMoreData)",
             "Control Center usageInZone JSON (deviceCycleUsageInZones)",
+            "Control Center cycle-to-date JSON (ctdDataUsage, ctdSMSUsage, ctdVoiceUsage)",
         ]
         .join("; ")
     }
@@ -79,6 +86,15 @@ pub struct ParseOptions {
     pub carrier: Option<Carrier>,
     /// The subject the body is about, where the body does not say (Vodafone never does).
     pub subject: Option<Subject>,
+    /// Control Center cycle-to-date: the day of the month the account's billing cycle starts
+    /// (1-31; 1 when not given).
+    pub billing_day: Option<u32>,
+    /// When the body was fetched (Unix seconds): where a cycle-to-date period ends when the
+    /// body does not say.
+    pub fetched_at: Option<i64>,
+    /// Billing cycles known from usageInZone answers loaded beside (see
+    /// [`control_center_ctd::known_cycles`]): they fix where a cycle-to-date period starts.
+    pub known_cycles: Vec<control_center_ctd::KnownCycle>,
 }
 
 impl ParseOptions {
@@ -236,6 +252,9 @@ fn detect_json(body: &str) -> Result<Format, ParseError> {
     {
         return Ok(Format::TelecomxJson);
     }
+    if control_center_ctd::looks_like(body) {
+        return Ok(Format::ControlCenterCtdJson);
+    }
     if let Some(err) = carrier_error_body(body) {
         return Err(err);
     }
@@ -384,6 +403,7 @@ pub fn parse(
         Format::TelecomxCsv => telecomx::read_csv(body, options, set),
         Format::ThingspaceJson => thingspace::read(body, options, set),
         Format::ControlCenterJson => control_center::read(body, options, set),
+        Format::ControlCenterCtdJson => control_center_ctd::read(body, options, set),
     };
     match outcome {
         Ok(mut outcome) => {

@@ -1,0 +1,783 @@
+//! Listing the devices of an account, page by page, so a fleet can be fetched without typing its
+//! identifiers. Sans-IO like [`super::FetchJob`]: [`DeviceListJob::poll`] says what to send,
+//! the caller feeds the answers back.
+//!
+//! - Control Center: `GET /rws/api/v1/devices?modifiedSince=<ISO date>&pageSize=<n>&pageNumber=<n>`
+//!   (Basic auth; `modifiedSince` is required by the API), pages from 1 until `lastPage` is true
+//!   or a page is empty; an optional `status` is sent as a parameter and checked again here.
+//! - ThingSpace: OAuth token and session login as for usage, then
+//!   `POST /api/m2m/v1/devices/actions/list` with `{"accountName", "currentState"?,
+//!   "lastSeenDeviceId"?}`, the next page asked for with the first id of the last device seen,
+//!   until `hasMoreData` is false. An expired session is renewed once.
+//!
+//! Every device is checked like a typed identifier; those that do not validate are counted, not
+//! listed. Field names are matched without regard to case.
+
+use serde_json::{Map, Value};
+
+use super::carriers::base64;
+use super::proxy::encode_component;
+use super::{
+    retry_after_ms, FetchConfig, FetchError, FetchErrorKind, HttpResponse, Method, Purpose,
+    RequestPlan, Step, Token, TransportError,
+};
+use crate::ident::validate;
+use crate::model::{Carrier, Subject, SubjectKind};
+use crate::readers::carrier_error_fields;
+
+/// Control Center allows at most 50 devices a page.
+pub const CONTROL_CENTER_MAX_PAGE_SIZE: u32 = 50;
+
+/// Which account's devices to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceListQuery {
+    ControlCenter {
+        /// Devices changed since this day (the API requires it; a year back lists most).
+        modified_since: chrono::NaiveDate,
+        /// Devices a page, 1 to 50.
+        page_size: u32,
+        /// Only devices in this state (`ACTIVATED`, `DEACTIVATED`, ...), any case.
+        status: Option<String>,
+    },
+    Thingspace {
+        account_name: String,
+        /// Only devices in this carrier state (`active`, `deactive`, `suspend`, ...), any case.
+        status: Option<String>,
+    },
+}
+
+impl DeviceListQuery {
+    pub fn carrier(&self) -> Carrier {
+        match self {
+            DeviceListQuery::ControlCenter { .. } => Carrier::ControlCenter,
+            DeviceListQuery::Thingspace { .. } => Carrier::Thingspace,
+        }
+    }
+
+    fn status(&self) -> Option<&str> {
+        match self {
+            DeviceListQuery::ControlCenter { status, .. }
+            | DeviceListQuery::Thingspace { status, .. } => status.as_deref(),
+        }
+    }
+}
+
+/// One device of the account, with what the listing says about it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedDevice {
+    pub subject: Subject,
+    pub status: Option<String>,
+    pub rate_plan: Option<String>,
+    pub communication_plan: Option<String>,
+}
+
+/// What a finished listing produced (also when it stopped early: the devices so far are kept).
+#[derive(Clone, Debug, Default)]
+pub struct DeviceListOutcome {
+    pub devices: Vec<ListedDevice>,
+    /// Devices listed by the carrier but left out by the status filter.
+    pub filtered_out: usize,
+    /// Devices whose identifier does not validate (or that have none): not listed.
+    pub invalid: usize,
+    pub pages: u32,
+    pub error: Option<FetchError>,
+    pub token: Option<Token>,
+    pub session: Option<Token>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Token,
+    Login,
+    List,
+    Done,
+}
+
+/// Pages one listing reads at most (5,000 devices are 100 Control Center pages).
+const MAX_PAGES: u32 = 5_000;
+const TOKEN_LIFETIME_MS: u64 = 3_599_000;
+
+/// One account's device listing, from credentials to identifiers.
+#[derive(Debug)]
+pub struct DeviceListJob {
+    query: DeviceListQuery,
+    credentials: super::Credentials,
+    config: FetchConfig,
+    phase: Phase,
+    in_flight: bool,
+    wait_until: Option<u64>,
+    token: Option<Token>,
+    session: Option<Token>,
+    token_refreshed: bool,
+    relogged: bool,
+    rate_limited: u32,
+    server_errors: u32,
+    network_errors: u32,
+    /// Control Center: the next page number; ThingSpace: pages read.
+    page: u32,
+    last_seen: Option<String>,
+    outcome: DeviceListOutcome,
+}
+
+impl DeviceListJob {
+    /// Checks the query and credentials before anything is sent.
+    pub fn new(
+        query: DeviceListQuery,
+        credentials: super::Credentials,
+        config: FetchConfig,
+        cached_token: Option<Token>,
+    ) -> Result<DeviceListJob, FetchError> {
+        let carrier = query.carrier();
+        let invalid = |m: String| FetchError::new(FetchErrorKind::InvalidInput, carrier, m);
+        config.proxy.validate().map_err(invalid)?;
+        let phase = match (&query, &credentials) {
+            (
+                DeviceListQuery::ControlCenter { page_size, .. },
+                super::Credentials::ControlCenter { username, api_key },
+            ) => {
+                if username.is_empty() || api_key.is_empty() {
+                    return Err(invalid("fill in the user name and the API key".into()));
+                }
+                if !(1..=CONTROL_CENTER_MAX_PAGE_SIZE).contains(page_size) {
+                    return Err(invalid(format!(
+                        "the page size takes 1 to {CONTROL_CENTER_MAX_PAGE_SIZE} devices, not {page_size}"
+                    )));
+                }
+                Phase::List
+            }
+            (
+                DeviceListQuery::Thingspace { account_name, .. },
+                super::Credentials::Thingspace {
+                    key,
+                    secret,
+                    username,
+                    password,
+                },
+            ) => {
+                if key.is_empty() || secret.is_empty() || username.is_empty() || password.is_empty()
+                {
+                    return Err(invalid("fill in every credential field".into()));
+                }
+                if account_name.trim().is_empty() {
+                    return Err(invalid(
+                        "the account name is required to list ThingSpace devices".into(),
+                    ));
+                }
+                if cached_token.is_some() {
+                    Phase::Login
+                } else {
+                    Phase::Token
+                }
+            }
+            _ => {
+                return Err(invalid(format!(
+                    "these credentials are not {}'s",
+                    carrier.label()
+                )))
+            }
+        };
+        Ok(DeviceListJob {
+            token: if carrier == Carrier::Thingspace {
+                cached_token
+            } else {
+                None
+            },
+            query,
+            credentials,
+            config,
+            phase,
+            in_flight: false,
+            wait_until: None,
+            session: None,
+            token_refreshed: false,
+            relogged: false,
+            rate_limited: 0,
+            server_errors: 0,
+            network_errors: 0,
+            page: 0,
+            last_seen: None,
+            outcome: DeviceListOutcome::default(),
+        })
+    }
+
+    pub fn carrier(&self) -> Carrier {
+        self.query.carrier()
+    }
+
+    /// Devices listed so far.
+    pub fn devices(&self) -> &[ListedDevice] {
+        &self.outcome.devices
+    }
+
+    /// Pages read so far.
+    pub fn pages(&self) -> u32 {
+        self.outcome.pages
+    }
+
+    pub fn is_done(&self) -> bool {
+        self.phase == Phase::Done
+    }
+
+    /// Stops the listing; the devices listed so far are kept.
+    pub fn cancel(&mut self) {
+        if self.phase != Phase::Done {
+            let carrier = self.carrier();
+            self.fail(FetchError::new(
+                FetchErrorKind::Cancelled,
+                carrier,
+                "cancelled; the devices listed so far are kept",
+            ));
+        }
+    }
+
+    pub fn finish(mut self) -> DeviceListOutcome {
+        self.outcome.token = self.token;
+        self.outcome.session = self.session;
+        self.outcome
+    }
+
+    fn fail(&mut self, error: FetchError) {
+        self.outcome.error = Some(error);
+        self.phase = Phase::Done;
+        self.in_flight = false;
+    }
+
+    /// What to do now.
+    pub fn poll(&mut self, now_ms: u64) -> Step {
+        if self.phase == Phase::Done {
+            return Step::Done;
+        }
+        if let Some(until) = self.wait_until {
+            if now_ms < until {
+                return Step::Wait { until_ms: until };
+            }
+            self.wait_until = None;
+        }
+        if self.in_flight {
+            return Step::Wait {
+                until_ms: now_ms + 50,
+            };
+        }
+        if self.phase != Phase::Token && self.token.as_ref().is_some_and(|t| !t.is_fresh(now_ms)) {
+            self.token = None;
+            self.session = None;
+            self.phase = Phase::Token;
+        }
+        let plan = self.plan();
+        if let Some(problem) = plan.headers.iter().find_map(|(name, value)| {
+            super::header_value_problem(value).map(|p| format!("the {name} header: {p}"))
+        }) {
+            let carrier = self.carrier();
+            self.fail(FetchError::new(
+                FetchErrorKind::InvalidInput,
+                carrier,
+                format!("the request cannot be sent: {problem}"),
+            ));
+            return Step::Done;
+        }
+        self.in_flight = true;
+        Step::Send(plan)
+    }
+
+    fn plan(&self) -> RequestPlan {
+        let carrier = self.carrier();
+        let route = |path: &str| self.config.proxy.route(carrier, path);
+        let basic = |user: &str, secret: &str| {
+            format!("Basic {}", base64(format!("{user}:{secret}").as_bytes()))
+        };
+        let bearer = format!(
+            "Bearer {}",
+            self.token.as_ref().map_or("", |t| t.value.as_str())
+        );
+        let mut plan = RequestPlan {
+            method: Method::Get,
+            url: String::new(),
+            headers: Vec::new(),
+            body: None,
+            purpose: Purpose::Usage(self.outcome.pages + 1),
+            timeout_ms: self.config.timeout_ms,
+        };
+        match (&self.query, &self.credentials, self.phase) {
+            (
+                DeviceListQuery::ControlCenter {
+                    modified_since,
+                    page_size,
+                    status,
+                },
+                super::Credentials::ControlCenter { username, api_key },
+                _,
+            ) => {
+                let mut url = format!(
+                    "/rws/api/v1/devices?modifiedSince={}&pageSize={page_size}&pageNumber={}",
+                    encode_component(&format!("{}T00:00:00Z", modified_since.format("%Y-%m-%d"))),
+                    self.page + 1
+                );
+                if let Some(s) = status {
+                    url.push_str(&format!("&status={}", encode_component(s.trim())));
+                }
+                plan.url = route(&url);
+                plan.headers
+                    .push(("Authorization".into(), basic(username, api_key)));
+                plan.headers
+                    .push(("Accept".into(), "application/json".into()));
+            }
+            (_, super::Credentials::Thingspace { key, secret, .. }, Phase::Token) => {
+                plan.method = Method::Post;
+                plan.url = route("/api/ts/v1/oauth2/token");
+                plan.purpose = Purpose::Token;
+                plan.headers
+                    .push(("Authorization".into(), basic(key, secret)));
+                plan.headers.push((
+                    "Content-Type".into(),
+                    "application/x-www-form-urlencoded".into(),
+                ));
+                plan.body = Some("grant_type=client_credentials".into());
+            }
+            (
+                _,
+                super::Credentials::Thingspace {
+                    username, password, ..
+                },
+                Phase::Login,
+            ) => {
+                plan.method = Method::Post;
+                plan.url = route("/api/m2m/v1/session/login");
+                plan.purpose = Purpose::Login;
+                plan.headers.push(("Authorization".into(), bearer));
+                plan.headers
+                    .push(("Content-Type".into(), "application/json".into()));
+                plan.body = Some(
+                    serde_json::json!({"username": username, "password": password}).to_string(),
+                );
+            }
+            (DeviceListQuery::Thingspace { account_name, .. }, _, _) => {
+                plan.method = Method::Post;
+                plan.url = route("/api/m2m/v1/devices/actions/list");
+                plan.headers.push(("Authorization".into(), bearer));
+                plan.headers.push((
+                    "VZ-M2M-Token".into(),
+                    self.session
+                        .as_ref()
+                        .map_or(String::new(), |s| s.value.clone()),
+                ));
+                plan.headers
+                    .push(("Content-Type".into(), "application/json".into()));
+                let mut body = serde_json::json!({"accountName": account_name.trim()});
+                if let Some(s) = self.query.status() {
+                    body["currentState"] = Value::String(s.trim().to_owned());
+                }
+                if let Some(last) = &self.last_seen {
+                    body["lastSeenDeviceId"] = Value::String(last.clone());
+                }
+                plan.body = Some(body.to_string());
+            }
+            // `new` pairs every query with its carrier's credentials.
+            _ => {}
+        }
+        plan
+    }
+
+    /// Feeds back the answer to the last `Send`.
+    pub fn handle_response(&mut self, response: &HttpResponse, now_ms: u64, random: u64) {
+        if self.phase == Phase::Done || !self.in_flight {
+            return;
+        }
+        self.in_flight = false;
+        let retry = self.config.retry;
+        if response.status == 429 {
+            self.rate_limited += 1;
+            if self.rate_limited > retry.max_rate_limited {
+                let e = self.error_for(response);
+                return self.fail(e);
+            }
+            let delay = response
+                .header("Retry-After")
+                .and_then(|v| retry_after_ms(v, now_ms))
+                .map(|ms| ms.min(retry.max_delay_ms))
+                .unwrap_or_else(|| retry.backoff_ms(self.rate_limited, random));
+            self.wait_until = Some(now_ms + delay);
+            return;
+        }
+        if response.status >= 500 {
+            self.server_errors += 1;
+            if self.server_errors > retry.max_server_errors {
+                let e = self.error_for(response);
+                return self.fail(e);
+            }
+            self.wait_until = Some(now_ms + retry.backoff_ms(self.server_errors, random));
+            return;
+        }
+        match self.phase {
+            Phase::Token => self.on_token(response, now_ms),
+            Phase::Login => self.on_login(response, now_ms),
+            Phase::List => self.on_page(response),
+            Phase::Done => {}
+        }
+    }
+
+    /// Feeds back a request that got no answer: retried like [`super::FetchJob`] does.
+    pub fn handle_transport_error(&mut self, error: &TransportError, now_ms: u64, random: u64) {
+        if self.phase == Phase::Done || !self.in_flight {
+            return;
+        }
+        self.in_flight = false;
+        if let Some(e) = super::carriers::final_transport_error(error, self.carrier()) {
+            return self.fail(e);
+        }
+        let retry = self.config.retry;
+        let (attempts, max, kind, message) = match error {
+            TransportError::Timeout => {
+                self.server_errors += 1;
+                (
+                    self.server_errors,
+                    retry.max_server_errors,
+                    FetchErrorKind::Timeout,
+                    format!(
+                        "no answer within {} s, {} times",
+                        self.config.timeout_ms / 1000,
+                        self.server_errors
+                    ),
+                )
+            }
+            TransportError::Network(detail) => {
+                self.network_errors += 1;
+                (
+                    self.network_errors,
+                    retry.max_network_errors,
+                    FetchErrorKind::Network,
+                    format!("the request did not get through ({detail}); check the proxy"),
+                )
+            }
+            TransportError::Redirected | TransportError::TooLarge { .. } => return,
+        };
+        if attempts <= max {
+            self.wait_until = Some(now_ms + retry.backoff_ms(attempts, random));
+            return;
+        }
+        let carrier = self.carrier();
+        self.fail(FetchError::new(kind, carrier, message));
+    }
+
+    fn on_token(&mut self, response: &HttpResponse, now_ms: u64) {
+        if response.status != 200 {
+            let e = self.error_for(response);
+            return self.fail(e);
+        }
+        let value: Option<Value> = serde_json::from_str(&response.body).ok();
+        let Some(token) = value
+            .as_ref()
+            .and_then(|v| v.get("access_token"))
+            .and_then(Value::as_str)
+        else {
+            return self.fail(FetchError::new(
+                FetchErrorKind::BadResponse,
+                Carrier::Thingspace,
+                "the token answer has no access_token",
+            ));
+        };
+        let lifetime = value
+            .as_ref()
+            .and_then(|v| v.get("expires_in"))
+            .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
+            .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
+        self.token = Some(Token {
+            value: token.to_owned(),
+            expires_at_ms: now_ms.saturating_add(lifetime),
+        });
+        self.phase = Phase::Login;
+    }
+
+    fn on_login(&mut self, response: &HttpResponse, now_ms: u64) {
+        if response.status != 200 {
+            if self.retry_auth(response) {
+                return;
+            }
+            let e = self.error_for(response);
+            return self.fail(e);
+        }
+        let session = serde_json::from_str::<Value>(&response.body)
+            .ok()
+            .and_then(|v| v.get("sessionToken")?.as_str().map(str::to_owned));
+        match session {
+            Some(s) => {
+                self.session = Some(Token {
+                    value: s,
+                    expires_at_ms: now_ms.saturating_add(20 * 60_000),
+                });
+                self.phase = Phase::List;
+            }
+            None => self.fail(FetchError::new(
+                FetchErrorKind::BadResponse,
+                Carrier::Thingspace,
+                "the session login answer has no sessionToken",
+            )),
+        }
+    }
+
+    /// An expired session or refused token: renewed once, then the listing gives up.
+    fn retry_auth(&mut self, response: &HttpResponse) -> bool {
+        if self.carrier() != Carrier::Thingspace {
+            return false;
+        }
+        let code = carrier_error_fields(&response.body)
+            .and_then(|(code, _)| code)
+            .unwrap_or_default();
+        if code.contains("SessionToken") && !self.relogged {
+            self.relogged = true;
+            self.session = None;
+            self.phase = Phase::Login;
+            return true;
+        }
+        if response.status == 401 && code == "900901" && !self.token_refreshed {
+            self.token_refreshed = true;
+            self.token = None;
+            self.session = None;
+            self.phase = Phase::Token;
+            return true;
+        }
+        false
+    }
+
+    fn on_page(&mut self, response: &HttpResponse) {
+        let carrier = self.carrier();
+        if response.status != 200 && response.status != 202 {
+            if self.retry_auth(response) {
+                return;
+            }
+            let e = self.error_for(response);
+            return self.fail(e);
+        }
+        let page = match read_page(carrier, &response.body) {
+            Ok(page) => page,
+            Err(message) => {
+                return self.fail(FetchError::new(
+                    FetchErrorKind::BadResponse,
+                    carrier,
+                    format!(
+                        "page {} of the device list could not be read: {message}; the devices listed so far are kept",
+                        self.outcome.pages + 1
+                    ),
+                ))
+            }
+        };
+        self.outcome.pages += 1;
+        self.page += 1;
+        self.outcome.invalid += page.invalid;
+        let wanted = self.query.status().map(|s| s.trim().to_ascii_lowercase());
+        let seen = page.devices.len();
+        for device in page.devices {
+            let keep = match (&wanted, &device.status) {
+                (None, _) => true,
+                (Some(w), Some(s)) => s.trim().eq_ignore_ascii_case(w),
+                (Some(_), None) => false,
+            };
+            if keep {
+                self.outcome.devices.push(device);
+            } else {
+                self.outcome.filtered_out += 1;
+            }
+        }
+        if !page.more || seen + page.invalid == 0 {
+            self.phase = Phase::Done;
+            return;
+        }
+        if carrier == Carrier::Thingspace {
+            match page.last_id {
+                Some(last) if self.last_seen.as_ref() != Some(&last) => self.last_seen = Some(last),
+                _ => {
+                    return self.fail(FetchError::new(
+                        FetchErrorKind::PagingStalled,
+                        carrier,
+                        "ThingSpace said it has more devices but paging did not move forward; the devices listed so far are kept",
+                    ))
+                }
+            }
+        }
+        if self.outcome.pages >= MAX_PAGES {
+            self.fail(FetchError::new(
+                FetchErrorKind::PagingStalled,
+                carrier,
+                format!("stopped after {MAX_PAGES} pages; the devices listed so far are kept"),
+            ));
+        }
+    }
+
+    fn error_for(&self, response: &HttpResponse) -> FetchError {
+        let carrier = self.carrier();
+        let (code, text) = carrier_error_fields(&response.body).unwrap_or((None, None));
+        let c = code.as_deref().unwrap_or("");
+        use FetchErrorKind as K;
+        let (kind, advice): (K, &str) = match (carrier, response.status, c) {
+            (_, 429, _) => (K::RateLimited, "the carrier's rate limit was hit again and again; wait a minute and try again"),
+            (Carrier::ControlCenter, _, "10000001") => (K::Auth, "invalid credentials, or this IP address is not in the allowed range: check the user name and API key"),
+            (Carrier::ControlCenter, _, "10000003") => (K::BadRequest, "modifiedSince is required and must be a date-time; choose the day to list devices changed since"),
+            (Carrier::ControlCenter, _, "10000012") => (K::BadRequest, "invalid date format for modifiedSince"),
+            (Carrier::ControlCenter, _, "10000024") => (K::BadRequest, "invalid API version: the proxy or base URL must end at /rws/api/v1"),
+            (Carrier::Thingspace, _, "900901") => (K::Auth, "ThingSpace refused the access token: check the key and secret"),
+            (Carrier::Thingspace, _, "invalid_client") => (K::Auth, "ThingSpace refused the key and secret"),
+            (Carrier::Thingspace, _, c) if c.contains("SessionToken") => (K::Auth, "the ThingSpace session expired again after a new login: check the user name and password"),
+            (Carrier::Thingspace, _, c) if c.contains("Account") => (K::NotFound, "ThingSpace does not know this account name (it looks like 0000123456-00001)"),
+            (_, 400, _) => (K::BadRequest, "the carrier rejected the listing request"),
+            (_, 401, _) => (K::Auth, "credentials refused"),
+            (_, 403, _) => (K::Forbidden, "access denied: these credentials may not list the account's devices"),
+            (_, 404, _) => (K::NotFound, "the device list was not found: check the proxy base URL"),
+            (_, s, _) if s >= 500 => (K::Server, "the carrier failed several times; try again later"),
+            _ => (K::BadResponse, "unexpected answer"),
+        };
+        let message = match text {
+            Some(t) if !t.is_empty() => format!("{advice} (carrier says: {t})"),
+            _ => advice.to_owned(),
+        };
+        FetchError {
+            kind,
+            carrier,
+            http_status: Some(response.status),
+            carrier_code: code,
+            message,
+        }
+    }
+}
+
+/// One page of a device list, read.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DevicePage {
+    pub devices: Vec<ListedDevice>,
+    /// Entries without a valid identifier.
+    pub invalid: usize,
+    /// Whether the carrier has more pages.
+    pub more: bool,
+    /// ThingSpace: where the next page starts (`lastSeenDeviceId`).
+    pub last_id: Option<String>,
+}
+
+fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    object
+        .get(key)
+        .or_else(|| {
+            object
+                .iter()
+                .find(|(k, _)| k.eq_ignore_ascii_case(key))
+                .map(|(_, v)| v)
+        })
+        .filter(|v| !v.is_null())
+}
+
+fn field_text(object: &Map<String, Value>, key: &str) -> Option<String> {
+    match field(object, key)? {
+        Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+fn flag(object: &Map<String, Value>, key: &str) -> Option<bool> {
+    match field(object, key)? {
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
+            "true" => Some(true),
+            "false" => Some(false),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The ThingSpace identifier kinds a fleet is fetched by, best first.
+const THINGSPACE_KINDS: [SubjectKind; 7] = [
+    SubjectKind::Iccid,
+    SubjectKind::Imei,
+    SubjectKind::Meid,
+    SubjectKind::Mdn,
+    SubjectKind::Msisdn,
+    SubjectKind::Esn,
+    SubjectKind::Eid,
+];
+
+/// Reads one page of a device list (exposed for tests and saved pages).
+pub fn read_page(carrier: Carrier, body: &str) -> Result<DevicePage, String> {
+    let value: Value =
+        serde_json::from_str(body).map_err(|e| format!("it is not valid JSON ({e})"))?;
+    let Value::Object(root) = value else {
+        return Err("expected an object with a devices list".into());
+    };
+    let devices = match field(&root, "devices") {
+        Some(Value::Array(d)) => d.as_slice(),
+        None => &[],
+        Some(_) => return Err("devices is not a list".into()),
+    };
+    let mut page = DevicePage::default();
+    for (i, device) in devices.iter().enumerate() {
+        let Value::Object(device) = device else {
+            return Err(format!("devices[{i}] is not an object"));
+        };
+        let listed = match carrier {
+            Carrier::ControlCenter => field_text(device, "iccid")
+                .and_then(|id| validate(SubjectKind::Iccid, &id).ok())
+                .map(|id| ListedDevice {
+                    subject: Subject::new(SubjectKind::Iccid, id),
+                    status: field_text(device, "status"),
+                    rate_plan: field_text(device, "ratePlan"),
+                    communication_plan: field_text(device, "communicationPlan"),
+                }),
+            _ => {
+                let ids: Vec<(SubjectKind, String)> = match field(device, "deviceIds") {
+                    Some(Value::Array(ids)) => ids
+                        .iter()
+                        .filter_map(|id| {
+                            let id = id.as_object()?;
+                            let kind = SubjectKind::parse(&field_text(id, "kind")?)?;
+                            Some((kind, field_text(id, "id")?))
+                        })
+                        .collect(),
+                    _ => Vec::new(),
+                };
+                if let Some((_, first)) = ids.first() {
+                    page.last_id = Some(first.clone());
+                }
+                let carrier_info = match field(device, "carrierInformations")
+                    .or_else(|| field(device, "carrierInformation"))
+                {
+                    Some(Value::Array(infos)) => infos.first().and_then(Value::as_object),
+                    Some(Value::Object(info)) => Some(info),
+                    _ => None,
+                };
+                THINGSPACE_KINDS
+                    .iter()
+                    .find_map(|kind| {
+                        let (_, id) = ids.iter().find(|(k, _)| k == kind)?;
+                        validate(*kind, id).ok().map(|id| Subject::new(*kind, id))
+                    })
+                    .map(|subject| ListedDevice {
+                        subject,
+                        status: carrier_info.and_then(|c| field_text(c, "state")),
+                        rate_plan: carrier_info.and_then(|c| field_text(c, "servicePlan")),
+                        communication_plan: None,
+                    })
+            }
+        };
+        match listed {
+            Some(d) => page.devices.push(d),
+            None => page.invalid += 1,
+        }
+    }
+    page.more = match carrier {
+        Carrier::ControlCenter => !flag(&root, "lastPage").unwrap_or(true),
+        _ => flag(&root, "hasMoreData").unwrap_or(false),
+    };
+    Ok(page)
+}
+
+/// The listed devices as the fleet form's list: `identifier,carrier,kind`, one a line.
+pub fn fleet_list_csv(carrier: Carrier, devices: &[ListedDevice]) -> String {
+    let mut out = String::with_capacity(40 * (devices.len() + 1));
+    out.push_str("identifier,carrier,kind\n");
+    for d in devices {
+        out.push_str(&d.subject.id);
+        out.push(',');
+        out.push_str(carrier.as_str());
+        out.push(',');
+        out.push_str(d.subject.kind.as_str());
+        out.push('\n');
+    }
+    out
+}
