@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod ident;
 pub mod model;
 pub mod readers;
+pub mod record_output;
 pub mod sorting;
 pub mod units;
 pub mod view_state;
