@@ -599,8 +599,12 @@ enum Columns {
     },
     /// Day, week or month keys present in the data (a range too wide to lay out in full).
     SparseKeys { bucket: Bucket, keys: Vec<i64> },
-    /// Billing periods `(start, end)`, by start.
-    Periods(Vec<(i64, i64)>),
+    /// Billing periods `(start, end)` present, by start; and the periods month and cycle records
+    /// give, which finer records fall into.
+    Periods {
+        present: Vec<(i64, i64)>,
+        billing: Vec<(i64, i64)>,
+    },
 }
 
 /// Widest dense layout (about 2 870 years of days); wider ranges are laid out sparsely.
@@ -611,7 +615,7 @@ impl Columns {
         match self {
             Columns::Dense { len, .. } => *len,
             Columns::SparseKeys { keys, .. } => keys.len(),
-            Columns::Periods(p) => p.len(),
+            Columns::Periods { present, .. } => present.len(),
         }
     }
 
@@ -619,9 +623,12 @@ impl Columns {
     #[inline]
     fn key_column(&self, key: i64) -> usize {
         match self {
-            Columns::Dense { first, .. } => (key - first) as usize,
-            Columns::SparseKeys { keys, .. } => keys.partition_point(|k| *k < key),
-            Columns::Periods(_) => 0,
+            // Clamped: a record that began before a date filter's start counts in the first.
+            Columns::Dense { first, len, .. } => (key - first).clamp(0, *len as i64 - 1) as usize,
+            Columns::SparseKeys { keys, .. } => keys
+                .partition_point(|k| *k < key)
+                .min(keys.len().saturating_sub(1)),
+            Columns::Periods { .. } => 0,
         }
     }
 
@@ -635,7 +642,7 @@ impl Columns {
         match self {
             Columns::Dense { bucket, first, .. } => key_span(*bucket, first + i as i64),
             Columns::SparseKeys { bucket, keys } => key_span(*bucket, keys[i]),
-            Columns::Periods(p) => p[i],
+            Columns::Periods { present, .. } => present[i],
         }
     }
 }
@@ -740,7 +747,10 @@ pub fn time_series_at(
             .collect();
         present.sort_unstable();
         present.dedup();
-        Columns::Periods(present)
+        Columns::Periods {
+            present,
+            billing: periods,
+        }
     } else {
         // The range covers the bars and the long periods, so every period has buckets under it.
         let (mut min_day, mut max_day) = (i64::MAX, i64::MIN);
@@ -754,6 +764,14 @@ pub fn time_series_at(
             };
             max_day = max_day.max(last);
         }
+        // A date filter (a brush zoom) bounds the axis, though a month overlapping it reaches out.
+        if let Some(from) = filter.from {
+            min_day = min_day.max(from.div_euclid(86_400));
+        }
+        if let Some(to) = filter.to {
+            max_day = max_day.min((to - 1).div_euclid(86_400));
+        }
+        max_day = max_day.max(min_day);
         let (first, last) = (calendar_key(min_day, bucket), calendar_key(max_day, bucket));
         match usize::try_from(last - first + 1) {
             Ok(len) if len <= MAX_DENSE_COLUMNS => Columns::Dense { bucket, first, len },
@@ -784,9 +802,9 @@ pub fn time_series_at(
             has_bar.push(false);
         }
         let c = match &columns {
-            Columns::Periods(p) => {
-                let period = cycle_period(r, p, offset_seconds);
-                p.partition_point(|x| *x < period)
+            Columns::Periods { present, billing } => {
+                let period = cycle_period(r, billing, offset_seconds);
+                present.partition_point(|x| *x < period)
             }
             _ if is_coarser(r, bucket) => {
                 let e = long
@@ -1233,6 +1251,61 @@ mod tests {
             (weeks.periods[1].first_bucket, weeks.periods[1].last_bucket),
             (2, 6)
         );
+    }
+
+    #[test]
+    fn a_date_filter_bounds_the_axis() {
+        let set = mixed_set();
+        let filter = Filter {
+            from: Some(JAN_1 + 9 * 86_400),
+            to: Some(JAN_1 + 19 * 86_400),
+            ..Filter::default()
+        };
+        let ts = time_series_at(
+            &set,
+            &filter,
+            Service::Data,
+            GroupBy::Carrier,
+            Bucket::Day,
+            0,
+        );
+        assert_eq!(
+            ts.buckets.len(),
+            10,
+            "Jan 10 .. 19, though January reaches further"
+        );
+        assert_eq!(ts.buckets[0], JAN_1 + 9 * 86_400);
+        let spans: Vec<_> = ts
+            .periods
+            .iter()
+            .map(|p| (p.granularity, p.first_bucket, p.last_bucket))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![(Granularity::Month, 0, 9), (Granularity::Cycle, 5, 9)]
+        );
+        // An event that began before the filter's start and lasts into it counts in the first
+        // bucket rather than outside the axis.
+        let mut set = UsageSet::new();
+        set.push(Record::new(
+            Carrier::VodafoneVrs,
+            Sym::NONE,
+            JAN_1 + 9 * 86_400 - 60,
+            600,
+            Granularity::Event,
+            Service::Data,
+            Direction::Total,
+            7,
+        ));
+        let ts = time_series_at(
+            &set,
+            &filter,
+            Service::Data,
+            GroupBy::Carrier,
+            Bucket::Day,
+            0,
+        );
+        assert_eq!((ts.buckets.len(), ts.max_stack()), (1, 7));
     }
 
     #[test]
