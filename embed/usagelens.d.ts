@@ -71,15 +71,63 @@ export interface UsageLensEvents {
  * either way). Throws an Error naming the bad key or value. */
 export function mountUsageViewer(element: HTMLElement, config?: ViewerConfig): ViewerHandle;
 
-/** Reads one carrier response body; see the README's JavaScript API. */
-export function parseUsage(text: string, options?: { carrier?: CarrierName; subject?: string | { kind: string; id: string } }): {
+export interface UsageNetwork { mcc: string | null; mnc: string | null; country: string | null; name: string | null }
+
+/** One dictionary-encoded column: the distinct values, and each record's index into them. */
+export interface DictionaryColumn<T> {
+  values: T[];
+  index: Uint32Array;
+}
+
+/** The records of a `parseUsage(text, {format: 'columns'})` result, one entry per record in
+ * every column (record i is `carrier.values[carrier.index[i]]`, `quantity[i]`, ...). The fields
+ * and values are those of the record form (schema/usage-record.schema.json). */
+export interface UsageColumns {
+  length: number;
+  carrier: DictionaryColumn<CarrierName>;
+  subject: DictionaryColumn<{ kind: string; id: string } | null>;
+  /** Milliseconds since the epoch (`new Date(start[i])`); the record form's RFC 3339 `start`. */
+  start: Float64Array;
+  /** Milliseconds since the epoch, exclusive. */
+  end: Float64Array;
+  granularity: DictionaryColumn<'event' | 'day' | 'month' | 'cycle'>;
+  service: DictionaryColumn<'data' | 'voice' | 'sms' | 'mms'>;
+  direction: DictionaryColumn<'up' | 'down' | 'mo' | 'mt' | 'total'>;
+  /** Exact integers (parseUsage throws for a quantity beyond 2^53 - 1). */
+  quantity: Float64Array;
+  unit: DictionaryColumn<'bytes' | 'seconds' | 'messages'>;
+  zone: DictionaryColumn<string | null>;
+  roaming: DictionaryColumn<boolean | null>;
+  homeNetwork: DictionaryColumn<UsageNetwork | null>;
+  visitedNetwork: DictionaryColumn<UsageNetwork | null>;
+  ratePlan: DictionaryColumn<string | null>;
+  ratePlanVersion: DictionaryColumn<string | null>;
+  /** `NaN` where the record has no allowance. */
+  allowance: Float64Array;
+  source: DictionaryColumn<string | null>;
+  attributes: DictionaryColumn<Record<string, string>>;
+}
+
+export interface ParseUsageOptions {
+  carrier?: CarrierName;
+  subject?: string | { kind: string; id: string };
+  /** `'records'` (default): one object per record; `'columns'`: typed arrays and dictionaries. */
+  format?: 'records' | 'columns';
+}
+
+interface ParseUsageResultBase {
   carrier: CarrierName;
   format: string;
   subject: { kind: string; id: string } | null;
-  records: Array<Record<string, unknown>>;
   events: Array<Record<string, unknown>>;
   warnings: Array<{ message: string; field?: string; line?: number }>;
   hasMoreData?: boolean;
+}
+
+/** Reads one carrier response body; see the README's JavaScript API. */
+export function parseUsage(text: string, options: ParseUsageOptions & { format: 'columns' }): ParseUsageResultBase & { columns: UsageColumns };
+export function parseUsage(text: string, options?: ParseUsageOptions & { format?: 'records' }): ParseUsageResultBase & {
+  records: Array<Record<string, unknown>>;
 };
 
 /** Loads the wasm module; call (and await) once before anything else. */

@@ -1,6 +1,8 @@
 //! The JS API: `parseUsage(text, options?)`.
 
+use js_sys::Reflect;
 use serde::{Deserialize, Serialize};
+use usagelens_core::record_output::{record_columns, write_records_json};
 use usagelens_core::{
     parse, readers::default_subject_kind, Carrier, ParseError, ParseOptions, RecordJson, Subject,
     SubjectKind, UsageEvent, UsageSet, Warning,
@@ -15,6 +17,15 @@ enum SubjectOption {
     Full { kind: String, id: String },
 }
 
+/// `options.format`: records as objects (default), or as columns.
+#[derive(Deserialize, Default, Clone, Copy, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+enum ResultFormat {
+    #[default]
+    Records,
+    Columns,
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 #[serde(rename_all = "camelCase")]
@@ -26,6 +37,8 @@ struct JsParseOptions {
     /// When the body was fetched (RFC 3339); a cycle-to-date answer counts up to it. Default:
     /// now.
     fetched_at: Option<String>,
+    #[serde(default)]
+    format: ResultFormat,
 }
 
 /// The result object handed to JS.
@@ -92,11 +105,26 @@ pub fn parse_to_json(text: &str, options: &ParseOptions) -> Result<ParseResultJs
     })
 }
 
-/// `parseUsage(text, options?)`: reads a carrier response body (format detected from its shape)
-/// and returns `{carrier, format, subject, records, events, warnings, hasMoreData?}`.
-/// Throws an `Error` whose message says what is wrong and where.
-#[wasm_bindgen(js_name = parseUsage)]
-pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+/// The result's fields other than the records, serialised around them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultHead<'a> {
+    carrier: Carrier,
+    format: &'static str,
+    subject: &'a Option<Subject>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ResultTail<'a> {
+    events: &'a [UsageEvent],
+    warnings: &'a [Warning],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_more_data: Option<bool>,
+}
+
+/// Reads the JS options object.
+fn js_options(options: JsValue) -> Result<(ParseOptions, ResultFormat), JsError> {
     let options: JsParseOptions = if options.is_undefined() || options.is_null() {
         JsParseOptions::default()
     } else {
@@ -120,7 +148,135 @@ pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
             })?
             .timestamp(),
     });
-    let options = core_options;
+    Ok((core_options, options.format))
+}
+
+/// The whole result as the JSON text of `{carrier, format, subject, records, events, warnings,
+/// hasMoreData?}`: the records written by the core's fast writer, the rest by serde.
+pub fn parse_to_json_text(text: &str, options: &ParseOptions) -> Result<String, String> {
+    let mut set = UsageSet::new();
+    let report = parse(text, options, &mut set).map_err(|e| e.to_string())?;
+    let head = serde_json::to_string(&ResultHead {
+        carrier: report.carrier,
+        format: report.format.as_str(),
+        subject: &report.subject,
+    })
+    .map_err(|e| format!("parseUsage result: {e}"))?;
+    let tail = serde_json::to_string(&ResultTail {
+        events: &set.events,
+        warnings: &report.warnings,
+        has_more_data: report.has_more_data,
+    })
+    .map_err(|e| format!("parseUsage result: {e}"))?;
+    // head is `{...}`, tail is `{...}`: splice the records between them.
+    let mut out = String::with_capacity(head.len() + tail.len() + set.records.len() * 400);
+    out.push_str(&head[..head.len() - 1]);
+    out.push_str(",\"records\":");
+    write_records_json(&set, &mut out).map_err(|e| format!("parseUsage result: {e}"))?;
+    out.push(',');
+    out.push_str(&tail[1..]);
+    Ok(out)
+}
+
+fn set_field(target: &JsValue, key: &str, value: &JsValue) -> Result<(), JsError> {
+    Reflect::set(target, &JsValue::from_str(key), value)
+        .map(|_| ())
+        .map_err(|_| JsError::new(&format!("parseUsage result: cannot set {key}")))
+}
+
+fn parse_json(text: &str) -> Result<JsValue, JsError> {
+    js_sys::JSON::parse(text).map_err(|e| {
+        JsError::new(&format!(
+            "parseUsage result: the browser refused the result JSON: {}",
+            e.as_string().unwrap_or_default()
+        ))
+    })
+}
+
+/// The columnar result: `{carrier, format, subject, columns, events, warnings, hasMoreData?}`.
+/// Numbers go over as typed arrays (one copy each); the dictionaries' distinct values, few and
+/// small, go over as one JSON text.
+fn parse_to_columns(text: &str, options: &ParseOptions) -> Result<JsValue, JsError> {
+    let mut set = UsageSet::new();
+    let report = parse(text, options, &mut set).map_err(|e| JsError::new(&e.to_string()))?;
+    let columns =
+        record_columns(&set).map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
+    let head = serde_json::to_string(&ResultHead {
+        carrier: report.carrier,
+        format: report.format.as_str(),
+        subject: &report.subject,
+    })
+    .map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
+    let tail = serde_json::to_string(&ResultTail {
+        events: &set.events,
+        warnings: &report.warnings,
+        has_more_data: report.has_more_data,
+    })
+    .map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
+    let mut json = String::new();
+    json.push_str(&head[..head.len() - 1]);
+    json.push_str(",\"columns\":{");
+    for (i, (name, dict)) in columns.dicts.iter().enumerate() {
+        if i > 0 {
+            json.push(',');
+        }
+        json.push('"');
+        json.push_str(name);
+        json.push_str("\":{\"values\":");
+        json.push_str(&dict.values_json());
+        json.push('}');
+    }
+    json.push_str("},");
+    json.push_str(&tail[1..]);
+    let result = parse_json(&json)?;
+    let cols = Reflect::get(&result, &JsValue::from_str("columns"))
+        .map_err(|_| JsError::new("parseUsage result: no columns"))?;
+    set_field(&cols, "length", &JsValue::from_f64(columns.len as f64))?;
+    for (name, values) in [
+        ("start", &columns.start_ms),
+        ("end", &columns.end_ms),
+        ("quantity", &columns.quantity),
+        ("allowance", &columns.allowance),
+    ] {
+        set_field(&cols, name, &js_sys::Float64Array::from(values.as_slice()))?;
+    }
+    for (name, dict) in &columns.dicts {
+        let column = Reflect::get(&cols, &JsValue::from_str(name))
+            .map_err(|_| JsError::new(&format!("parseUsage result: no column {name}")))?;
+        set_field(
+            &column,
+            "index",
+            &js_sys::Uint32Array::from(dict.index.as_slice()),
+        )?;
+    }
+    Ok(result)
+}
+
+/// `parseUsage(text, options?)`: reads a carrier response body (format detected from its shape)
+/// and returns `{carrier, format, subject, records, events, warnings, hasMoreData?}`, or with
+/// `options.format = 'columns'` the records as `columns` (see `embed/usagelens.d.ts`).
+/// Throws an `Error` whose message says what is wrong and where.
+///
+/// The records are written as one JSON text in wasm and built by the browser's `JSON.parse`:
+/// building them field by field through wasm-bindgen took 1.3 s for 113k records, this takes
+/// little more than the parse (docs/performance.md).
+#[wasm_bindgen(js_name = parseUsage)]
+pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let (options, format) = js_options(options)?;
+    match format {
+        ResultFormat::Records => {
+            let json = parse_to_json_text(text, &options).map_err(|e| JsError::new(&e))?;
+            parse_json(&json)
+        }
+        ResultFormat::Columns => parse_to_columns(text, &options),
+    }
+}
+
+/// The previous `parseUsage` path (every record built as a JS object through
+/// serde-wasm-bindgen), kept so tests can check the fast paths give the same records.
+#[doc(hidden)]
+pub fn parse_usage_field_by_field(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+    let (options, _) = js_options(options)?;
     let result = parse_to_json(text, &options).map_err(|e| JsError::new(&e.to_string()))?;
     // json_compatible: attributes become plain objects (not Map) and u64 become numbers.
     let serializer = serde_wasm_bindgen::Serializer::json_compatible();

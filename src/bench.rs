@@ -90,3 +90,9 @@ pub fn wasm_memory_bytes() -> f64 {
         })
         .unwrap_or(0.0)
 }
+
+/// The previous `parseUsage` path (records built field by field), for the benchmark's reference.
+#[wasm_bindgen(js_name = benchParseUsageFieldByField)]
+pub fn bench_parse_usage_field_by_field(text: &str) -> Result<JsValue, JsError> {
+    crate::api::parse_usage_field_by_field(text, JsValue::UNDEFINED)
+}

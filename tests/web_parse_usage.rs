@@ -90,3 +90,147 @@ fn bad_input_throws_an_error_that_says_where_and_the_module_survives() {
         "still usable after errors"
     );
 }
+
+const FIXTURES: [(&str, &str); 6] = [
+    (
+        "control-center-example.json",
+        include_str!("../crates/core/tests/fixtures/control-center-example.json"),
+    ),
+    (
+        "telecomx-doc-example.json",
+        include_str!("../crates/core/tests/fixtures/telecomx-doc-example.json"),
+    ),
+    (
+        "telecomx-two-months.csv",
+        include_str!("../crates/core/tests/fixtures/telecomx-two-months.csv"),
+    ),
+    (
+        "thingspace-doc-device.json",
+        include_str!("../crates/core/tests/fixtures/thingspace-doc-device.json"),
+    ),
+    (
+        "thingspace-doc-label.json",
+        include_str!("../crates/core/tests/fixtures/thingspace-doc-label.json"),
+    ),
+    (
+        "vodafone-doc-example.json",
+        include_str!("../crates/core/tests/fixtures/vodafone-doc-example.json"),
+    ),
+];
+
+fn stringify(value: &JsValue) -> String {
+    if value.is_undefined() {
+        return "undefined".to_owned();
+    }
+    js_sys::JSON::stringify(value).unwrap().as_string().unwrap()
+}
+
+/// `2020-12-01T00:00:00Z` from milliseconds, as the record form writes times.
+fn iso(ms: f64) -> JsValue {
+    let text: String = js_sys::Date::new(&JsValue::from_f64(ms))
+        .to_iso_string()
+        .into();
+    JsValue::from_str(&text.replace(".000Z", "Z"))
+}
+
+/// Record objects rebuilt from the columnar result, fields in the record form's order.
+fn reassemble(columns: &JsValue) -> Array {
+    let len = get(columns, "length").as_f64().unwrap() as u32;
+    let dict = |name: &str, i: u32| -> JsValue {
+        let column = get(columns, name);
+        let index: js_sys::Uint32Array = get(&column, "index").dyn_into().expect("Uint32Array");
+        let values: Array = get(&column, "values").dyn_into().unwrap();
+        values.get(index.get_index(i))
+    };
+    let floats = |name: &str| -> js_sys::Float64Array {
+        get(columns, name).dyn_into().expect("Float64Array")
+    };
+    let (start, end, quantity, allowance) = (
+        floats("start"),
+        floats("end"),
+        floats("quantity"),
+        floats("allowance"),
+    );
+    let records = Array::new();
+    for i in 0..len {
+        let o = js_sys::Object::new();
+        let put = |k: &str, v: JsValue| {
+            Reflect::set(&o, &JsValue::from_str(k), &v).unwrap();
+        };
+        put("carrier", dict("carrier", i));
+        put("subject", dict("subject", i));
+        put("start", iso(start.get_index(i)));
+        put("end", iso(end.get_index(i)));
+        for f in ["granularity", "service", "direction"] {
+            put(f, dict(f, i));
+        }
+        put("quantity", JsValue::from_f64(quantity.get_index(i)));
+        for f in [
+            "unit",
+            "zone",
+            "roaming",
+            "homeNetwork",
+            "visitedNetwork",
+            "ratePlan",
+            "ratePlanVersion",
+        ] {
+            put(f, dict(f, i));
+        }
+        let a = allowance.get_index(i);
+        put(
+            "allowance",
+            if a.is_nan() {
+                JsValue::NULL
+            } else {
+                JsValue::from_f64(a)
+            },
+        );
+        put("source", dict("source", i));
+        put("attributes", dict("attributes", i));
+        records.push(&o);
+    }
+    records
+}
+
+#[wasm_bindgen_test]
+fn object_form_columns_and_the_previous_path_give_the_same_records_on_every_fixture() {
+    let columns_option = js_sys::JSON::parse(r#"{"format":"columns"}"#).unwrap();
+    for (name, body) in FIXTURES {
+        let previous = usagelens::api::parse_usage_field_by_field(body, JsValue::UNDEFINED)
+            .unwrap_or_else(|_| panic!("{name}"));
+        let fast = parse_usage(body, JsValue::UNDEFINED).unwrap_or_else(|_| panic!("{name}"));
+        assert_eq!(stringify(&fast), stringify(&previous), "{name}");
+        let records: Array = get(&fast, "records").dyn_into().unwrap();
+        assert!(records.length() > 0, "{name}");
+        let columnar = parse_usage(body, columns_option.clone()).unwrap();
+        for key in [
+            "carrier",
+            "format",
+            "subject",
+            "events",
+            "warnings",
+            "hasMoreData",
+        ] {
+            assert_eq!(
+                stringify(&get(&columnar, key)),
+                stringify(&get(&previous, key)),
+                "{name} {key}"
+            );
+        }
+        assert!(get(&columnar, "records").is_undefined(), "{name}");
+        let rebuilt = reassemble(&get(&columnar, "columns"));
+        assert_eq!(
+            stringify(&rebuilt),
+            stringify(&get(&previous, "records")),
+            "{name}"
+        );
+    }
+}
+
+#[wasm_bindgen_test]
+fn an_unknown_format_option_is_named() {
+    let option = js_sys::JSON::parse(r#"{"format":"rows"}"#).unwrap();
+    let err: JsValue = parse_usage(THINGSPACE, option).unwrap_err().into();
+    let message: String = err.dyn_into::<js_sys::Error>().unwrap().message().into();
+    assert!(message.contains("rows"), "{message}");
+}

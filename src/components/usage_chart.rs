@@ -4,6 +4,7 @@ use leptos::svg::Svg;
 use super::chart_export::ChartExport;
 use usagelens_core::aggregate::TimeSeries;
 use usagelens_core::sorting::sort_by_shared;
+use usagelens_core::Granularity;
 
 /// Colours of the stacked series (CSS variables, so themes can change them).
 const PALETTE: usize = 8;
@@ -15,6 +16,14 @@ const BOTTOM: f64 = 28.0;
 const TOP: f64 = 12.0;
 /// The plot's width: the chart less the axis labels on the left and a margin on the right.
 const PLOT_WIDTH: f64 = WIDTH - LEFT - 8.0;
+/// One lane of the period-totals band under the axis.
+const LANE: f64 = 18.0;
+/// Most lanes the band stacks overlapping periods into (later ones share the last lane).
+const MAX_LANES: usize = 6;
+/// Most period spans drawn (a fleet of billing cycles at day interval could have thousands).
+const MAX_PERIODS: usize = 300;
+/// Pointer travel (chart units) that makes a press a brush rather than a click.
+const BRUSH_MIN: f64 = 4.0;
 
 /// A stacked bar chart of a [`TimeSeries`], drawn as SVG.
 ///
@@ -35,6 +44,14 @@ pub fn UsageChart(
     #[prop(into)]
     events: Signal<Vec<(i64, String)>>,
     #[prop(into)] title: Signal<String>,
+    /// Describes a bucket `(start, end, None)` or a long period `(start, end, Some(granularity))`
+    /// for the tooltip and the period band.
+    #[prop(into)]
+    format_span: Callback<(i64, i64, Option<Granularity>), String>,
+    /// Brush-to-zoom: called with the start of the first and the end of the last bucket dragged
+    /// over.
+    #[prop(into)]
+    on_zoom: Callback<(i64, i64)>,
 ) -> impl IntoView {
     let hidden = RwSignal::new(Vec::<String>::new());
     let svg_ref = NodeRef::<Svg>::new();
@@ -124,62 +141,239 @@ pub fn UsageChart(
             </For>
         }
     };
-    // The bucket under the pointer (or keyboard focus), read out as a tooltip listing its values.
+    // The bucket under the pointer: a crosshair over the plot and a tooltip listing every
+    // series at that time with their total.
     let hover = RwSignal::new(None::<usize>);
-    let on_move = move |ev: web_sys::MouseEvent| {
-        let Some(svg) = svg_ref.get_untracked() else {
-            return;
-        };
+    // Brush-to-zoom: (pointer x where the press began, where it is now), in chart units.
+    let brush = RwSignal::new(None::<(f64, f64)>);
+    let chart_x = move |ev: &web_sys::MouseEvent| -> Option<f64> {
+        let svg = svg_ref.get_untracked()?;
         let rect = svg.get_bounding_client_rect();
-        if rect.width() <= 0.0 {
-            return;
-        }
-        let x = (f64::from(ev.client_x()) - rect.left()) / rect.width() * WIDTH;
+        (rect.width() > 0.0)
+            .then(|| (f64::from(ev.client_x()) - rect.left()) / rect.width() * WIDTH)
+    };
+    let bucket_at = move |x: f64| -> Option<usize> {
         let n = series.with_untracked(|ts| ts.buckets.len());
         let slot = PLOT_WIDTH / n.max(1) as f64;
         let b = ((x - LEFT) / slot).floor();
-        hover.set((b >= 0.0 && (b as usize) < n).then_some(b as usize));
+        (b >= 0.0 && (b as usize) < n).then_some(b as usize)
     };
-    let readout = move || {
+    let on_move = move |ev: web_sys::MouseEvent| {
+        let Some(x) = chart_x(&ev) else {
+            return;
+        };
+        hover.set(bucket_at(x));
+        if brush.get_untracked().is_some() {
+            brush.update(|b| {
+                if let Some(b) = b {
+                    b.1 = x.clamp(LEFT, LEFT + PLOT_WIDTH);
+                }
+            });
+        }
+    };
+    let on_down = move |ev: web_sys::MouseEvent| {
+        if ev.button() != 0 {
+            return;
+        }
+        if let Some(x) = chart_x(&ev) {
+            ev.prevent_default();
+            brush.set(Some((x, x)));
+        }
+    };
+    let on_up = move |_: web_sys::MouseEvent| {
+        let Some((a, b)) = brush.get_untracked() else {
+            return;
+        };
+        brush.set(None);
+        if (a - b).abs() < BRUSH_MIN {
+            return;
+        }
+        let (lo, hi) = (a.min(b), a.max(b));
+        let (Some(first), Some(last)) = (
+            bucket_at(lo.max(LEFT)),
+            bucket_at(hi.min(LEFT + PLOT_WIDTH - 0.01)),
+        ) else {
+            return;
+        };
+        let range =
+            series.with_untracked(|ts| Some((*ts.buckets.get(first)?, *ts.ends.get(last)?)));
+        if let Some(range) = range {
+            hover.set(None);
+            on_zoom.run(range);
+        }
+    };
+    let brush_rect = move || {
+        let (a, b) = brush.get()?;
+        ((a - b).abs() >= BRUSH_MIN).then(|| {
+            let (lo, hi) = (a.min(b).max(LEFT), a.max(b).min(LEFT + PLOT_WIDTH));
+            view! {
+                <rect class="ul-brush" data-testid="chart-brush" x=format!("{lo:.1}") y=TOP width=format!("{:.1}", (hi - lo).max(0.0)) height=HEIGHT - TOP - BOTTOM />
+            }
+        })
+    };
+    let crosshair = move || {
         let b = hover.get()?;
-        let (x, slot, text) = visible.with(|ts| {
+        if brush.with(|b| b.is_some_and(|(a, c)| (a - c).abs() >= BRUSH_MIN)) {
+            return None;
+        }
+        let n = series.with(|ts| ts.buckets.len()).max(1) as f64;
+        let slot = PLOT_WIDTH / n;
+        let x = LEFT + b as f64 * slot;
+        let mid = x + slot / 2.0;
+        Some(view! {
+            <g class="ul-readout" aria-hidden="true" pointer-events="none">
+                <rect class="ul-readout-column" x=format!("{x:.1}") y=TOP width=format!("{:.1}", slot.max(1.0)) height=HEIGHT - TOP - BOTTOM />
+                <line class="ul-crosshair" x1=format!("{mid:.1}") x2=format!("{mid:.1}") y1=TOP y2=HEIGHT - BOTTOM />
+            </g>
+        })
+    };
+    // The tooltip is HTML over the figure (as tall as the series list needs), placed with
+    // `style:left` (a CSSOM property, which a strict CSP allows; a `style` attribute it would not).
+    let tooltip = move || {
+        let b = hover.get()?;
+        if brush.with(|b| b.is_some()) {
+            return None;
+        }
+        let (left_pct, flip, title, lines, total, periods) = visible.with(|ts| {
             let start = *ts.buckets.get(b)?;
+            let end = ts.ends.get(b).copied().unwrap_or(start);
             let n = ts.buckets.len().max(1) as f64;
-            let slot = PLOT_WIDTH / n;
-            let x = LEFT + b as f64 * slot;
-            let mut lines: Vec<(u64, String)> = ts
+            let centre = LEFT + (b as f64 + 0.5) * PLOT_WIDTH / n;
+            let mut lines: Vec<(u64, usize, String)> = ts
                 .series
                 .iter()
                 .filter(|s| s.values[b] > 0)
                 .map(|s| {
-                    let key = s.key.split_once('\u{0}').map_or(s.key.as_str(), |(_, k)| k);
-                    (s.values[b], format!("{key}: {}", format.run(s.values[b])))
+                    let (color, key) = s.key.split_once('\u{0}').unwrap_or(("0", &s.key));
+                    let color: usize = color.parse().unwrap_or(0) % PALETTE;
+                    (s.values[b], color, key.to_owned())
                 })
                 .collect();
             sort_by_shared(&mut lines, |a, b| b.0.cmp(&a.0));
-            let more = lines.len().saturating_sub(8);
-            let mut text: Vec<String> = lines.into_iter().take(8).map(|(_, t)| t).collect();
-            if more > 0 {
-                text.push(format!("and {more} more"));
-            }
-            text.insert(0, format_bucket.run(start));
-            Some((x, slot, text))
+            let total = lines.iter().map(|l| l.0).fold(0u64, u64::saturating_add);
+            let periods: Vec<String> = ts
+                .periods
+                .iter()
+                .filter(|p| p.first_bucket <= b && b <= p.last_bucket)
+                .map(|p| {
+                    format!(
+                        "{} {}: {}",
+                        period_label(p.granularity),
+                        format_span.run((p.start, p.end, Some(p.granularity))),
+                        format.run(p.total)
+                    )
+                })
+                .collect();
+            Some((
+                centre / WIDTH * 100.0,
+                centre > WIDTH * 0.6,
+                format_span.run((start, end, None)),
+                lines,
+                total,
+                periods,
+            ))
         })?;
-        let box_w = 230.0;
-        let box_x = if x + box_w + 12.0 > WIDTH {
-            x - box_w - 4.0
-        } else {
-            x + slot + 4.0
-        };
-        let box_h = 16.0 * text.len() as f64 + 8.0;
+        let wide = lines.len() > 12;
         Some(view! {
-            <g class="ul-readout" aria-hidden="true" pointer-events="none">
-                <rect class="ul-readout-column" x=format!("{x:.1}") y=TOP width=format!("{:.1}", slot.max(1.0)) height=HEIGHT - TOP - BOTTOM />
-                <rect class="ul-readout-box" x=format!("{box_x:.1}") y=TOP width=box_w height=format!("{box_h:.1}") rx="4" />
-                {text.into_iter().enumerate().map(|(i, t)| view! {
-                    <text x=format!("{:.1}", box_x + 8.0) y=format!("{:.1}", TOP + 16.0 * (i as f64 + 1.0)) class=if i == 0 { "ul-readout-title" } else { "" }>{t}</text>
-                }).collect_view()}
-            </g>
+            <div
+                class="ul-tooltip"
+                class:ul-tooltip-flip=flip
+                class:ul-tooltip-wide=wide
+                data-testid="chart-tooltip"
+                role="status"
+                style:left=format!("{left_pct:.2}%")
+            >
+                <div class="ul-tooltip-title">{title}</div>
+                <ul>
+                    {lines.into_iter().map(|(v, color, key)| view! {
+                        <li><span class=format!("ul-swatch ul-series-{color}") aria-hidden="true"></span>{key}<span class="ul-tooltip-value">{format.run(v)}</span></li>
+                    }).collect_view()}
+                </ul>
+                <div class="ul-tooltip-total">"Total"<span class="ul-tooltip-value">{format.run(total)}</span></div>
+                {(!periods.is_empty()).then(|| view! {
+                    <ul class="ul-tooltip-periods">
+                        {periods.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                    </ul>
+                })}
+            </div>
+        })
+    };
+    // Totals of months and cycles at a finer interval: spans over their period in a band under
+    // the axis, one lane per overlap. Never bars: a month's total drawn as a day's bar would
+    // dwarf the real days beside it (a 3 GiB "day" next to 30 MiB ones), and spreading it evenly
+    // would draw a daily shape no carrier reported.
+    let band = Memo::new(move |_| {
+        series.with(|ts| {
+            let n = ts.buckets.len().max(1) as f64;
+            let slot = PLOT_WIDTH / n;
+            let mut lane_ends: Vec<usize> = Vec::new();
+            let spans: Vec<PeriodSpan> = ts
+                .periods
+                .iter()
+                .take(MAX_PERIODS)
+                .map(|p| {
+                    let lane = lane_ends
+                        .iter()
+                        .position(|end| *end < p.first_bucket)
+                        .unwrap_or_else(|| {
+                            if lane_ends.len() < MAX_LANES {
+                                lane_ends.push(0);
+                            }
+                            lane_ends.len() - 1
+                        });
+                    lane_ends[lane] = p.last_bucket;
+                    let x = LEFT + p.first_bucket as f64 * slot + 1.0;
+                    let width = ((p.last_bucket + 1 - p.first_bucket) as f64 * slot - 2.0).max(2.0);
+                    let what = format!("{} {}", period_label(p.granularity), format.run(p.total));
+                    let title = format!(
+                        "{} {}: {}",
+                        period_label(p.granularity),
+                        format_span.run((p.start, p.end, Some(p.granularity))),
+                        p.parts
+                            .iter()
+                            .map(|(k, q)| format!("{k} {}", format.run(*q)))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    );
+                    PeriodSpan {
+                        x,
+                        width,
+                        lane,
+                        // Only a label that fits (about 6 units a character at 11 px).
+                        text: (width > what.len() as f64 * 6.0).then_some(what),
+                        title,
+                        granularity: p.granularity,
+                        total: p.total,
+                    }
+                })
+                .collect();
+            (lane_ends.len(), spans)
+        })
+    });
+    let band_height = move || {
+        band.with(|b| {
+            if b.0 == 0 {
+                0.0
+            } else {
+                b.0 as f64 * LANE + 6.0
+            }
+        })
+    };
+    let band_view = move || {
+        band.with(|(_, spans)| {
+            spans
+                .iter()
+                .map(|p| {
+                    let y = HEIGHT + 2.0 + p.lane as f64 * LANE;
+                    view! {
+                        <g class=format!("ul-period ul-period-{}", p.granularity.as_str()) data-granularity=p.granularity.as_str() data-total=p.total.to_string() data-testid="chart-period">
+                            <rect x=format!("{:.1}", p.x) y=format!("{y:.1}") width=format!("{:.1}", p.width) height=LANE - 3.0 rx="3" />
+                            {p.text.clone().map(|t| view! { <text x=format!("{:.1}", p.x + 4.0) y=format!("{:.1}", y + 11.5)>{t}</text> })}
+                            <title>{p.title.clone()}</title>
+                        </g>
+                    }
+                })
+                .collect_view()
         })
     };
     // Tick and date labels as data; the <text> elements below stay and only their text and
@@ -270,23 +464,29 @@ pub fn UsageChart(
             })
             .collect()
     };
+    let max_stack = Memo::new(move |_| visible.with(|ts| ts.max_stack()));
     view! {
-        <figure class="ul-chart" data-testid="chart">
+        <figure class="ul-chart" data-testid="chart" data-interval=move || series.with(|ts| ts.bucket.as_str())>
             <svg
                 node_ref=svg_ref
-                viewBox=format!("0 0 {WIDTH} {HEIGHT}")
+                viewBox=move || format!("0 0 {WIDTH} {}", HEIGHT + band_height())
                 role="img"
                 aria-label=move || title.get()
                 xmlns="http://www.w3.org/2000/svg"
             >
                 {axis}
-                <g class="ul-bars" on:mousemove=on_move on:mouseleave=move |_| hover.set(None)>
+                <g class="ul-bars" data-max=move || max_stack.get().to_string()
+                    on:mousemove=on_move on:mouseleave=move |_| { hover.set(None); brush.set(None); }
+                    on:mousedown=on_down on:mouseup=on_up>
                     <rect class="ul-hit" x=LEFT y=TOP width=PLOT_WIDTH height=HEIGHT - TOP - BOTTOM fill="transparent" />
                     <g transform="scale(0.1)">{bars}</g>
+                    {crosshair}
+                    {brush_rect}
                 </g>
                 {markers}
-                {readout}
+                <g class="ul-periods">{band_view}</g>
             </svg>
+            {tooltip}
             <figcaption class="ul-legend">
                 // One button per position, kept across changes: a filter change rewrites labels
                 // and totals in place instead of rebuilding (or reordering) every button.
@@ -315,6 +515,26 @@ pub fn UsageChart(
             </figcaption>
             <ChartExport svg=svg_ref />
         </figure>
+    }
+}
+
+/// One long period's span in the band under the axis.
+#[derive(Clone, PartialEq)]
+struct PeriodSpan {
+    x: f64,
+    width: f64,
+    lane: usize,
+    text: Option<String>,
+    title: String,
+    granularity: Granularity,
+    total: u64,
+}
+
+/// What a long period's total is called in the band and the tooltip.
+fn period_label(granularity: Granularity) -> &'static str {
+    match granularity {
+        Granularity::Cycle => "cycle total",
+        _ => "monthly total",
     }
 }
 

@@ -14,8 +14,10 @@
 //      same-origin fetch, from a Chromium trace of a separate run (tracing slows the run).
 //   5. Redraw after a filter change (the date "From") at 365 days x 50 series: 50 subjects
 //      stacked by subject, everything on the page recomputed and laid out.
+//   6. parseUsage (`api`): object form vs JSON.parse of its result's JSON, and the columnar form
+//      vs JSON.parse of the input, on a ~100k-record ThingSpace body and a TelecomX CSV.
 // Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
-//   node tests/bench/browser.mjs read fleet filter fetch
+//   node tests/bench/browser.mjs read api fleet filter fetch
 // BENCH_DIST=<dir> measures another build (default dist/), e.g. an older commit's, beside this
 // one: browser figures move with the machine from one hour to the next, so compare builds in
 // interleaved runs.
@@ -97,6 +99,65 @@ try {
     log(`  JSON.parse ${r.thingspace.jsonParseMs.toFixed(0)} ms (${mbps(r.thingspace.bytes, r.thingspace.jsonParseMs)} MiB/s); wasm read+normalize ${r.thingspace.wasmReadMs.toFixed(0)} ms (${mbps(r.thingspace.bytes, r.thingspace.wasmReadMs)} MiB/s); ratio ${r.thingspace.ratio.toFixed(2)}x`);
     log(`TelecomX CSV ${(r.telecomxCsv.bytes / 1048576).toFixed(1)} MiB -> ${r.telecomxCsv.records} records`);
     log(`  wasm ${r.telecomxCsv.wasmReadMs.toFixed(0)} ms; JSON.parse of the same rows as JSON (${(r.telecomxCsv.jsonBytes / 1048576).toFixed(1)} MiB) ${r.telecomxCsv.jsonParseOfSameRowsMs.toFixed(0)} ms (ratio ${r.telecomxCsv.ratioToJsonParse.toFixed(2)}x); JS split ${r.telecomxCsv.jsSplitMs.toFixed(0)} ms`);
+    await page.close();
+  }
+
+  // ---- 6. parseUsage for JS hosts: object form and columns vs JSON.parse --------------------------
+  // Object form vs JSON.parse of its own result's JSON (what building the same objects costs the
+  // browser), columns vs JSON.parse of the input body (a CSV has no JSON.parse: the same rows as
+  // JSON arrays stand in). The previous path (every record built field by field through
+  // serde-wasm-bindgen) is timed once for reference.
+  if (run('api')) {
+    const { page } = await openApp(browser, stack.appUrl);
+    const r = await page.evaluate(async () => {
+      const w = window.wasmBindings;
+      const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+      const time = (f) => { const t0 = performance.now(); f(); return performance.now() - t0; };
+      // One ThingSpace device body of ~100k records (four per row: domestic and international
+      // data, SMS sent and received), like a year of a busy device's raw usage.
+      const day = 86400000;
+      const rows = [];
+      for (let i = 0; i < 25500; i++) {
+        const t = new Date(1672531200000 + i * day / 70).toISOString().replace('.000', '');
+        const d = 1000 + (i * 7) % 5000, n = (i * 3) % 700;
+        rows.push(`{"bytesUsed":${d + n},"extendedAttributes":[{"key":"MoSms","value":"${i % 3}"},{"key":"MtSms","value":"${i % 2}"},{"key":"domesticUsage","value":"${d}"},{"key":"internationalUsage","value":"${n}"}],"smsUsed":${i % 3 + i % 2},"source":"Raw Usage","timestamp":"${t}"}`);
+      }
+      const thingspace = `{"hasMoreData":false,"deviceId":{"id":"89148000000000000000","kind":"iccid"},"usageHistory":[${rows.join(',')}]}`;
+      // TelecomX CSV: accounts' months (11 records a row).
+      const header = 'number,name,ratePlan,year,month,Voice seconds national,Voice seconds national subscription,Voice seconds international,Voice seconds international subscription,Data national bytes,Data roaming bytes,SMS national,SMS roaming,MMS national,Voice roaming EU secs,Voice roaming EU subscription secs';
+      const lines = [header];
+      for (let i = 0; i < 10000; i++) {
+        lines.push(`4790000${String(i % 1000).padStart(4, '0')},Account ${i % 1000},Plan ${i % 7},${2000 + Math.floor(i / 12) % 900},${i % 12 + 1},${36000 - i % 3600},36000,${1800 - i % 1800},1800,${1000000 + i * 13},${i * 7 % 100000},${i % 50},${i % 5},${i % 3},${600 - i % 600},600`);
+      }
+      const csv = lines.join('\n') + '\n';
+      const csvAsJson = JSON.stringify(lines.slice(1).map((l) => l.split(',')));
+      const measure = (body, inputAsJson) => {
+        const o = { parseUsageMs: [], jsonParseOfResultMs: [], columnsMs: [], jsonParseOfInputMs: [] };
+        let result, columns, resultJson;
+        for (let k = 0; k < 7; k++) {
+          o.parseUsageMs.push(time(() => { result = w.parseUsage(body); }));
+          resultJson ??= JSON.stringify(result);
+          o.jsonParseOfResultMs.push(time(() => JSON.parse(resultJson)));
+          o.columnsMs.push(time(() => { columns = w.parseUsage(body, { format: 'columns' }); }));
+          o.jsonParseOfInputMs.push(time(() => JSON.parse(inputAsJson)));
+        }
+        const previousMs = time(() => w.benchParseUsageFieldByField(body));
+        const m = Object.fromEntries(Object.entries(o).map(([k, v]) => [k, median(v)]));
+        return {
+          bytes: body.length, records: result.records.length, columnsLength: columns.columns.length,
+          resultJsonBytes: resultJson.length, inputJsonBytes: inputAsJson.length, ...m, previousPathMs: previousMs,
+          objectRatio: m.parseUsageMs / m.jsonParseOfResultMs, columnsRatio: m.columnsMs / m.jsonParseOfInputMs,
+        };
+      };
+      return { thingspace: measure(thingspace, thingspace), telecomxCsv: measure(csv, csvAsJson) };
+    });
+    results.api = r;
+    const mib = (b) => (b / 1048576).toFixed(1);
+    for (const [name, x] of [['ThingSpace body', r.thingspace], ['TelecomX CSV', r.telecomxCsv]]) {
+      log(`parseUsage, ${name} ${mib(x.bytes)} MiB -> ${x.records} records (result JSON ${mib(x.resultJsonBytes)} MiB):`);
+      log(`  objects ${x.parseUsageMs.toFixed(0)} ms vs JSON.parse of its result's JSON ${x.jsonParseOfResultMs.toFixed(0)} ms = ${x.objectRatio.toFixed(2)}x (previous path ${x.previousPathMs.toFixed(0)} ms)`);
+      log(`  columns ${x.columnsMs.toFixed(1)} ms vs JSON.parse of the input${x.inputJsonBytes === x.bytes ? '' : ` rows as JSON (${mib(x.inputJsonBytes)} MiB)`} ${x.jsonParseOfInputMs.toFixed(1)} ms = ${x.columnsRatio.toFixed(2)}x`);
+    }
     await page.close();
   }
 

@@ -361,40 +361,55 @@ impl GroupKeys {
     }
 }
 
-/// Bucket width of a time series.
+/// The interval a time series is laid out in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bucket {
     Day,
+    /// Weeks from Monday.
+    Week,
     Month,
-    /// One bucket per distinct record period (Control Center billing cycles).
+    /// Billing periods: the periods of the cycle and month records themselves (a TelecomX
+    /// month is its bill's period); finer records fall into the period holding them, or their
+    /// calendar month where no record gives one.
     Cycle,
-    /// The data's own granularity.
+    /// The data's finest granularity (events count as days).
     Auto,
 }
 
 impl Bucket {
+    /// The intervals a user can pick.
+    pub const CHOICES: [Bucket; 4] = [Bucket::Day, Bucket::Week, Bucket::Month, Bucket::Cycle];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Day => "day",
+            Bucket::Week => "week",
             Bucket::Month => "month",
             Bucket::Cycle => "cycle",
             Bucket::Auto => "auto",
         }
     }
 
-    pub fn parse(name: &str) -> Option<Bucket> {
-        [Bucket::Day, Bucket::Month, Bucket::Cycle, Bucket::Auto]
-            .into_iter()
-            .find(|b| b.as_str() == name)
+    pub fn label(self) -> &'static str {
+        match self {
+            Bucket::Day => "Day",
+            Bucket::Week => "Week",
+            Bucket::Month => "Month",
+            Bucket::Cycle => "Billing cycle",
+            Bucket::Auto => "Automatic",
+        }
     }
-}
 
-/// Start of the bucket holding `t`.
-pub fn bucket_start(t: i64, bucket: Bucket) -> i64 {
-    match bucket {
-        Bucket::Month => month_start(t),
-        Bucket::Cycle => t,
-        Bucket::Day | Bucket::Auto => t.div_euclid(86_400) * 86_400,
+    pub fn parse(name: &str) -> Option<Bucket> {
+        [
+            Bucket::Day,
+            Bucket::Week,
+            Bucket::Month,
+            Bucket::Cycle,
+            Bucket::Auto,
+        ]
+        .into_iter()
+        .find(|b| b.as_str() == name)
     }
 }
 
@@ -425,6 +440,88 @@ pub fn next_month_start(t: i64) -> i64 {
     month_start(month_start(t) + 31 * 86_400)
 }
 
+/// Days since 1970-01-01 of the first day of the month `key` (months since 0000-03, as
+/// [`civil_month`] counts them).
+fn month_key_first_day(key: i64) -> i64 {
+    let (year, m) = (key.div_euclid(12), key.rem_euclid(12));
+    let (year, month) = if m >= 10 {
+        (year + 1, m - 9)
+    } else {
+        (year, m + 3)
+    };
+    // Hinnant's days_from_civil for the 1st of that month.
+    let y = if month <= 2 { year - 1 } else { year };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (month + 9) % 12;
+    let doy = (153 * mp + 2) / 5;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+/// The calendar day (days since 1970-01-01) a record counts on.
+///
+/// Events are placed by the view's clock (`offset_seconds` east of UTC), so a week or a day
+/// starts at local midnight as the user reads the dates. Day, month and cycle records are the
+/// carrier's own calendar periods, dated at UTC midnight: shifting them by the offset would move
+/// February's bill into January west of Greenwich, so they keep their date.
+#[inline]
+fn record_day(r: &Record, offset_seconds: i64) -> i64 {
+    if r.granularity == Granularity::Event {
+        (r.start + offset_seconds).div_euclid(86_400)
+    } else {
+        r.start.div_euclid(86_400)
+    }
+}
+
+/// The key of the day, week or month bucket holding calendar day `day`.
+#[inline]
+fn calendar_key(day: i64, bucket: Bucket) -> i64 {
+    match bucket {
+        // 1970-01-01 was a Thursday: day -3 is the Monday that starts week 0.
+        Bucket::Week => (day + 3).div_euclid(7),
+        Bucket::Month => civil_month(day * 86_400).0,
+        _ => day,
+    }
+}
+
+/// The first calendar day of bucket `key`.
+fn key_first_day(key: i64, bucket: Bucket) -> i64 {
+    match bucket {
+        Bucket::Week => key * 7 - 3,
+        Bucket::Month => month_key_first_day(key),
+        _ => key,
+    }
+}
+
+/// Start of the day, week or month holding `t` in the view's clock (`offset_seconds` east of
+/// UTC), as Unix seconds; a billing cycle starts where its record does.
+pub fn bucket_start(t: i64, bucket: Bucket, offset_seconds: i64) -> i64 {
+    match bucket {
+        Bucket::Cycle => t,
+        Bucket::Auto => bucket_start(t, Bucket::Day, offset_seconds),
+        b => {
+            let day = (t + offset_seconds).div_euclid(86_400);
+            key_first_day(calendar_key(day, b), b) * 86_400 - offset_seconds
+        }
+    }
+}
+
+/// Whether a cycle record covers exactly one calendar month (then it is that month's bar).
+fn is_calendar_month(r: &Record) -> bool {
+    r.start == month_start(r.start) && r.end() == next_month_start(r.start)
+}
+
+/// Whether the record's own period is longer than the interval, so that drawing it as one of
+/// the interval's bars would pass off a month's or a cycle's total as one day's or week's use.
+fn is_coarser(r: &Record, bucket: Bucket) -> bool {
+    match (bucket, r.granularity) {
+        (Bucket::Day | Bucket::Week, Granularity::Month | Granularity::Cycle) => true,
+        (Bucket::Month, Granularity::Cycle) => !is_calendar_month(r),
+        _ => false,
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesData {
     pub key: String,
@@ -433,16 +530,47 @@ pub struct SeriesData {
     pub total: u64,
 }
 
+/// The total of records whose own period (a month, a billing cycle) is longer than the chart's
+/// interval. Not a bar: its use within the period is unknown, so the chart draws it as a span
+/// over the period in a band of its own.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PeriodTotal {
+    pub start: i64,
+    /// Exclusive.
+    pub end: i64,
+    pub granularity: Granularity,
+    /// First and last bucket (indices into [`TimeSeries::buckets`]) the period overlaps.
+    pub first_bucket: usize,
+    pub last_bucket: usize,
+    pub total: u64,
+    /// Per group key, largest first.
+    pub parts: Vec<(String, u64)>,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimeSeries {
-    /// Bucket starts, ascending.
+    /// Bucket starts, ascending (Unix seconds; local midnight in the view's clock).
     pub buckets: Vec<i64>,
+    /// Bucket ends (exclusive), one per bucket.
+    pub ends: Vec<i64>,
     pub bucket: Bucket,
     /// Sorted by total, largest first.
     pub series: Vec<SeriesData>,
+    /// Totals of periods longer than the interval, by start; never part of the bars.
+    pub periods: Vec<PeriodTotal>,
 }
 
 impl TimeSeries {
+    fn empty(bucket: Bucket) -> TimeSeries {
+        TimeSeries {
+            buckets: Vec::new(),
+            ends: Vec::new(),
+            bucket,
+            series: Vec::new(),
+            periods: Vec::new(),
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
     }
@@ -463,85 +591,89 @@ impl TimeSeries {
 
 /// Where a record's bucket sits in the series' value vectors.
 enum Columns {
-    /// Days or months from the first matching record's: an index computed from the time.
+    /// Every day, week or month from the first to the last: a time axis without holes.
     Dense {
         bucket: Bucket,
         first: i64,
         len: usize,
     },
-    /// Billing cycles (one bucket per distinct period start), or a range too wide to lay out.
-    Sparse(Vec<i64>),
+    /// Day, week or month keys present in the data (a range too wide to lay out in full).
+    SparseKeys { bucket: Bucket, keys: Vec<i64> },
+    /// Billing periods `(start, end)` present, by start; and the periods month and cycle records
+    /// give, which finer records fall into.
+    Periods {
+        present: Vec<(i64, i64)>,
+        billing: Vec<(i64, i64)>,
+    },
 }
 
 /// Widest dense layout (about 2 870 years of days); wider ranges are laid out sparsely.
 const MAX_DENSE_COLUMNS: usize = 1 << 20;
 
 impl Columns {
-    /// A dense layout over the matching records' starts `min_start ..= max_start`; `None` when
-    /// it must be sparse (billing cycles, or a range wider than `MAX_DENSE_COLUMNS`).
-    fn new(bucket: Bucket, min_start: i64, max_start: i64) -> Option<Columns> {
-        let (first, last) = match bucket {
-            Bucket::Month => (civil_month(min_start).0, civil_month(max_start).0),
-            Bucket::Day | Bucket::Auto => {
-                (min_start.div_euclid(86_400), max_start.div_euclid(86_400))
-            }
-            Bucket::Cycle => return None,
-        };
-        let len = usize::try_from(last - first + 1).ok()?;
-        (len <= MAX_DENSE_COLUMNS).then_some(Columns::Dense { bucket, first, len })
-    }
-
     fn len(&self) -> usize {
         match self {
             Columns::Dense { len, .. } => *len,
-            Columns::Sparse(starts) => starts.len(),
+            Columns::SparseKeys { keys, .. } => keys.len(),
+            Columns::Periods { present, .. } => present.len(),
         }
     }
 
+    /// The column of a day, week or month key (dense and sparse key layouts).
     #[inline]
-    fn column(&self, t: i64) -> usize {
+    fn key_column(&self, key: i64) -> usize {
         match self {
-            Columns::Dense {
-                bucket: Bucket::Month,
-                first,
-                ..
-            } => (civil_month(t).0 - first) as usize,
-            Columns::Dense { first, .. } => (t.div_euclid(86_400) - first) as usize,
-            Columns::Sparse(starts) => starts.partition_point(|s| *s < t),
+            // Clamped: a record that began before a date filter's start counts in the first.
+            Columns::Dense { first, len, .. } => (key - first).clamp(0, *len as i64 - 1) as usize,
+            Columns::SparseKeys { keys, .. } => keys
+                .partition_point(|k| *k < key)
+                .min(keys.len().saturating_sub(1)),
+            Columns::Periods { .. } => 0,
         }
     }
 
-    /// The bucket start of column `i`.
-    fn start(&self, i: usize) -> i64 {
+    /// (start, end) of column `i` in Unix seconds.
+    fn span(&self, i: usize, offset_seconds: i64) -> (i64, i64) {
+        let key_span = |bucket: Bucket, key: i64| {
+            let start = key_first_day(key, bucket) * 86_400 - offset_seconds;
+            let end = key_first_day(key + 1, bucket) * 86_400 - offset_seconds;
+            (start, end)
+        };
         match self {
-            Columns::Dense {
-                bucket: Bucket::Month,
-                first,
-                ..
-            } => {
-                let month = first + i as i64;
-                // Back from months since 0000-03 to a date: the 1st of that month.
-                let (year, m) = (month.div_euclid(12), month.rem_euclid(12));
-                let (year, m) = if m >= 10 {
-                    (year + 1, m - 9)
-                } else {
-                    (year, m + 3)
-                };
-                chrono::NaiveDate::from_ymd_opt(year as i32, m as u32, 1)
-                    .and_then(|d| d.and_hms_opt(0, 0, 0))
-                    .map_or(0, |d| d.and_utc().timestamp())
-            }
-            Columns::Dense { first, .. } => (first + i as i64) * 86_400,
-            Columns::Sparse(starts) => starts[i],
+            Columns::Dense { bucket, first, .. } => key_span(*bucket, first + i as i64),
+            Columns::SparseKeys { bucket, keys } => key_span(*bucket, keys[i]),
+            Columns::Periods { present, .. } => present[i],
         }
     }
 }
 
-/// Stacked series of one service's quantity per bucket. A record counts in the bucket holding
-/// its start (exact, and simple to explain). Only buckets holding a matching record are listed.
-///
-/// Two passes, no hashing per record: the first finds the granularity and the time range, the
-/// second adds each quantity into a dense group x bucket matrix.
+/// The billing period holding `t` among `periods` (sorted by start): the latest-starting one
+/// that contains it.
+fn period_holding(periods: &[(i64, i64)], t: i64) -> Option<usize> {
+    let after = periods.partition_point(|p| p.0 <= t);
+    (0..after).rev().find(|&i| t < periods[i].1)
+}
+
+/// The bucket start a record falls in at the billing-cycle interval: its own period for month
+/// and cycle records, else the period holding it, else its calendar month.
+fn cycle_period(r: &Record, periods: &[(i64, i64)], offset_seconds: i64) -> (i64, i64) {
+    match r.granularity {
+        Granularity::Month | Granularity::Cycle => (r.start, r.end().max(r.start + 1)),
+        _ => match period_holding(periods, r.start) {
+            Some(i) => periods[i],
+            None => {
+                let day = record_day(r, offset_seconds);
+                let key = calendar_key(day, Bucket::Month);
+                (
+                    key_first_day(key, Bucket::Month) * 86_400,
+                    key_first_day(key + 1, Bucket::Month) * 86_400,
+                )
+            }
+        },
+    }
+}
+
+/// Stacked series of one service's quantity per bucket, in UTC. See [`time_series_at`].
 pub fn time_series(
     set: &UsageSet,
     filter: &Filter,
@@ -549,69 +681,189 @@ pub fn time_series(
     group_by: GroupBy,
     bucket: Bucket,
 ) -> TimeSeries {
+    time_series_at(set, filter, metric, group_by, bucket, 0)
+}
+
+/// Stacked series of one service's quantity per bucket of the interval `bucket`, with days and
+/// weeks starting at midnight `offset_seconds` east of UTC (the view's clock).
+///
+/// A record counts whole in the bucket holding its start when its own period fits in the
+/// interval (events and days in a week, days and months in a month). A record whose period is
+/// longer than the interval (a month or a billing cycle at day or week) is not spread over days:
+/// carriers do not say how the month was used, and an even spread would draw a shape nobody
+/// measured, while one bar on the first day would show a month as a day. It goes into
+/// [`TimeSeries::periods`], drawn as the period's total beside the bars. Day, week and month
+/// layouts list every bucket from the first to the last (a time axis without holes); billing
+/// cycles list the periods present.
+///
+/// Two passes, no hashing per bar record: the first finds the granularity and the time range,
+/// the second adds each quantity into a dense group x bucket matrix.
+pub fn time_series_at(
+    set: &UsageSet,
+    filter: &Filter,
+    metric: Service,
+    group_by: GroupBy,
+    bucket: Bucket,
+    offset_seconds: i64,
+) -> TimeSeries {
     let mut f = filter.clone();
     f.services = vec![metric];
     let compiled = f.compile(set);
-    // `Bucket::Auto` is the data's own granularity: the coarsest among the matching records.
-    let (mut coarsest, mut min_start, mut max_start) = (Bucket::Day, i64::MAX, i64::MIN);
+    let mut finest: Option<Granularity> = None;
     for r in set.records.iter().filter(|r| compiled.matches(r)) {
-        match r.granularity {
-            Granularity::Cycle => coarsest = Bucket::Cycle,
-            Granularity::Month if coarsest != Bucket::Cycle => coarsest = Bucket::Month,
-            _ => {}
+        finest = Some(finest.map_or(r.granularity, |g| g.min(r.granularity)));
+        if finest == Some(Granularity::Event) {
+            break;
         }
-        min_start = min_start.min(r.start);
-        max_start = max_start.max(r.start);
     }
-    let bucket = if bucket == Bucket::Auto {
-        coarsest
-    } else {
-        bucket
+    let bucket = match bucket {
+        Bucket::Auto => match finest {
+            Some(Granularity::Month) => Bucket::Month,
+            Some(Granularity::Cycle) => Bucket::Cycle,
+            _ => Bucket::Day,
+        },
+        b => b,
     };
-    if min_start > max_start {
-        return TimeSeries {
-            buckets: Vec::new(),
-            bucket,
-            series: Vec::new(),
-        };
+    if finest.is_none() {
+        return TimeSeries::empty(bucket);
     }
-    let columns = Columns::new(bucket, min_start, max_start).unwrap_or_else(|| {
-        let mut starts: Vec<i64> = set
+    let columns = if bucket == Bucket::Cycle {
+        let mut periods: Vec<(i64, i64)> = set
+            .records
+            .iter()
+            .filter(|r| {
+                compiled.matches(r)
+                    && matches!(r.granularity, Granularity::Month | Granularity::Cycle)
+            })
+            .map(|r| (r.start, r.end().max(r.start + 1)))
+            .collect();
+        periods.sort_unstable();
+        periods.dedup();
+        let mut present: Vec<(i64, i64)> = set
             .records
             .iter()
             .filter(|r| compiled.matches(r))
-            .map(|r| bucket_start(r.start, bucket))
+            .map(|r| cycle_period(r, &periods, offset_seconds))
             .collect();
-        starts.sort_unstable();
-        starts.dedup();
-        Columns::Sparse(starts)
-    });
+        present.sort_unstable();
+        present.dedup();
+        Columns::Periods {
+            present,
+            billing: periods,
+        }
+    } else {
+        // The range covers the bars and the long periods, so every period has buckets under it.
+        let (mut min_day, mut max_day) = (i64::MAX, i64::MIN);
+        for r in set.records.iter().filter(|r| compiled.matches(r)) {
+            let day = record_day(r, offset_seconds);
+            min_day = min_day.min(day);
+            let last = if is_coarser(r, bucket) {
+                (r.end().max(r.start + 1) - 1).div_euclid(86_400)
+            } else {
+                day
+            };
+            max_day = max_day.max(last);
+        }
+        // A date filter (a brush zoom) bounds the axis, though a month overlapping it reaches out.
+        if let Some(from) = filter.from {
+            min_day = min_day.max(from.div_euclid(86_400));
+        }
+        if let Some(to) = filter.to {
+            max_day = max_day.min((to - 1).div_euclid(86_400));
+        }
+        max_day = max_day.max(min_day);
+        let (first, last) = (calendar_key(min_day, bucket), calendar_key(max_day, bucket));
+        match usize::try_from(last - first + 1) {
+            Ok(len) if len <= MAX_DENSE_COLUMNS => Columns::Dense { bucket, first, len },
+            _ => {
+                let mut keys: Vec<i64> = set
+                    .records
+                    .iter()
+                    .filter(|r| compiled.matches(r) && !is_coarser(r, bucket))
+                    .map(|r| calendar_key(record_day(r, offset_seconds), bucket))
+                    .collect();
+                keys.sort_unstable();
+                keys.dedup();
+                Columns::SparseKeys { bucket, keys }
+            }
+        }
+    };
     let width = columns.len();
     let mut groups = GroupKeys::new(group_by);
     let mut cells: Vec<Vec<u64>> = Vec::new();
-    let mut present = vec![false; width];
+    let mut has_bar: Vec<bool> = Vec::new();
+    // (start, end, granularity) -> (total, per group)
+    type PeriodKey = (i64, i64, Granularity);
+    let mut long: HashMap<PeriodKey, (u64, Vec<u64>)> = HashMap::new();
     for r in set.records.iter().filter(|r| compiled.matches(r)) {
-        let c = columns.column(bucket_start(r.start, bucket));
         let g = groups.index(set, r);
         if g == cells.len() {
             cells.push(vec![0; width]);
+            has_bar.push(false);
         }
+        let c = match &columns {
+            Columns::Periods { present, billing } => {
+                let period = cycle_period(r, billing, offset_seconds);
+                present.partition_point(|x| *x < period)
+            }
+            _ if is_coarser(r, bucket) => {
+                let e = long
+                    .entry((r.start, r.end().max(r.start + 1), r.granularity))
+                    .or_insert((0, Vec::new()));
+                e.0 = e.0.saturating_add(r.quantity);
+                if e.1.len() <= g {
+                    e.1.resize(g + 1, 0);
+                }
+                e.1[g] = e.1[g].saturating_add(r.quantity);
+                continue;
+            }
+            _ => columns.key_column(calendar_key(record_day(r, offset_seconds), bucket)),
+        };
         let cell = &mut cells[g][c];
         *cell = cell.saturating_add(r.quantity);
-        present[c] = true;
+        has_bar[g] = true;
     }
-    let kept: Vec<usize> = (0..width).filter(|c| present[*c]).collect();
-    let buckets = kept.iter().map(|c| columns.start(*c)).collect();
+    let spans: Vec<(i64, i64)> = (0..width)
+        .map(|i| columns.span(i, offset_seconds))
+        .collect();
+    let mut periods: Vec<PeriodTotal> = long
+        .into_iter()
+        .map(|((start, end, granularity), (total, per_group))| {
+            let first_bucket = spans
+                .partition_point(|s| s.1 <= start)
+                .min(width.saturating_sub(1));
+            let last_bucket = spans
+                .partition_point(|s| s.0 < end)
+                .saturating_sub(1)
+                .max(first_bucket);
+            let mut parts: Vec<(String, u64)> = per_group
+                .iter()
+                .enumerate()
+                .filter(|(_, q)| **q > 0)
+                .map(|(g, q)| (groups.keys[g].clone(), *q))
+                .collect();
+            sort_by_shared(&mut parts, |a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+            PeriodTotal {
+                start,
+                end,
+                granularity,
+                first_bucket,
+                last_bucket,
+                total,
+                parts,
+            }
+        })
+        .collect();
+    sort_by_shared(&mut periods, |a, b| {
+        (a.start, a.end, a.granularity).cmp(&(b.start, b.end, b.granularity))
+    });
     let mut series: Vec<SeriesData> = groups
         .keys
         .into_iter()
         .zip(cells)
-        .map(|(key, row)| {
-            let values: Vec<u64> = if kept.len() == width {
-                row
-            } else {
-                kept.iter().map(|c| row[*c]).collect()
-            };
+        .zip(has_bar)
+        .filter(|(_, bar)| *bar)
+        .map(|((key, values), _)| {
             let total = values.iter().copied().fold(0u64, u64::saturating_add);
             SeriesData { key, values, total }
         })
@@ -620,9 +872,11 @@ pub fn time_series(
         b.total.cmp(&a.total).then(a.key.cmp(&b.key))
     });
     TimeSeries {
-        buckets,
+        buckets: spans.iter().map(|s| s.0).collect(),
+        ends: spans.iter().map(|s| s.1).collect(),
         bucket,
         series,
+        periods,
     }
 }
 
@@ -654,6 +908,11 @@ pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
     }
     let factor = ts.buckets.len().div_ceil(max_points);
     let buckets = ts.buckets.iter().step_by(factor).copied().collect();
+    let ends = ts
+        .ends
+        .chunks(factor)
+        .filter_map(|c| c.last().copied())
+        .collect();
     let series = ts
         .series
         .into_iter()
@@ -666,10 +925,21 @@ pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
             ..s
         })
         .collect();
+    let periods = ts
+        .periods
+        .into_iter()
+        .map(|p| PeriodTotal {
+            first_bucket: p.first_bucket / factor,
+            last_bucket: p.last_bucket / factor,
+            ..p
+        })
+        .collect();
     TimeSeries {
         buckets,
+        ends,
         bucket: ts.bucket,
         series,
+        periods,
     }
 }
 
@@ -863,7 +1133,341 @@ fn compare_by(set: &UsageSet, a: u32, b: u32, key: SortKey) -> std::cmp::Orderin
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{Granularity, Subject, SubjectKind};
+    use crate::model::{Granularity, Subject, SubjectKind, Sym};
+
+    const MIB: u64 = 1 << 20;
+    const GIB: u64 = 1 << 30;
+    /// 2024-01-01T00:00:00Z, a Monday.
+    const JAN_1: i64 = 1_704_067_200;
+    const FEB_1: i64 = JAN_1 + 31 * 86_400;
+    const MAR_1: i64 = FEB_1 + 29 * 86_400;
+
+    /// 60 ThingSpace days of 10 MiB (Jan 1 .. Feb 29 2024), TelecomX months of 3 GiB (January,
+    /// February) and a Control Center cycle of 1 GiB (Jan 15 .. Feb 15).
+    fn mixed_set() -> UsageSet {
+        let mut set = UsageSet::new();
+        let subject = set.intern_subject(&Subject::new(SubjectKind::Label, "x"));
+        let record = |carrier, start, duration, granularity, quantity| {
+            Record::new(
+                carrier,
+                subject,
+                start,
+                duration,
+                granularity,
+                Service::Data,
+                Direction::Total,
+                quantity,
+            )
+        };
+        for d in 0..60 {
+            set.push(record(
+                Carrier::Thingspace,
+                JAN_1 + d * 86_400,
+                86_400,
+                Granularity::Day,
+                10 * MIB,
+            ));
+        }
+        for (start, end) in [(JAN_1, FEB_1), (FEB_1, MAR_1)] {
+            set.push(record(
+                Carrier::Telecomx,
+                start,
+                (end - start) as u32,
+                Granularity::Month,
+                3 * GIB,
+            ));
+        }
+        set.push(record(
+            Carrier::ControlCenter,
+            JAN_1 + 14 * 86_400,
+            31 * 86_400,
+            Granularity::Cycle,
+            GIB,
+        ));
+        set
+    }
+
+    fn series_at(set: &UsageSet, bucket: Bucket, offset: i64) -> TimeSeries {
+        time_series_at(
+            set,
+            &Filter::default(),
+            Service::Data,
+            GroupBy::Carrier,
+            bucket,
+            offset,
+        )
+    }
+
+    fn bar_sum(ts: &TimeSeries) -> u64 {
+        ts.series.iter().map(|s| s.total).sum()
+    }
+
+    #[test]
+    fn months_and_cycles_are_never_day_or_week_bars() {
+        let set = mixed_set();
+        let all = 60 * 10 * MIB + 6 * GIB + GIB;
+        for bucket in [Bucket::Day, Bucket::Auto] {
+            let ts = series_at(&set, bucket, 0);
+            assert_eq!(
+                ts.bucket,
+                Bucket::Day,
+                "the finest granularity is the default"
+            );
+            assert_eq!(ts.buckets.len(), 60);
+            assert_eq!(ts.buckets[0], JAN_1);
+            assert_eq!(ts.max_stack(), 10 * MIB, "no bar holds more than one day");
+            assert_eq!(ts.series.len(), 1, "only ThingSpace has bars");
+            assert_eq!(ts.series[0].key, "Verizon ThingSpace");
+            let periods: Vec<_> = ts
+                .periods
+                .iter()
+                .map(|p| (p.granularity, p.first_bucket, p.last_bucket, p.total))
+                .collect();
+            assert_eq!(
+                periods,
+                vec![
+                    (Granularity::Month, 0, 30, 3 * GIB),
+                    (Granularity::Cycle, 14, 44, GIB),
+                    (Granularity::Month, 31, 59, 3 * GIB),
+                ]
+            );
+            assert_eq!(
+                bar_sum(&ts) + ts.periods.iter().map(|p| p.total).sum::<u64>(),
+                all
+            );
+            assert_eq!(ts.periods[0].parts, vec![("TelecomX".to_owned(), 3 * GIB)]);
+        }
+        let weeks = series_at(&set, Bucket::Week, 0);
+        assert_eq!(weeks.buckets.len(), 9, "Jan 1 .. the week of Feb 26");
+        assert!(weeks
+            .buckets
+            .iter()
+            .all(|b| (b - JAN_1) % (7 * 86_400) == 0));
+        assert_eq!(weeks.series[0].values[0], 70 * MIB);
+        assert_eq!(weeks.series[0].values[8], 40 * MIB, "Feb 26 .. 29");
+        assert_eq!(weeks.max_stack(), 70 * MIB);
+        assert_eq!(weeks.periods.len(), 3);
+        assert_eq!(
+            (weeks.periods[1].first_bucket, weeks.periods[1].last_bucket),
+            (2, 6)
+        );
+    }
+
+    #[test]
+    fn a_date_filter_bounds_the_axis() {
+        let set = mixed_set();
+        let filter = Filter {
+            from: Some(JAN_1 + 9 * 86_400),
+            to: Some(JAN_1 + 19 * 86_400),
+            ..Filter::default()
+        };
+        let ts = time_series_at(
+            &set,
+            &filter,
+            Service::Data,
+            GroupBy::Carrier,
+            Bucket::Day,
+            0,
+        );
+        assert_eq!(
+            ts.buckets.len(),
+            10,
+            "Jan 10 .. 19, though January reaches further"
+        );
+        assert_eq!(ts.buckets[0], JAN_1 + 9 * 86_400);
+        let spans: Vec<_> = ts
+            .periods
+            .iter()
+            .map(|p| (p.granularity, p.first_bucket, p.last_bucket))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![(Granularity::Month, 0, 9), (Granularity::Cycle, 5, 9)]
+        );
+        // An event that began before the filter's start and lasts into it counts in the first
+        // bucket rather than outside the axis.
+        let mut set = UsageSet::new();
+        set.push(Record::new(
+            Carrier::VodafoneVrs,
+            Sym::NONE,
+            JAN_1 + 9 * 86_400 - 60,
+            600,
+            Granularity::Event,
+            Service::Data,
+            Direction::Total,
+            7,
+        ));
+        let ts = time_series_at(
+            &set,
+            &filter,
+            Service::Data,
+            GroupBy::Carrier,
+            Bucket::Day,
+            0,
+        );
+        assert_eq!((ts.buckets.len(), ts.max_stack()), (1, 7));
+    }
+
+    #[test]
+    fn months_hold_days_and_months_and_set_cycles_apart() {
+        let set = mixed_set();
+        let ts = series_at(&set, Bucket::Month, 0);
+        assert_eq!(ts.buckets, vec![JAN_1, FEB_1]);
+        assert_eq!(ts.ends, vec![FEB_1, MAR_1]);
+        let by_key = |k: &str| {
+            ts.series
+                .iter()
+                .find(|s| s.key == k)
+                .unwrap()
+                .values
+                .clone()
+        };
+        assert_eq!(by_key("TelecomX"), vec![3 * GIB, 3 * GIB]);
+        assert_eq!(
+            by_key("Verizon ThingSpace"),
+            vec![31 * 10 * MIB, 29 * 10 * MIB]
+        );
+        // Jan 15 .. Feb 15 is no calendar month: its total stays a period total.
+        assert_eq!(ts.periods.len(), 1);
+        assert_eq!(ts.periods[0].granularity, Granularity::Cycle);
+        assert_eq!(
+            (ts.periods[0].first_bucket, ts.periods[0].last_bucket),
+            (0, 1)
+        );
+
+        // A cycle that is exactly a calendar month is that month's bar.
+        let mut aligned = UsageSet::new();
+        aligned.push(Record::new(
+            Carrier::ControlCenter,
+            Sym::NONE,
+            FEB_1,
+            (MAR_1 - FEB_1) as u32,
+            Granularity::Cycle,
+            Service::Data,
+            Direction::Total,
+            GIB,
+        ));
+        let ts = series_at(&aligned, Bucket::Month, 0);
+        assert_eq!((ts.buckets.clone(), ts.periods.len()), (vec![FEB_1], 0));
+        assert_eq!(ts.max_stack(), GIB);
+    }
+
+    #[test]
+    fn billing_cycles_take_the_days_they_hold() {
+        let set = mixed_set();
+        let ts = series_at(&set, Bucket::Cycle, 0);
+        let spans: Vec<(i64, i64)> = ts.buckets.iter().copied().zip(ts.ends.clone()).collect();
+        let cycle = (JAN_1 + 14 * 86_400, JAN_1 + 45 * 86_400);
+        assert_eq!(spans, vec![(JAN_1, FEB_1), cycle, (FEB_1, MAR_1)]);
+        assert!(ts.periods.is_empty());
+        let ts_values = |k: &str| {
+            ts.series
+                .iter()
+                .find(|s| s.key == k)
+                .unwrap()
+                .values
+                .clone()
+        };
+        // Days fall into the latest-starting period holding them: Jan 1-14 in January, Jan 15-31
+        // in the cycle, February's days in February.
+        assert_eq!(
+            ts_values("Verizon ThingSpace"),
+            vec![14 * 10 * MIB, 17 * 10 * MIB, 29 * 10 * MIB]
+        );
+        assert_eq!(ts_values("Cisco Control Center"), vec![0, GIB, 0]);
+        assert_eq!(bar_sum(&ts), 60 * 10 * MIB + 7 * GIB);
+        // Days with no period of their own fall into their calendar month.
+        let mut days = UsageSet::new();
+        days.push(Record::new(
+            Carrier::Thingspace,
+            Sym::NONE,
+            FEB_1 + 3 * 86_400,
+            86_400,
+            Granularity::Day,
+            Service::Data,
+            Direction::Total,
+            5,
+        ));
+        let ts = series_at(&days, Bucket::Cycle, 0);
+        assert_eq!((ts.buckets, ts.ends), (vec![FEB_1], vec![MAR_1]));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_in_the_views_clock() {
+        let event = |t: i64| {
+            Record::new(
+                Carrier::Thingspace,
+                Sym::NONE,
+                t,
+                0,
+                Granularity::Event,
+                Service::Data,
+                Direction::Total,
+                1,
+            )
+        };
+        let jan_8 = JAN_1 + 7 * 86_400;
+        let mut set = UsageSet::new();
+        // Sunday Jan 7 23:30 UTC: Monday 00:30 in Berlin (UTC+1), Sunday in New York (UTC-5).
+        set.push(event(jan_8 - 1800));
+        let utc = series_at(&set, Bucket::Week, 0);
+        assert_eq!(utc.buckets, vec![JAN_1]);
+        let berlin = series_at(&set, Bucket::Week, 3600);
+        assert_eq!(
+            berlin.buckets,
+            vec![jan_8 - 3600],
+            "Monday midnight in Berlin"
+        );
+        let new_york = series_at(&set, Bucket::Week, -5 * 3600);
+        assert_eq!(new_york.buckets, vec![JAN_1 + 5 * 3600]);
+        assert_eq!(bucket_start(jan_8 - 1800, Bucket::Week, 3600), jan_8 - 3600);
+        assert_eq!(bucket_start(jan_8 - 1800, Bucket::Week, 0), JAN_1);
+        assert_eq!(
+            bucket_start(jan_8 + 3 * 3600, Bucket::Day, -5 * 3600),
+            jan_8 - 19 * 3600
+        );
+        // Monday Jan 8 03:00 UTC is still Sunday in New York: the week before.
+        let mut set = UsageSet::new();
+        set.push(event(jan_8 + 3 * 3600));
+        assert_eq!(
+            series_at(&set, Bucket::Week, -5 * 3600).buckets,
+            vec![JAN_1 + 5 * 3600]
+        );
+        assert_eq!(series_at(&set, Bucket::Week, 0).buckets, vec![jan_8]);
+        // A carrier's day keeps its date whatever the view's clock: the Jan 8 record opens the
+        // week of Jan 8 in New York too.
+        let mut days = UsageSet::new();
+        days.push(Record::new(
+            Carrier::Thingspace,
+            Sym::NONE,
+            jan_8,
+            86_400,
+            Granularity::Day,
+            Service::Data,
+            Direction::Total,
+            1,
+        ));
+        assert_eq!(
+            series_at(&days, Bucket::Week, -5 * 3600).buckets,
+            vec![jan_8 + 5 * 3600]
+        );
+        // Weeks across a year's end: Monday Dec 30 2024 holds Jan 1 2025.
+        let jan_1_2025 = 1_735_689_600;
+        assert_eq!(
+            bucket_start(jan_1_2025, Bucket::Week, 0),
+            jan_1_2025 - 2 * 86_400
+        );
+    }
+
+    #[test]
+    fn month_keys_round_trip() {
+        for day in (-800_000i64..800_000).step_by(13) {
+            let key = calendar_key(day, Bucket::Month);
+            let first = month_key_first_day(key);
+            assert_eq!(first * 86_400, month_start(day * 86_400), "{day}");
+            assert!(first <= day && day < month_key_first_day(key + 1));
+        }
+    }
 
     #[test]
     fn sorted_page_equals_the_page_of_a_full_sort() {

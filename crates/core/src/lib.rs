@@ -11,6 +11,7 @@ pub mod ident;
 pub mod limits;
 pub mod model;
 pub mod readers;
+pub mod record_output;
 pub mod sorting;
 pub mod text;
 pub mod units;
