@@ -124,9 +124,10 @@ interface ParseUsageResultBase {
   hasMoreData?: boolean;
 }
 
-/** Reads one carrier response body; see the README's JavaScript API. */
-export function parseUsage(text: string, options: ParseUsageOptions & { format: 'columns' }): ParseUsageResultBase & { columns: UsageColumns };
-export function parseUsage(text: string, options?: ParseUsageOptions & { format?: 'records' }): ParseUsageResultBase & {
+/** Reads one carrier response body (text, or a file's bytes, decoded like a dropped file: BOM, UTF-8,
+ * UTF-16 or Windows-1252, a guessed encoding being the first warning); see the README. */
+export function parseUsage(text: string | Uint8Array | ArrayBuffer, options: ParseUsageOptions & { format: 'columns' }): ParseUsageResultBase & { columns: UsageColumns };
+export function parseUsage(text: string | Uint8Array | ArrayBuffer, options?: ParseUsageOptions & { format?: 'records' }): ParseUsageResultBase & {
   records: Array<Record<string, unknown>>;
 };
 

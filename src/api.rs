@@ -8,6 +8,7 @@ use usagelens_core::{
     SubjectKind, UsageEvent, UsageSet, Warning,
 };
 use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
 
 /// `options.subject`: a bare id, or `{kind, id}`.
 #[derive(Deserialize)]
@@ -154,8 +155,20 @@ fn js_options(options: JsValue) -> Result<(ParseOptions, ResultFormat), JsError>
 /// The whole result as the JSON text of `{carrier, format, subject, records, events, warnings,
 /// hasMoreData?}`: the records written by the core's fast writer, the rest by serde.
 pub fn parse_to_json_text(text: &str, options: &ParseOptions) -> Result<String, String> {
+    parse_to_json_text_with(text, options, None)
+}
+
+/// [`parse_to_json_text`] with the decoder's warning (a guessed file encoding) first.
+fn parse_to_json_text_with(
+    text: &str,
+    options: &ParseOptions,
+    decoded: Option<Warning>,
+) -> Result<String, String> {
     let mut set = UsageSet::new();
-    let report = parse(text, options, &mut set).map_err(|e| e.to_string())?;
+    let mut report = parse(text, options, &mut set).map_err(|e| e.to_string())?;
+    if let Some(w) = decoded {
+        report.warnings.insert(0, w);
+    }
     let head = serde_json::to_string(&ResultHead {
         carrier: report.carrier,
         format: report.format.as_str(),
@@ -196,9 +209,16 @@ fn parse_json(text: &str) -> Result<JsValue, JsError> {
 /// The columnar result: `{carrier, format, subject, columns, events, warnings, hasMoreData?}`.
 /// Numbers go over as typed arrays (one copy each); the dictionaries' distinct values, few and
 /// small, go over as one JSON text.
-fn parse_to_columns(text: &str, options: &ParseOptions) -> Result<JsValue, JsError> {
+fn parse_to_columns(
+    text: &str,
+    options: &ParseOptions,
+    decoded: Option<Warning>,
+) -> Result<JsValue, JsError> {
     let mut set = UsageSet::new();
-    let report = parse(text, options, &mut set).map_err(|e| JsError::new(&e.to_string()))?;
+    let mut report = parse(text, options, &mut set).map_err(|e| JsError::new(&e.to_string()))?;
+    if let Some(w) = decoded {
+        report.warnings.insert(0, w);
+    }
     let columns =
         record_columns(&set).map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
     let head = serde_json::to_string(&ResultHead {
@@ -261,15 +281,46 @@ fn parse_to_columns(text: &str, options: &ParseOptions) -> Result<JsValue, JsErr
 /// building them field by field through wasm-bindgen took 1.3 s for 113k records, this takes
 /// little more than the parse (docs/performance.md).
 #[wasm_bindgen(js_name = parseUsage)]
-pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+pub fn parse_usage_input(input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let (options, format) = js_options(options)?;
+    // Text is read as it is; bytes (a file's, as a host reads them) are decoded as the app
+    // decodes a dropped file: BOM, UTF-8, UTF-16 or Windows-1252 (usagelens_core::text).
+    let (text, decoded) = match input.as_string() {
+        Some(text) => (text, None),
+        None => {
+            let bytes = if let Some(array) = input.dyn_ref::<js_sys::Uint8Array>() {
+                array.to_vec()
+            } else if input.is_instance_of::<js_sys::ArrayBuffer>() {
+                js_sys::Uint8Array::new(&input).to_vec()
+            } else {
+                return Err(JsError::new(
+                    "parseUsage: the body must be a string, a Uint8Array or an ArrayBuffer",
+                ));
+            };
+            if bytes.len() as u64 > usagelens_core::text::MAX_FILE_BYTES {
+                return Err(JsError::new(&usagelens_core::text::too_large(
+                    "the body",
+                    bytes.len() as u64,
+                )));
+            }
+            let decoded =
+                usagelens_core::text::decode(&bytes).map_err(|e| JsError::new(&e.to_string()))?;
+            (decoded.text, decoded.warning)
+        }
+    };
     match format {
         ResultFormat::Records => {
-            let json = parse_to_json_text(text, &options).map_err(|e| JsError::new(&e))?;
+            let json =
+                parse_to_json_text_with(&text, &options, decoded).map_err(|e| JsError::new(&e))?;
             parse_json(&json)
         }
-        ResultFormat::Columns => parse_to_columns(text, &options),
+        ResultFormat::Columns => parse_to_columns(&text, &options, decoded),
     }
+}
+
+/// `parseUsage` with a body already in Rust (tests, the benchmark page).
+pub fn parse_usage(text: &str, options: JsValue) -> Result<JsValue, JsError> {
+    parse_usage_input(JsValue::from_str(text), options)
 }
 
 /// The previous `parseUsage` path (every record built as a JS object through

@@ -7,8 +7,6 @@
 //! in the browser tests (tests/web_parse_usage.rs). Where each file comes from:
 //! fixtures/variants/SOURCES.md.
 
-use std::collections::BTreeMap;
-
 use serde_json::{json, Map, Value};
 use usagelens_core::{parse, text, ParseOptions, UsageSet};
 
@@ -16,7 +14,10 @@ fn variants_dir() -> std::path::PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/variants")
 }
 
-/// What a reader made of one body, in the shape of expected.json's entries.
+#[path = "common/variant_summary.rs"]
+mod variant_summary;
+
+/// What a reader made of one body, read as the app reads a dropped file.
 fn summary(bytes: &[u8]) -> Value {
     let decoded = match text::decode(bytes) {
         Ok(d) => d,
@@ -27,59 +28,23 @@ fn summary(bytes: &[u8]) -> Value {
         Ok(r) => r,
         Err(e) => return json!({ "error": e.to_string() }),
     };
-    let records = set.records_json();
-    let mut sums: BTreeMap<String, u64> = BTreeMap::new();
-    let mut periods: Vec<String> = Vec::new();
-    let mut attributes: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for r in &records {
-        let mut key = format!("{}/{}", r.service.as_str(), r.direction.as_str());
-        if let Some(zone) = &r.zone {
-            key.push('@');
-            key.push_str(zone);
-        }
-        if let Some(roaming) = r.roaming {
-            key.push_str(if roaming { " roaming" } else { " home" });
-        }
-        *sums.entry(key).or_default() += r.quantity;
-        let period = format!("{}/{}", r.start, r.end);
-        if !periods.contains(&period) {
-            periods.push(period);
-        }
-        let mut all = r.attributes.clone();
-        if let Some(plan) = &r.rate_plan {
-            all.insert("(ratePlan)".into(), plan.clone());
-        }
-        if let Some(source) = &r.source {
-            all.insert("(source)".into(), source.clone());
-        }
-        for (k, v) in all {
-            let values = attributes.entry(k).or_default();
-            if !values.contains(&v) {
-                values.push(v);
-            }
-        }
-    }
-    periods.sort();
-    let mut out = Map::new();
-    out.insert("carrier".into(), json!(report.carrier.as_str()));
-    out.insert("encoding".into(), json!(decoded.encoding));
-    out.insert(
-        "subject".into(),
-        json!(report.subject.as_ref().map(|s| s.to_string())),
-    );
-    out.insert("hasMoreData".into(), json!(report.has_more_data));
-    out.insert("records".into(), json!(records.len()));
-    out.insert("sums".into(), json!(sums));
-    out.insert("periods".into(), json!(periods));
-    out.insert("attributes".into(), json!(attributes));
     let warnings: Vec<String> = decoded
         .warning
         .iter()
         .chain(&report.warnings)
         .map(|w| w.message.clone())
         .collect();
-    out.insert("warnings".into(), json!(warnings));
-    Value::Object(out)
+    let mut out = variant_summary::summary(
+        report.carrier.as_str(),
+        report.subject.as_ref().map(|s| s.to_string()),
+        report.has_more_data,
+        &set.records_json(),
+        warnings,
+    );
+    out.as_object_mut()
+        .unwrap()
+        .insert("encoding".into(), json!(decoded.encoding));
+    out
 }
 
 #[test]
