@@ -1341,7 +1341,7 @@ fn control_center_ctd(config: &Config, request: &Request, iccid: &str) -> Respon
 }
 
 /// `POST /api/m2m/v1/devices/actions/list`: the account's devices, [`DEVICE_PAGE`] a page after
-/// `lastSeenDeviceId`, `hasMoreData` until the last; `currentState` keeps one state.
+/// `largestDeviceIdSeen`, `hasMoreData` until the last; `currentState` keeps one state.
 fn thingspace_devices(config: &Config, request: &Request, no_advance: bool) -> Response {
     let Ok(body) = serde_json::from_str::<Value>(&request.body) else {
         return m2m_error(
@@ -1359,7 +1359,7 @@ fn thingspace_devices(config: &Config, request: &Request, no_advance: bool) -> R
     }
     let ids = FleetIds::new(config.seed, Carrier::Thingspace);
     let count = account_devices(config);
-    let first = match body.get("lastSeenDeviceId").and_then(Value::as_str) {
+    let first = match body.get("largestDeviceIdSeen").and_then(Value::as_str) {
         None => 0,
         Some(_) if no_advance => 0,
         Some(last) => match ids.index_of(last, count) {
@@ -1368,7 +1368,7 @@ fn thingspace_devices(config: &Config, request: &Request, no_advance: bool) -> R
                 return m2m_error(
                     400,
                     "UnifiedWebService.INPUT_INVALID.LastSeenDeviceId",
-                    "lastSeenDeviceId is not a device of this account",
+                    "largestDeviceIdSeen is not a device of this account",
                 )
             }
         },

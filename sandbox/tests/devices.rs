@@ -136,7 +136,7 @@ fn thingspace_lists_the_fleet_after_the_last_seen_device() {
         let body = match &last {
             None => format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}"}}"#),
             Some(l) => {
-                format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}","lastSeenDeviceId":"{l}"}}"#)
+                format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}","largestDeviceIdSeen":"{l}"}}"#)
             }
         };
         let (status, page) = answer(
@@ -199,7 +199,7 @@ fn thingspace_lists_the_fleet_after_the_last_seen_device() {
             "/thingspace/api/m2m/v1/devices/actions/list",
             &[],
             &format!(
-                r#"{{"accountName":"{THINGSPACE_ACCOUNT}","lastSeenDeviceId":"89148000000000000012"}}"#
+                r#"{{"accountName":"{THINGSPACE_ACCOUNT}","largestDeviceIdSeen":"89148000000000000012"}}"#
             ),
         ),
     );
@@ -211,7 +211,7 @@ fn thingspace_lists_the_fleet_after_the_last_seen_device() {
             "POST",
             "/thingspace/api/m2m/v1/devices/actions/list",
             &[("fault", "no-advance")],
-            &format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}","lastSeenDeviceId":"{first_id}"}}"#),
+            &format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}","largestDeviceIdSeen":"{first_id}"}}"#),
         ),
     );
     assert_eq!(

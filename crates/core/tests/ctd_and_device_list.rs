@@ -301,8 +301,8 @@ fn thingspace_devices_are_listed_after_token_and_login_paging_by_last_seen_id() 
     };
     assert_eq!(body(2)["accountName"], "0000123456-00001");
     assert_eq!(body(2)["currentState"], "active");
-    assert!(body(2).get("lastSeenDeviceId").is_none());
-    assert_eq!(body(5)["lastSeenDeviceId"], ICCIDS[1]);
+    assert!(body(2).get("largestDeviceIdSeen").is_none());
+    assert_eq!(body(5)["largestDeviceIdSeen"], ICCIDS[1]);
     let session = |i: usize| {
         sent[i]
             .headers

@@ -7,7 +7,7 @@
 //!   or a page is empty; an optional `status` is sent as a parameter and checked again here.
 //! - ThingSpace: OAuth token and session login as for usage, then
 //!   `POST /api/m2m/v1/devices/actions/list` with `{"accountName", "currentState"?,
-//!   "lastSeenDeviceId"?}`, the next page asked for with the first id of the last device seen,
+//!   "largestDeviceIdSeen"?}`, the next page asked for with the first id of the last device seen,
 //!   until `hasMoreData` is false. An expired session is renewed once.
 //!
 //! Every device is checked like a typed identifier; those that do not validate are counted, not
@@ -367,7 +367,7 @@ impl DeviceListJob {
                     body["currentState"] = Value::String(s.trim().to_owned());
                 }
                 if let Some(last) = &self.last_seen {
-                    body["lastSeenDeviceId"] = Value::String(last.clone());
+                    body["largestDeviceIdSeen"] = Value::String(last.clone());
                 }
                 plan.body = Some(body.to_string());
             }
@@ -646,7 +646,7 @@ pub struct DevicePage {
     pub invalid: usize,
     /// Whether the carrier has more pages.
     pub more: bool,
-    /// ThingSpace: where the next page starts (`lastSeenDeviceId`).
+    /// ThingSpace: where the next page starts (`largestDeviceIdSeen`).
     pub last_id: Option<String>,
 }
 
