@@ -9,6 +9,7 @@ pub mod fetch;
 pub mod fleet;
 pub mod ident;
 pub mod model;
+pub mod portal;
 pub mod readers;
 pub mod sorting;
 pub mod units;
