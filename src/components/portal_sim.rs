@@ -61,7 +61,7 @@ pub fn PortalSim(sim: SimSlot, #[prop(into)] period: Signal<Option<Period>>) -> 
             data-status=move || match status.get() { SimStatus::Idle => "idle", SimStatus::Loading(_) => "loading", SimStatus::Ready => "ready", SimStatus::Failed { .. } => "failed" }>
             <div class="ul-card-head">
                 <div>
-                    <h2 id=heading_id>{title}</h2>
+                    <h3 id=heading_id>{title}</h3>
                     <p class="ul-sim-id">{format!("{carrier} · {id}")}</p>
                 </div>
                 {move || match status.get() {
@@ -85,13 +85,13 @@ pub fn PortalSim(sim: SimSlot, #[prop(into)] period: Signal<Option<Period>>) -> 
                 view! {
                     <div class="ul-sim-body">
                         <div class="ul-sim-allowances">
-                            <h3>"Use this period"</h3>
+                            <h4>"Use this period"</h4>
                             <ul class="ul-gauges">
                                 {s.gauges.into_iter().map(|g| view! { <UsageGauge gauge=g base=base period_end=period_end /> }).collect_view()}
                             </ul>
                         </div>
                         <div class="ul-sim-roaming" data-testid="portal-roaming">
-                            <h3>"Roaming"</h3>
+                            <h4>"Roaming"</h4>
                             {match share {
                                 Some(share) => view! {
                                     <p class="ul-roaming-share"><strong>{share}</strong>{format!(" of your data was used abroad ({} of {}).", format_bytes(s.roaming_data_bytes, base.get_untracked()), format_bytes(s.data_bytes, base.get_untracked()))}</p>
@@ -119,7 +119,7 @@ pub fn PortalSim(sim: SimSlot, #[prop(into)] period: Signal<Option<Period>>) -> 
             })}
             <Show when=move || summary.with(|s| s.as_ref().is_some_and(|s| s.records > 0))>
                 <div class="ul-sim-chart">
-                    <h3>"Data per day"</h3>
+                    <h4>"Data per day"</h4>
                     <Show when=has_chart fallback=|| view! {
                         <p class="ul-hint">"Your carrier reports this period as one total, not day by day."</p>
                     }>

@@ -3,7 +3,7 @@ use usagelens_core::portal::PeriodChoice;
 use usagelens_core::units::parse_day;
 
 use super::portal_sim::{short_day, PortalSim};
-use crate::embed::{Host, ViewerConfig};
+use crate::embed::{Host, PortalSubject, ViewerConfig};
 use crate::portal::{PortalController, SimEvent};
 
 fn now_s() -> i64 {
@@ -47,16 +47,22 @@ pub fn PortalView(
         controller.refresh(config, credentials.get_value(), emit);
     };
     // On mount, and again when the host changes the SIMs or the billing day.
-    Effect::new(move |previous: Option<()>| {
-        let (subjects, day) = config.with(|c| (c.subjects.clone(), c.billing_day));
-        if previous.is_some() {
-            controller.billing_day.set(day);
-            controller.set_subjects(subjects);
+    Effect::new(move |previous: Option<(Vec<PortalSubject>, u32)>| {
+        let current = config.with(|c| (c.subjects.clone(), c.billing_day));
+        match &previous {
+            // Another key changed (theme, units): nothing to fetch.
+            Some(p) if *p == current => return current,
+            Some(_) => {
+                controller.billing_day.set(current.1);
+                controller.set_subjects(current.0.clone());
+            }
+            None => {}
         }
         let choice = controller.choice.get_untracked();
         if controller.choose(choice, now_s()).is_some() {
             refresh();
         }
+        current
     });
     // Units and time zone follow `update()` without fetching again.
     Effect::new(move |_| {
@@ -140,10 +146,11 @@ pub fn PortalView(
     let period_signal = Signal::derive(move || controller.period.get());
     view! {
         <div class="ul-root ul-portal" data-theme=theme>
-            <main class="ul-main">
+            // Not a <main>: the host page has its own.
+            <div class="ul-main">
                 <section class="ul-card ul-portal-bar" aria-labelledby="ul-portal-title">
                     <div class="ul-portal-heading">
-                        <h1 id="ul-portal-title">"Your mobile usage"</h1>
+                        <h2 id="ul-portal-title">"Your mobile usage"</h2>
                         <p class="ul-portal-period" data-testid="portal-period">{period_text}</p>
                     </div>
                     <div class="ul-portal-controls">
@@ -178,7 +185,7 @@ pub fn PortalView(
                 <For each=move || controller.slots.get() key=|s| (s.index, s.subject.with_value(|p| p.subject.id.clone())) let:sim>
                     <PortalSim sim=sim period=period_signal />
                 </For>
-            </main>
+            </div>
         </div>
     }
 }
