@@ -14,7 +14,30 @@ export interface CarrierCredentials {
   token?: string;
 }
 
+/** One SIM a portal shows (`mode: 'portal'`). */
+export interface PortalSubject {
+  carrier: CarrierName;
+  /** The identifier the carrier's usage API takes: an IMSI (Vodafone), a 24-hex account
+   * (TelecomX), an ICCID (Control Center), or for ThingSpace the kind below (default ICCID). */
+  id: string;
+  /** ThingSpace only: 'iccid' (default), 'imei', 'meid', 'mdn', 'msisdn', 'esn' or 'eid'. */
+  kind?: string;
+  /** The portal's name for the SIM ("Delivery van 3"); default "SIM <id>". */
+  label?: string;
+  /** The customer's plan, for carriers that do not report allowances (TelecomX does):
+   * data in bytes, voice in seconds, SMS and MMS as counts. */
+  allowances?: { data?: number; voice?: number; sms?: number; mms?: number };
+}
+
 export interface ViewerConfig {
+  /** 'dashboard' (default): the analyst's dashboard. 'portal': the SIMs in `subjects` over the
+   * customer's billing period, fetched on mount with `getCredentials` (or `credentials`);
+   * no import, forms or filters beyond the period. Fixed once mounted. */
+  mode?: 'dashboard' | 'portal';
+  /** Portal mode: the SIMs shown (at least one). */
+  subjects?: PortalSubject[];
+  /** Portal mode: the day of the month billing periods start on, 1 to 28 (default 1). */
+  billingDay?: number;
   /** Colours: follow the system (default), or force light or dark. */
   theme?: 'auto' | 'light' | 'dark';
   /** Byte units: KiB/MiB (binary, default) or kB/MB (decimal). */
@@ -49,9 +72,10 @@ export interface LoadSummary {
 }
 
 export interface ViewerHandle {
-  /** Applies a new config; keys left out keep their value. Throws on invalid config. */
+  /** Applies a new config; keys left out keep their value. Throws on invalid config, and on a
+   * change of `mode`. In portal mode new `subjects` or `billingDay` fetch again. */
   update(config: ViewerConfig): void;
-  /** Reads saved carrier responses (JSON or CSV text). */
+  /** Reads saved carrier responses (JSON or CSV text). Throws in portal mode. */
   loadResponses(texts: string[]): LoadSummary[];
   /** Removes the viewer's DOM, listeners and state. */
   unmount(): void;
@@ -59,10 +83,30 @@ export interface ViewerHandle {
   free(): void;
 }
 
+/** Portal mode: one SIM fetched (`usagelens:loaded`, `error` null) or not (`usagelens:error`). */
+export interface PortalSimDetail {
+  /** The SIM's label, or "SIM <id>". */
+  source: string;
+  carrier: CarrierName;
+  subject: string;
+  records: number;
+  totalRecords: number;
+  /** First and last day fetched, YYYY-MM-DD. */
+  period: [string, string];
+  /** The whole story for the host's logs and support: carrier, message, HTTP status, code. */
+  error: string | null;
+  kind: 'invalid-input' | 'auth' | 'forbidden' | 'not-found' | 'bad-request' | 'rate-limited' | 'server'
+    | 'timeout' | 'network' | 'cancelled' | 'bad-response' | 'paging-stalled' | 'credentials' | null;
+  httpStatus: number | null;
+  carrierCode: string | null;
+  /** What the customer was shown, e.g. "We could not reach your carrier; try again in a minute." */
+  customerMessage: string | null;
+}
+
 /** Events dispatched on the mount element (they bubble). */
 export interface UsageLensEvents {
-  'usagelens:loaded': CustomEvent<{ source: string; carrier: CarrierName | null; records: number; totalRecords: number; error: null }>;
-  'usagelens:error': CustomEvent<{ source: string; carrier: CarrierName | null; records: number; totalRecords: number; error: string }>;
+  'usagelens:loaded': CustomEvent<{ source: string; carrier: CarrierName | null; records: number; totalRecords: number; error: null } | PortalSimDetail>;
+  'usagelens:error': CustomEvent<{ source: string; carrier: CarrierName | null; records: number; totalRecords: number; error: string } | PortalSimDetail>;
   /** detail: the filters as a URL query string, e.g. "service=data&roaming=yes". */
   'usagelens:filterchange': CustomEvent<string>;
 }

@@ -4,6 +4,7 @@
 #                                     the styles travel inside, into each viewer's shadow root
 #   usagelens.d.ts                    TypeScript declarations of the embedding API
 #   index.html, demo/                 the example host page (two viewers side by side)
+#   portal.html, portal.js, portal.css an example operator portal (portal mode, one customer's SIMs)
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -19,5 +20,6 @@ wasm-opt -Oz --output="$out/usagelens_bg.opt.wasm" "$out/usagelens_bg.wasm"
 mv "$out/usagelens_bg.opt.wasm" "$out/usagelens_bg.wasm"
 cp embed/usagelens.d.ts "$out/usagelens.d.ts"
 cp embed/index.html "$out/index.html"
+cp embed/portal.html embed/portal.js embed/portal.css "$out/"
 cp -r public/demo "$out/demo"
 echo "dist-embed/: $(ls "$out" | tr '\n' ' ')" >&2

@@ -7,12 +7,16 @@ use std::any::Any;
 
 use leptos::prelude::*;
 use serde::Serialize;
+use usagelens_core::fetch::Credentials;
+use usagelens_core::fleet::kinds_of;
+use usagelens_core::portal::{PlanAllowances, MAX_BILLING_DAY};
 use usagelens_core::units::ByteBase;
-use usagelens_core::{Carrier, ParseOptions};
+use usagelens_core::{Carrier, ParseOptions, Subject, SubjectKind};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
 use crate::components::app::Dashboard;
+use crate::components::portal_view::PortalView;
 use crate::state::{AppState, SourceOrigin};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,13 +45,87 @@ pub struct ProxySetting {
 }
 
 /// Credentials a host gives up front, per carrier (field names as in the live form).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct PresetCredentials {
     pub user: String,
     pub secret: String,
     pub key: String,
     pub key_secret: String,
     pub token: String,
+}
+
+/// Names no secret: configs are printed in errors and logs.
+impl std::fmt::Debug for PresetCredentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PresetCredentials(***)")
+    }
+}
+
+impl PresetCredentials {
+    /// Reads `{user, secret, key, keySecret, token}` as `getCredentials` answers it (fields
+    /// that are missing or not strings are empty).
+    pub fn from_js(value: &JsValue) -> PresetCredentials {
+        let field = |k: &str| get(value, k).as_string().unwrap_or_default();
+        PresetCredentials {
+            user: field("user"),
+            secret: field("secret"),
+            key: field("key"),
+            key_secret: field("keySecret"),
+            token: field("token"),
+        }
+    }
+
+    /// The credentials `carrier` takes: a bearer token where one is given and the carrier
+    /// accepts it, else the user and secret (and ThingSpace's application key).
+    pub fn for_carrier(&self, carrier: Carrier) -> Credentials {
+        let (user, secret) = (self.user.clone(), self.secret.clone());
+        match carrier {
+            Carrier::VodafoneVrs if !self.token.is_empty() => {
+                Credentials::VodafoneBearer(self.token.clone())
+            }
+            Carrier::VodafoneVrs => Credentials::VodafoneClient {
+                client_id: user,
+                client_secret: secret,
+            },
+            Carrier::Telecomx if !self.token.is_empty() => {
+                Credentials::TelecomxBearer(self.token.clone())
+            }
+            Carrier::Telecomx => Credentials::TelecomxBasic {
+                user,
+                password: secret,
+            },
+            Carrier::Thingspace => Credentials::Thingspace {
+                key: self.key.clone(),
+                secret: self.key_secret.clone(),
+                username: user,
+                password: secret,
+            },
+            Carrier::ControlCenter => Credentials::ControlCenter {
+                username: user,
+                api_key: secret,
+            },
+        }
+    }
+}
+
+/// What the viewer is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ViewerMode {
+    /// The analyst's dashboard: import, fetch forms, filters, fleet, records.
+    Dashboard,
+    /// A customer's own SIMs over their billing period, fetched on mount (`subjects`).
+    Portal,
+}
+
+/// One SIM a portal shows.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PortalSubject {
+    pub carrier: Carrier,
+    pub subject: Subject,
+    /// The host's name for it ("Tracker in van 3").
+    pub label: Option<String>,
+    /// The customer's plan, for carriers that do not report allowances.
+    pub plan: PlanAllowances,
 }
 
 /// The viewer's settings. The stand-alone app uses the defaults.
@@ -70,6 +148,11 @@ pub struct ViewerConfig {
     pub credentials_callback: bool,
     /// Keep the view in the page URL (stand-alone app only).
     pub url_state: bool,
+    pub mode: ViewerMode,
+    /// Portal mode: the SIMs shown.
+    pub subjects: Vec<PortalSubject>,
+    /// Portal mode: the day of the month billing periods start on (1 to 28).
+    pub billing_day: u32,
 }
 
 impl Default for ViewerConfig {
@@ -86,11 +169,14 @@ impl Default for ViewerConfig {
             credentials: Vec::new(),
             credentials_callback: false,
             url_state: true,
+            mode: ViewerMode::Dashboard,
+            subjects: Vec::new(),
+            billing_day: 1,
         }
     }
 }
 
-const KNOWN_KEYS: [&str; 11] = [
+const KNOWN_KEYS: [&str; 14] = [
     "theme",
     "units",
     "timeZone",
@@ -102,6 +188,9 @@ const KNOWN_KEYS: [&str; 11] = [
     "credentials",
     "getCredentials",
     "locale",
+    "mode",
+    "subjects",
+    "billingDay",
 ];
 
 fn get(object: &JsValue, key: &str) -> JsValue {
@@ -268,7 +357,143 @@ pub fn parse_config(
         )
     };
     config.credentials_callback = callback.is_some() || config.credentials_callback;
+    if let Some(m) = choice(value, "mode", &["dashboard", "portal"])? {
+        config.mode = if m == "portal" {
+            ViewerMode::Portal
+        } else {
+            ViewerMode::Dashboard
+        };
+    }
+    let day = get(value, "billingDay");
+    if !day.is_undefined() && !day.is_null() {
+        config.billing_day = day
+            .as_f64()
+            .filter(|d| d.fract() == 0.0 && (1.0..=f64::from(MAX_BILLING_DAY)).contains(d))
+            .map(|d| d as u32)
+            .ok_or_else(|| {
+                format!(
+                    "config.billingDay: expected a day of the month from 1 to {MAX_BILLING_DAY}"
+                )
+            })?;
+    }
+    let subjects = get(value, "subjects");
+    if !subjects.is_undefined() && !subjects.is_null() {
+        config.subjects = parse_subjects(&subjects)?;
+    }
+    if config.mode == ViewerMode::Portal {
+        if config.subjects.is_empty() {
+            return Err(
+                "config.subjects: portal mode needs at least one subject ({carrier, id})"
+                    .to_owned(),
+            );
+        }
+        if !config.credentials_callback {
+            if let Some(s) = config
+                .subjects
+                .iter()
+                .find(|s| !config.credentials.iter().any(|(c, _)| *c == s.carrier))
+            {
+                return Err(format!(
+                    "config.getCredentials: portal mode needs getCredentials, or credentials for {}",
+                    s.carrier.as_str()
+                ));
+            }
+        }
+    }
     Ok((config, callback))
+}
+
+/// A non-negative whole number at `key`, if there is one.
+fn count(object: &JsValue, key: &str, path: &str) -> Result<Option<u64>, String> {
+    let v = get(object, key);
+    if v.is_undefined() || v.is_null() {
+        return Ok(None);
+    }
+    v.as_f64()
+        .filter(|n| *n >= 0.0 && n.fract() == 0.0 && *n <= 9e15)
+        .map(|n| Some(n as u64))
+        .ok_or_else(|| format!("{path}{key}: expected a whole number of at least 0"))
+}
+
+/// `subjects`: `[{carrier, id, kind?, label?, allowances?: {data, voice, sms, mms}}]`, every
+/// identifier checked as the live form checks it.
+fn parse_subjects(value: &JsValue) -> Result<Vec<PortalSubject>, String> {
+    let array: &js_sys::Array = value
+        .dyn_ref()
+        .ok_or("config.subjects: expected an array of {carrier, id}")?;
+    let mut list = Vec::new();
+    for (i, item) in array.iter().enumerate() {
+        let path = format!("config.subjects[{i}].");
+        if !item.is_object() {
+            return Err(format!(
+                "config.subjects[{i}]: expected an object {{carrier, id}}"
+            ));
+        }
+        for key in js_sys::Object::keys(item.unchecked_ref::<js_sys::Object>()).iter() {
+            let key = key.as_string().unwrap_or_default();
+            if !["carrier", "id", "kind", "label", "allowances"].contains(&key.as_str()) {
+                return Err(format!(
+                    "{path}{key}: unknown key; known: carrier, id, kind, label, allowances"
+                ));
+            }
+        }
+        let name = string(&item, "carrier", &path)?
+            .ok_or_else(|| format!("{path}carrier: name the SIM's carrier"))?;
+        let carrier = Carrier::parse(&name).ok_or_else(|| {
+            format!(
+                "{path}carrier: unknown carrier {name:?}; known: {}",
+                Carrier::ALL.map(Carrier::as_str).join(", ")
+            )
+        })?;
+        let kinds = kinds_of(carrier);
+        let kind = match string(&item, "kind", &path)? {
+            None => kinds[0],
+            Some(k) => SubjectKind::parse(&k)
+                .filter(|k| kinds.contains(k))
+                .ok_or_else(|| {
+                    format!(
+                        "{path}kind: {k:?} is not one {} takes; known: {}",
+                        carrier.label(),
+                        kinds
+                            .iter()
+                            .map(|k| k.as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                })?,
+        };
+        let id = string(&item, "id", &path)?
+            .ok_or_else(|| format!("{path}id: give the SIM's identifier"))?;
+        let id = usagelens_core::ident::validate(kind, &id)
+            .map_err(|e| format!("{path}id: {}", e.message))?;
+        let allowances = get(&item, "allowances");
+        let plan = if allowances.is_undefined() || allowances.is_null() {
+            PlanAllowances::default()
+        } else {
+            let path = format!("{path}allowances.");
+            for key in js_sys::Object::keys(allowances.unchecked_ref::<js_sys::Object>()).iter() {
+                let key = key.as_string().unwrap_or_default();
+                if !["data", "voice", "sms", "mms"].contains(&key.as_str()) {
+                    return Err(format!(
+                        "{path}{key}: unknown key; known: data (bytes), voice (seconds), sms, mms"
+                    ));
+                }
+            }
+            PlanAllowances {
+                data: count(&allowances, "data", &path)?,
+                voice: count(&allowances, "voice", &path)?,
+                sms: count(&allowances, "sms", &path)?,
+                mms: count(&allowances, "mms", &path)?,
+            }
+        };
+        list.push(PortalSubject {
+            carrier,
+            subject: Subject::new(kind, id),
+            label: string(&item, "label", &path)?,
+            plan,
+        });
+    }
+    Ok(list)
 }
 
 /// Where the dashboard reports to its host.
@@ -368,8 +593,14 @@ impl ViewerHandle {
     /// Applies a new config (validated like the first one; keys left out keep their value).
     pub fn update(&self, config: JsValue) -> Result<(), JsError> {
         let m = self.mounted()?;
+        let before = m.config.get_untracked();
         let (next, callback) =
-            parse_config(&config, m.config.get_untracked()).map_err(|e| JsError::new(&e))?;
+            parse_config(&config, before.clone()).map_err(|e| JsError::new(&e))?;
+        if next.mode != before.mode {
+            return Err(JsError::new(
+                "config.mode: the mode is set when the viewer is mounted; unmount and mount again to change it",
+            ));
+        }
         if callback.is_some() {
             m.callback.set_value(callback);
         }
@@ -383,6 +614,11 @@ impl ViewerHandle {
     #[wasm_bindgen(js_name = loadResponses)]
     pub fn load_responses(&self, texts: js_sys::Array) -> Result<JsValue, JsError> {
         let m = self.mounted()?;
+        if m.config.with_untracked(|c| c.mode == ViewerMode::Portal) {
+            return Err(JsError::new(
+                "loadResponses: a portal fetches its SIMs itself; mount in mode 'dashboard' to load responses",
+            ));
+        }
         let mut summaries = Vec::new();
         for (i, text) in texts.iter().enumerate() {
             let Some(text) = text.as_string() else {
@@ -471,7 +707,12 @@ pub fn mount_usage_viewer(
         let host = Host {
             element: host_element,
         };
-        view! { <Dashboard state=state config=config host=Some(host) credentials=callback /> }
+        if config.with_untracked(|c| c.mode == ViewerMode::Portal) {
+            view! { <PortalView config=config host=host credentials=callback /> }.into_any()
+        } else {
+            view! { <Dashboard state=state config=config host=Some(host) credentials=callback /> }
+                .into_any()
+        }
     });
     let Some((state, config, callback)) = cell.borrow_mut().take() else {
         return Err(JsError::new("the viewer did not mount"));

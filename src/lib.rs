@@ -6,6 +6,8 @@ pub mod bench;
 pub mod components;
 pub mod embed;
 pub mod fetch;
+pub mod portal;
+pub mod remember;
 pub mod state;
 
 use wasm_bindgen::prelude::*;

@@ -211,7 +211,9 @@ fn thingspace_lists_the_fleet_after_the_last_seen_device() {
             "POST",
             "/thingspace/api/m2m/v1/devices/actions/list",
             &[("fault", "no-advance")],
-            &format!(r#"{{"accountName":"{THINGSPACE_ACCOUNT}","largestDeviceIdSeen":"{first_id}"}}"#),
+            &format!(
+                r#"{{"accountName":"{THINGSPACE_ACCOUNT}","largestDeviceIdSeen":"{first_id}"}}"#
+            ),
         ),
     );
     assert_eq!(

@@ -1,7 +1,9 @@
 use leptos::prelude::*;
 
+use super::allowances::Allowances;
 use super::breakdown::Breakdown;
 use super::chart_panel::ChartPanel;
+use super::data_bar::DataBar;
 use super::export_buttons::ExportButtons;
 use super::filters_bar::FiltersBar;
 use super::fleet_fetch::FleetFetch;
@@ -27,6 +29,14 @@ pub fn App() -> impl IntoView {
     let config = RwSignal::new(ViewerConfig::default());
     let credentials = StoredValue::new_local(None);
     view! { <Dashboard state=state config=config host=None credentials=credentials /> }
+}
+
+/// Whether the `<details>` an event came from is open.
+fn details_open(ev: &web_sys::Event) -> bool {
+    use wasm_bindgen::JsCast;
+    ev.target()
+        .and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok())
+        .is_some_and(|d| d.open())
 }
 
 /// How long the view must stay unchanged before the URL is rewritten.
@@ -199,6 +209,32 @@ pub fn Dashboard(
     defer_details(state);
     let theme = move || config.with(|c| c.theme.as_str());
     let has_records = move || state.with_set(|s| !s.is_empty());
+    // Whether the user opened the import area again after loading something. It also stays
+    // open while a fetch form is open (the user is working there), and opens when a source
+    // fails, so its error is seen.
+    let import_open = RwSignal::new(false);
+    let live_open = RwSignal::new(false);
+    let fleet_open = RwSignal::new(false);
+    let import_shown =
+        move || !has_records() || import_open.get() || live_open.get() || fleet_open.get();
+    // "Hide import" closes the fetch forms too (a running fleet carries on, named in the header).
+    let show_import = Callback::new(move |show: bool| {
+        import_open.set(show);
+        if !show {
+            live_open.set(false);
+            fleet_open.set(false);
+        }
+    });
+    Effect::new(move |failed_before: Option<usize>| {
+        let failed = state
+            .sources
+            .with(|s| s.iter().filter(|x| x.error.is_some()).count());
+        if failed > failed_before.unwrap_or(0) {
+            import_open.set(true);
+        }
+        failed
+    });
+
     view! {
         <div class="ul-root" data-theme=theme>
             <header class="ul-header">
@@ -244,18 +280,30 @@ pub fn Dashboard(
                 {(!url_warnings.is_empty()).then(|| view! {
                     <p class="ul-note" role="status">{url_warnings.join("; ")}</p>
                 })}
-                <ImportPanel />
-                <Show when=move || !config.with(|c| c.read_only)>
-                    <details class="ul-live-wrap" data-testid="fetch-live">
-                        <summary>"Fetch live from a carrier"</summary>
-                        <LiveFetch />
-                    </details>
-                    <details class="ul-live-wrap" data-testid="fleet-wrap">
-                        <summary>"Fetch a fleet (many SIMs at once)"</summary>
-                        <FleetFetch />
-                    </details>
+                // Data first: once usage is loaded, the import area folds into one line and the
+                // view of the data takes the first screen. Folded with `hidden`, not removed, so
+                // a form's fields and a running fleet fetch carry on.
+                <Show when=has_records>
+                    <DataBar open=Signal::derive(import_shown) show=show_import controls="ul-import-area" />
                 </Show>
-                <SourceList />
+                <div id="ul-import-area" class="ul-import-area" hidden=move || !import_shown()>
+                    <ImportPanel />
+                    <Show when=move || !config.with(|c| c.read_only)>
+                        <details class="ul-live-wrap" data-testid="fetch-live"
+                            prop:open=move || live_open.get()
+                            on:toggle=move |ev| live_open.set(details_open(&ev))>
+                            <summary>"Fetch live from a carrier"</summary>
+                            <LiveFetch />
+                        </details>
+                        <details class="ul-live-wrap" data-testid="fleet-wrap"
+                            prop:open=move || fleet_open.get()
+                            on:toggle=move |ev| fleet_open.set(details_open(&ev))>
+                            <summary>"Fetch a fleet (many SIMs at once)"</summary>
+                            <FleetFetch />
+                        </details>
+                    </Show>
+                    <SourceList />
+                </div>
                 <Show
                     when=has_records
                     fallback=|| {
@@ -274,13 +322,16 @@ pub fn Dashboard(
                 >
                     <FiltersBar />
                     <KpiCards />
+                    <div class="ul-grid">
+                        <ChartPanel />
+                        <div class="ul-side">
+                            <Allowances />
+                            <Breakdown />
+                        </div>
+                    </div>
                     <Show when=move || state.with_set(|s| s.subjects().len() > 1)>
                         <FleetView />
                     </Show>
-                    <div class="ul-grid">
-                        <ChartPanel />
-                        <Breakdown />
-                    </div>
                     <section class="ul-card" aria-labelledby="ul-records-title">
                         <div class="ul-card-head">
                             <h2 id="ul-records-title">"Records"</h2>

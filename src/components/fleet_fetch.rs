@@ -18,6 +18,7 @@ use usagelens_core::{Carrier, Subject, UsageSet};
 use super::export_buttons::download;
 use super::live_fetch::{control_center_endpoint, parse_billing_day, prefix};
 use crate::fetch::{now_ms, run_device_list, run_job_limited, sleep, CancelFlag};
+use crate::remember::{FleetSettings, FLEET_KEY};
 use crate::state::{AppState, SourceOrigin};
 use usagelens_core::fetch::devices::{
     fleet_list_csv, DeviceListJob, DeviceListQuery, CONTROL_CENTER_MAX_PAGE_SIZE,
@@ -400,6 +401,45 @@ pub fn FleetFetch() -> impl IntoView {
     let cc_cycle_to_date = RwSignal::new(false);
     let cc_billing_day = RwSignal::new("1".to_owned());
     let account = AccountLoader::new(today);
+    // Non-secret settings the user asked to keep (never the credentials).
+    let remembered = crate::remember::load::<FleetSettings>(FLEET_KEY);
+    let remember = RwSignal::new(remembered.is_some());
+    if let Some(r) = remembered {
+        default_carrier.set(r.default_carrier);
+        if !r.proxy_url.is_empty() {
+            proxy.set(r.proxy_url);
+        }
+        if !r.concurrency.is_empty() {
+            concurrency.set(r.concurrency);
+        }
+        for (name, rate) in r.rate_limits {
+            if let Some(c) = Carrier::parse(&name) {
+                secrets.with_value(|m| m[&c].rate.set(rate));
+            }
+        }
+    }
+    Effect::new(move |_| {
+        let settings = FleetSettings {
+            default_carrier: default_carrier.get(),
+            proxy_url: proxy.get(),
+            concurrency: concurrency.get(),
+            rate_limits: Carrier::ALL
+                .iter()
+                .map(|c| {
+                    (
+                        c.as_str().to_owned(),
+                        secrets.with_value(|m| m[c].rate.get()),
+                    )
+                })
+                .filter(|(_, rate)| !rate.is_empty())
+                .collect(),
+        };
+        if remember.get() {
+            crate::remember::save(FLEET_KEY, &settings);
+        } else {
+            crate::remember::forget(FLEET_KEY);
+        }
+    });
 
     let parsed = Memo::new(move |_| {
         let text = list.get();
@@ -724,7 +764,8 @@ pub fn FleetFetch() -> impl IntoView {
                 " and optionally "<code>"kind"</code>". Every identifier is checked before anything is sent."
             </p>
             {account.view(running, list_devices, fetch_found)}
-            <div class="ul-fleet-grid">
+            <fieldset class="ul-fieldset" data-testid="fieldset-subject">
+                <legend>"Subject"</legend>
                 <label class="ul-field ul-wide">
                     <span>"Subjects"</span>
                     <textarea rows="6" spellcheck="false" data-testid="fleet-list" disabled=move || running.get()
@@ -738,28 +779,12 @@ pub fn FleetFetch() -> impl IntoView {
                 </label>
                 <label class="ul-field">
                     <span>"Carrier for rows without one"</span>
-                    <select disabled=move || running.get() on:change=move |ev| default_carrier.set(event_target_value(&ev))>
+                    <select disabled=move || running.get() prop:value=move || default_carrier.get() on:change=move |ev| default_carrier.set(event_target_value(&ev))>
                         <option value="">"(none: the list says)"</option>
                         {Carrier::ALL.map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
                     </select>
                 </label>
-                <label class="ul-field">
-                    <span>"First day"</span>
-                    <input type="date" disabled=move || running.get() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
-                </label>
-                <label class="ul-field">
-                    <span>"Last day"</span>
-                    <input type="date" disabled=move || running.get() prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
-                </label>
-                <label class="ul-field">
-                    <span>"Parallel fetches"</span>
-                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| { concurrency.set(event_target_value(&ev)); apply_live() } />
-                </label>
-                <label class="ul-field">
-                    <span>"Proxy base URL"</span>
-                    <input type="url" data-testid="fleet-proxy" disabled=move || running.get() prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
-                </label>
-            </div>
+            </fieldset>
             {move || {
                 let p = problems.get();
                 let n = p.len();
@@ -774,33 +799,66 @@ pub fn FleetFetch() -> impl IntoView {
                 let count = parsed.with(|p| p.as_ref().map_or(0, |l| l.entries.len()));
                 (count > 0).then(|| view! { <p class="ul-hint" data-testid="fleet-count">{format!("{count} subjects ready")}</p> })
             }}
-            {move || carriers_in_list().into_iter().map(|c| {
-                let s = secrets.with_value(|m| m[&c]);
-                let thingspace = c == Carrier::Thingspace;
-                let (user_label, secret_label) = match c {
-                    Carrier::VodafoneVrs => ("Client id", "Client secret"),
-                    Carrier::ControlCenter => ("User name", "API key"),
-                    _ => ("User name", "Password"),
-                };
-                view! {
-                    <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
-                        <legend>{c.label()}</legend>
-                        {thingspace.then(|| view! {
-                            <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" disabled=move || running.get() prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
-                            <label class="ul-field"><span>"Key secret"</span><input type="password" autocomplete="off" data-field="key-secret" disabled=move || running.get() prop:value=move || s.key_secret.get() on:input=move |ev| s.key_secret.set(event_target_value(&ev)) /></label>
-                        })}
-                        <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" disabled=move || running.get() prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
-                        <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" disabled=move || running.get() prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
-                        {(c == Carrier::ControlCenter).then(|| view! {
-                            {control_center_endpoint("ul-fleet-cc-endpoint", cc_cycle_to_date, "fleet-cc-endpoint")}
-                            <Show when=move || cc_cycle_to_date.get()>
-                                <label class="ul-field"><span>"Billing day (cycle starts)"</span><input type="number" min="1" max="31" data-testid="fleet-billing-day" disabled=move || running.get() prop:value=move || cc_billing_day.get() on:input=move |ev| cc_billing_day.set(event_target_value(&ev)) /></label>
-                            </Show>
-                        })}
-                        <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| { s.rate.set(event_target_value(&ev)); apply_live() } /></label>
-                    </fieldset>
-                }
-            }).collect_view()}
+            <fieldset class="ul-fieldset" data-testid="fieldset-period">
+                <legend>"Period"</legend>
+                <label class="ul-field">
+                    <span>"First day"</span>
+                    <input type="date" disabled=move || running.get() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
+                </label>
+                <label class="ul-field">
+                    <span>"Last day"</span>
+                    <input type="date" disabled=move || running.get() prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
+                </label>
+            </fieldset>
+            <fieldset class="ul-fieldset" data-testid="fieldset-credentials">
+                <legend>"Credentials"</legend>
+                <Show when=move || !carriers_in_list().is_empty()
+                    fallback=|| view! { <p class="ul-field-note">"Each carrier in the list asks for its credentials here."</p> }>
+                    {move || carriers_in_list().into_iter().map(|c| {
+                        let s = secrets.with_value(|m| m[&c]);
+                        let thingspace = c == Carrier::Thingspace;
+                        let (user_label, secret_label) = match c {
+                            Carrier::VodafoneVrs => ("Client id", "Client secret"),
+                            Carrier::ControlCenter => ("User name", "API key"),
+                            _ => ("User name", "Password"),
+                        };
+                        view! {
+                            <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
+                                <legend>{c.label()}</legend>
+                                {thingspace.then(|| view! {
+                                    <label class="ul-field"><span>"Key"</span><input autocomplete="off" data-field="key" disabled=move || running.get() prop:value=move || s.key.get() on:input=move |ev| s.key.set(event_target_value(&ev)) /></label>
+                                    <label class="ul-field"><span>"Key secret"</span><input type="password" autocomplete="off" data-field="key-secret" disabled=move || running.get() prop:value=move || s.key_secret.get() on:input=move |ev| s.key_secret.set(event_target_value(&ev)) /></label>
+                                })}
+                                <label class="ul-field"><span>{user_label}</span><input autocomplete="off" data-field="user" disabled=move || running.get() prop:value=move || s.user.get() on:input=move |ev| s.user.set(event_target_value(&ev)) /></label>
+                                <label class="ul-field"><span>{secret_label}</span><input type="password" autocomplete="off" data-field="secret" disabled=move || running.get() prop:value=move || s.secret.get() on:input=move |ev| s.secret.set(event_target_value(&ev)) /></label>
+                                {(c == Carrier::ControlCenter).then(|| view! {
+                                    {control_center_endpoint("ul-fleet-cc-endpoint", cc_cycle_to_date, "fleet-cc-endpoint")}
+                                    <Show when=move || cc_cycle_to_date.get()>
+                                        <label class="ul-field"><span>"Billing day (cycle starts)"</span><input type="number" min="1" max="31" data-testid="fleet-billing-day" disabled=move || running.get() prop:value=move || cc_billing_day.get() on:input=move |ev| cc_billing_day.set(event_target_value(&ev)) /></label>
+                                    </Show>
+                                })}
+                                <label class="ul-field"><span>"Requests per second (empty: no limit)"</span><input type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| { s.rate.set(event_target_value(&ev)); apply_live() } /></label>
+                            </fieldset>
+                        }
+                    }).collect_view()}
+                </Show>
+            </fieldset>
+            <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
+                <legend>"Proxy"</legend>
+                <label class="ul-field ul-wide">
+                    <span>"Proxy base URL"</span>
+                    <input type="url" data-testid="fleet-proxy" disabled=move || running.get() prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                </label>
+                <label class="ul-field">
+                    <span>"Parallel fetches"</span>
+                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| { concurrency.set(event_target_value(&ev)); apply_live() } />
+                </label>
+            </fieldset>
+            <div class="ul-field ul-check ul-remember">
+                <label><input type="checkbox" data-testid="fleet-remember" prop:checked=move || remember.get()
+                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
+                    " Remember these settings (default carrier, proxy, parallel fetches, rate limits) in this browser; credentials are never stored"</label>
+            </div>
             {move || form_error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
             <div class="ul-actions">
                 <button class="ul-button" type="button" data-testid="fleet-start" disabled=move || running.get() on:click=start>"Fetch fleet"</button>

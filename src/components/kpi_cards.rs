@@ -5,7 +5,8 @@ use usagelens_core::Service;
 
 use crate::state::AppState;
 
-/// Totals for the current filters: data, voice, SMS, MMS, roaming share and allowances.
+/// Totals for the current filters: data, voice, SMS, MMS and roaming share (the allowances are
+/// their own card, beside the chart).
 #[component]
 pub fn KpiCards() -> impl IntoView {
     let state = expect_context::<AppState>();
@@ -56,37 +57,5 @@ pub fn KpiCards() -> impl IntoView {
             {card(Service::Sms, "SMS", "kpi-sms")}
             {card(Service::Mms, "MMS", "kpi-mms")}
         </section>
-        <Show when=move || totals.with(|t| !t.allowance.is_empty())>
-            <section class="ul-card ul-allowances" aria-labelledby="ul-allowance-title">
-                <h2 id="ul-allowance-title">"Allowances"</h2>
-                <ul>
-                    {move || totals.with(|t| t.allowance.iter().take(8).map(|a| {
-                        let fmt = |q: u64| match a.service {
-                            Service::Data => format_bytes(q, state.byte_base.get_untracked()),
-                            Service::Voice => format_duration(q),
-                            _ => format_count(q),
-                        };
-                        let pct = (a.fraction_used * 100.0).round();
-                        let label = format!(
-                            "{} {} · {}: {} of {}",
-                            a.service.as_str(),
-                            a.zone.clone().unwrap_or_default(),
-                            usagelens_core::units::format_date(a.period_start, usagelens_core::Granularity::Month, 0),
-                            fmt(a.used),
-                            fmt(a.allowance)
-                        );
-                        let over = a.fraction_used > 1.0;
-                        let projection = a.projected_at_end.map(|p| format!(" · projected {} by period end", fmt(p)));
-                        view! {
-                            <li class="ul-allowance">
-                                <span>{label}{projection}</span>
-                                <progress max="100" value=pct.min(100.0) aria-label=format!("{pct}% used")></progress>
-                                <span class="ul-allowance-pct" class:ul-over=over>{format!("{pct}%")}</span>
-                            </li>
-                        }
-                    }).collect_view())}
-                </ul>
-            </section>
-        </Show>
     }
 }

@@ -11,6 +11,7 @@ use usagelens_core::{Carrier, Subject, SubjectKind, Warning};
 
 use crate::embed::ViewerConfig;
 use crate::fetch::{run_job, CancelFlag, Progress};
+use crate::remember::{LiveSettings, LIVE_KEY};
 use crate::state::{AppState, SourceOrigin};
 
 /// How requests reach the carrier, as the user chose it.
@@ -20,6 +21,22 @@ enum ProxyMode {
     PerCarrier,
     Prefix,
     Template,
+}
+
+fn proxy_mode_name(mode: ProxyMode) -> &'static str {
+    match mode {
+        ProxyMode::Prefix => "prefix",
+        ProxyMode::Template => "template",
+        ProxyMode::PerCarrier => "carrier",
+    }
+}
+
+fn proxy_mode_named(name: &str) -> ProxyMode {
+    match name {
+        "prefix" => ProxyMode::Prefix,
+        "template" => ProxyMode::Template,
+        _ => ProxyMode::PerCarrier,
+    }
 }
 
 fn month(value: &str) -> Option<(i32, u32)> {
@@ -132,6 +149,34 @@ pub fn LiveFetch() -> impl IntoView {
     });
     let asks_host = move || config.with(|c| c.credentials_callback);
     let timeout_s = RwSignal::new("30".to_owned());
+    // Non-secret settings the user asked to keep; a host's proxy setting wins over them.
+    let remembered = crate::remember::load::<LiveSettings>(LIVE_KEY);
+    let remember = RwSignal::new(remembered.is_some());
+    if let Some(r) = remembered {
+        if let Some(c) = Carrier::parse(&r.carrier).filter(|c| initial.carriers.contains(c)) {
+            carrier.set(c);
+        }
+        if initial.proxy.is_none() && !r.proxy_url.is_empty() {
+            proxy_mode.set(proxy_mode_named(&r.proxy_mode));
+            proxy.set(r.proxy_url);
+        }
+        if !r.timeout_s.is_empty() {
+            timeout_s.set(r.timeout_s);
+        }
+    }
+    Effect::new(move |_| {
+        let settings = LiveSettings {
+            carrier: carrier.get().as_str().to_owned(),
+            proxy_mode: proxy_mode_name(proxy_mode.get()).to_owned(),
+            proxy_url: proxy.get(),
+            timeout_s: timeout_s.get(),
+        };
+        if remember.get() {
+            crate::remember::save(LIVE_KEY, &settings);
+        } else {
+            crate::remember::forget(LIVE_KEY);
+        }
+    });
     let progress = RwSignal::new(None::<Progress>);
     let form_error = RwSignal::new(None::<String>);
     let cancel = StoredValue::new(CancelFlag::default());
@@ -431,52 +476,71 @@ pub fn LiveFetch() -> impl IntoView {
         <section class="ul-card ul-live" aria-labelledby="ul-live-title">
             <h2 id="ul-live-title">"Fetch live"</h2>
             <p>"Credentials stay in this page and go only to the proxy below, in headers."</p>
-            <form class="ul-live-form" on:submit=submit novalidate>
-                <div class="ul-field">
-                    <label for="ul-carrier-live">"Carrier"</label>
-                    <select id="ul-carrier-live" data-testid="fetch-carrier"
-                        on:change=move |ev| if let Some(c) = Carrier::parse(&event_target_value(&ev)) { carrier.set(c); form_error.set(None) }>
-                        {move || carriers().into_iter().map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
-                    </select>
-                </div>
-                <Show when=move || carrier.get() == Carrier::Thingspace>
+            <form class="ul-live-form ul-form" on:submit=submit novalidate>
+                <fieldset class="ul-fieldset" data-testid="fieldset-subject">
+                    <legend>"Subject"</legend>
                     <div class="ul-field">
-                        <label for="ul-device-kind">"Device id kind"</label>
-                        <select id="ul-device-kind" on:change=move |ev| if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) { device_kind.set(k) }>
-                            {[SubjectKind::Imei, SubjectKind::Iccid, SubjectKind::Mdn, SubjectKind::Msisdn, SubjectKind::Meid, SubjectKind::Esn, SubjectKind::Eid, SubjectKind::Label]
-                                .map(|k| view! { <option value=k.as_str() selected=move || device_kind.get() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
+                        <label for="ul-carrier-live">"Carrier"</label>
+                        <select id="ul-carrier-live" data-testid="fetch-carrier"
+                            on:change=move |ev| if let Some(c) = Carrier::parse(&event_target_value(&ev)) { carrier.set(c); form_error.set(None) }>
+                            {move || carriers().into_iter().map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
                         </select>
                     </div>
-                </Show>
-                <div class="ul-field ul-wide">
-                    <label for="ul-ident">{move || format!("{} ", subject_kind().as_str().to_uppercase())}</label>
-                    <input id="ul-ident" data-testid="fetch-id" autocomplete="off" spellcheck="false"
-                        aria-invalid=move || id_error().is_some().to_string()
-                        aria-describedby="ul-ident-error"
-                        prop:value=move || id.get()
-                        on:input=move |ev| id.set(event_target_value(&ev)) />
-                    <span id="ul-ident-error" class="ul-field-error" aria-live="polite">{id_error}</span>
+                    <Show when=move || carrier.get() == Carrier::Thingspace>
+                        <div class="ul-field">
+                            <label for="ul-device-kind">"Device id kind"</label>
+                            <select id="ul-device-kind" on:change=move |ev| if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) { device_kind.set(k) }>
+                                {[SubjectKind::Imei, SubjectKind::Iccid, SubjectKind::Mdn, SubjectKind::Msisdn, SubjectKind::Meid, SubjectKind::Esn, SubjectKind::Eid, SubjectKind::Label]
+                                    .map(|k| view! { <option value=k.as_str() selected=move || device_kind.get() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
+                            </select>
+                        </div>
+                    </Show>
+                    <div class="ul-field ul-wide">
+                        <label for="ul-ident">{move || format!("{} ", subject_kind().as_str().to_uppercase())}</label>
+                        <input id="ul-ident" data-testid="fetch-id" autocomplete="off" spellcheck="false"
+                            aria-invalid=move || id_error().is_some().to_string()
+                            aria-describedby="ul-ident-error"
+                            prop:value=move || id.get()
+                            on:input=move |ev| id.set(event_target_value(&ev)) />
+                        <span id="ul-ident-error" class="ul-field-error" aria-live="polite">{id_error}</span>
+                    </div>
+                </fieldset>
+                <fieldset class="ul-fieldset" data-testid="fieldset-period">
+                    <legend>"Period"</legend>
+                    <Show when=move || carrier.get() != Carrier::VodafoneVrs
+                        fallback=|| view! { <p class="ul-field-note">"Vodafone answers with its latest usage; there is no period to choose."</p> }>
+                        {range_fields}
+                    </Show>
+                </fieldset>
+                <fieldset class="ul-fieldset" data-testid="fieldset-credentials">
+                    <legend>"Credentials"</legend>
+                    <Show when=move || !asks_host() fallback=|| view! { <p class="ul-field-note">"Credentials come from the page this viewer is embedded in."</p> }>
+                        {credential_fields}
+                    </Show>
+                </fieldset>
+                <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
+                    <legend>"Proxy"</legend>
+                    <div class="ul-field">
+                        <label for="ul-proxy-mode">"Proxy"</label>
+                        <select id="ul-proxy-mode"
+                            prop:value=move || proxy_mode_name(proxy_mode.get())
+                            on:change=move |ev| proxy_mode.set(proxy_mode_named(&event_target_value(&ev)))>
+                            <option value="carrier">"Base URL + /carrier"</option>
+                            <option value="prefix">"Prefix + full URL"</option>
+                            <option value="template">"Template with {url}"</option>
+                        </select>
+                    </div>
+                    <div class="ul-field ul-wide">
+                        <label for="ul-proxy">"Proxy URL"</label>
+                        <input id="ul-proxy" data-testid="fetch-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                    </div>
+                    {text_input("ul-timeout", "Timeout (s)", timeout_s, "number", "fetch-timeout")}
+                </fieldset>
+                <div class="ul-field ul-check ul-remember">
+                    <label><input type="checkbox" data-testid="fetch-remember" prop:checked=move || remember.get()
+                        on:change=move |ev| remember.set(event_target_checked(&ev)) />
+                        " Remember these settings (carrier, proxy, timeout) in this browser; credentials are never stored"</label>
                 </div>
-                {range_fields}
-                <Show when=move || !asks_host() fallback=|| view! { <p class="ul-field-note">"Credentials come from the page this viewer is embedded in."</p> }>
-                    {credential_fields}
-                </Show>
-                <div class="ul-field">
-                    <label for="ul-proxy-mode">"Proxy"</label>
-                    <select id="ul-proxy-mode"
-                        prop:value=move || match proxy_mode.get() { ProxyMode::Prefix => "prefix", ProxyMode::Template => "template", ProxyMode::PerCarrier => "carrier" }
-                        on:change=move |ev| proxy_mode.set(match event_target_value(&ev).as_str() {
-                        "prefix" => ProxyMode::Prefix, "template" => ProxyMode::Template, _ => ProxyMode::PerCarrier })>
-                        <option value="carrier">"Base URL + /carrier"</option>
-                        <option value="prefix">"Prefix + full URL"</option>
-                        <option value="template">"Template with {url}"</option>
-                    </select>
-                </div>
-                <div class="ul-field ul-wide">
-                    <label for="ul-proxy">"Proxy URL"</label>
-                    <input id="ul-proxy" data-testid="fetch-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
-                </div>
-                {text_input("ul-timeout", "Timeout (s)", timeout_s, "number", "fetch-timeout")}
                 <div class="ul-live-actions">
                     <button class="ul-button ul-primary" type="submit" data-testid="fetch-submit" disabled=move || progress.get().is_some()>"Fetch usage"</button>
                     <Show when=move || progress.get().is_some()>

@@ -49,9 +49,9 @@ pub fn UsageChart(
     #[prop(into)]
     format_span: Callback<(i64, i64, Option<Granularity>), String>,
     /// Brush-to-zoom: called with the start of the first and the end of the last bucket dragged
-    /// over.
-    #[prop(into)]
-    on_zoom: Callback<(i64, i64)>,
+    /// over. Without it the chart has no brush (the portal's period is chosen by its own control).
+    #[prop(optional, into)]
+    on_zoom: Option<Callback<(i64, i64)>>,
 ) -> impl IntoView {
     let hidden = RwSignal::new(Vec::<String>::new());
     let svg_ref = NodeRef::<Svg>::new();
@@ -172,7 +172,7 @@ pub fn UsageChart(
         }
     };
     let on_down = move |ev: web_sys::MouseEvent| {
-        if ev.button() != 0 {
+        if ev.button() != 0 || on_zoom.is_none() {
             return;
         }
         if let Some(x) = chart_x(&ev) {
@@ -197,7 +197,7 @@ pub fn UsageChart(
         };
         let range =
             series.with_untracked(|ts| Some((*ts.buckets.get(first)?, *ts.ends.get(last)?)));
-        if let Some(range) = range {
+        if let (Some(range), Some(on_zoom)) = (range, on_zoom) {
             hover.set(None);
             on_zoom.run(range);
         }

@@ -34,6 +34,10 @@ const FORMS = {
 // end after that.
 async function fetchLive(page, proxyUrl, carrier, { timeout, cancelAfterMs } = {}) {
   const form = FORMS[carrier];
+  // With usage loaded the import area is folded into the data bar: "Add data" opens it.
+  if (await page.getByTestId('data-add').isVisible() && (await page.getByTestId('data-add').getAttribute('aria-expanded')) === 'false') {
+    await page.getByTestId('data-add').click();
+  }
   if (!(await page.getByTestId('fetch-live').evaluate((d) => d.open))) await page.getByTestId('fetch-live').locator('summary').click();
   await page.getByTestId('fetch-carrier').selectOption(carrier);
   await page.getByTestId('fetch-id').fill(form.id);
@@ -115,7 +119,7 @@ for (const [fault, carrier, pattern, options] of [
     const s = await stack(['--fault', fault, '--hang-ms', '3000']);
     const { page, errors, context } = await openApp(browser, s.appUrl);
     await page.getByTestId('load-demo').click();
-    await page.locator('.ul-source').nth(4).waitFor();
+    await page.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
     await page.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
     const before = Number(await page.getByTestId('kpi-data').getAttribute('data-value'));
     await fetchLive(page, s.proxyUrl, carrier, options);

@@ -10,6 +10,7 @@ pub mod fleet;
 pub mod ident;
 pub mod limits;
 pub mod model;
+pub mod portal;
 pub mod readers;
 pub mod record_output;
 pub mod sorting;
