@@ -127,7 +127,7 @@ fn looks_like_utf16(bytes: &[u8]) -> bool {
 
 fn utf16(bytes: &[u8], encoding: Encoding, offset: usize) -> Result<String, ParseError> {
     let what = encoding.label();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(ParseError::new(
             ParseErrorKind::Syntax,
             format!(

@@ -462,7 +462,7 @@ pub fn cap_warnings(mut warnings: Vec<Warning>) -> Vec<Warning> {
             None => kinds.push((kind, 1)),
         }
     }
-    kinds.sort_by(|a, b| b.1.cmp(&a.1));
+    kinds.sort_by_key(|k| std::cmp::Reverse(k.1));
     let listed: Vec<String> = kinds
         .iter()
         .take(3)
