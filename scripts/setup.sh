@@ -37,6 +37,16 @@ if ! trunk --version 2>/dev/null | grep -q '0\.21\.14'; then
   cargo install --locked trunk@0.21.14
 fi
 
+# Fuzzing (scripts/fuzz.sh): cargo-fuzz builds its targets with a nightly toolchain.
+if ! rustup toolchain list | grep -q '^nightly'; then
+  say "rustup toolchain install nightly"
+  rustup toolchain install nightly --profile minimal
+fi
+if ! cargo fuzz --version 2>/dev/null | grep -q '0\.13\.2'; then
+  say "cargo install cargo-fuzz 0.13.2 (about 2 minutes on 2 cores)"
+  cargo install cargo-fuzz --version 0.13.2
+fi
+
 # wasm-bindgen-cli must be exactly the wasm-bindgen of Cargo.lock; `--locked` fails for it.
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then

@@ -2,8 +2,9 @@
 # Runs every check and test layer; exits non-zero on the first failing layer.
 #   1. cargo fmt --check, clippy (native and wasm32)
 #   2. native cargo test (core readers, model, aggregation, export; app state)
-#   3. wasm-bindgen-test in headless Chromium (parseUsage and components through wasm)
-#   4. end-to-end: release build served by nginx, driven by playwright-core in Chromium
+#   3. fuzzing: each cargo-fuzz target for a short time (scripts/fuzz.sh)
+#   4. wasm-bindgen-test in headless Chromium (parseUsage and components through wasm)
+#   5. end-to-end: release build served by nginx, driven by playwright-core in Chromium
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
@@ -15,11 +16,15 @@ layer() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
 
 layer "format and lints"
 cargo fmt --all -- --check
+rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p usagelens --target wasm32-unknown-unknown --all-targets -- -D warnings
 
 layer "native tests"
 cargo test --workspace
+
+layer "fuzzing (each target 20 s)"
+./scripts/fuzz.sh "${FUZZ_SECONDS:-20}"
 
 layer "browser tests (wasm-bindgen-test, headless Chromium)"
 cargo test -p usagelens --target wasm32-unknown-unknown
