@@ -8,13 +8,16 @@ cd "$root"
 corpus=fuzz/corpus
 mkdir -p "$corpus"/{parse,telecomx_csv,fetch_job,view_state}
 
-fixtures=(crates/core/tests/fixtures/* public/demo/*)
+fixtures=()
+for f in crates/core/tests/fixtures/* crates/core/tests/fixtures/variants/*/* public/demo/*; do
+  [ -f "$f" ] && fixtures+=("$f")
+done
 
 # parse: one selector byte, then the body. 0 detects; 1-4 force Vodafone VRS, TelecomX, ThingSpace,
 # Control Center; +8 adds a subject; +16 parses into a set that already holds records. Every body
 # goes in with detection and with every forced carrier (the mismatch paths are worth reaching too).
 for f in "${fixtures[@]}"; do
-  name=$(basename "$f")
+  name=$(basename "$(dirname "$f")")-$(basename "$f")
   for selector in 0 1 2 3 4 8 25; do
     { printf "\\x$(printf %02x "$selector")"; cat "$f"; } >"$corpus/parse/seed-$name-$selector"
   done
@@ -23,7 +26,7 @@ done
 # telecomx_csv: the two CSV fixtures, and the shapes the fast row splitter hands to the csv crate
 # (escaped and unterminated quotes, text after a closing quote) or takes itself (CRLF, BOM, blank
 # lines, quoted fields with line breaks).
-for f in crates/core/tests/fixtures/*.csv public/demo/*.csv; do
+for f in crates/core/tests/fixtures/*.csv crates/core/tests/fixtures/variants/telecomx/*.csv public/demo/*.csv; do
   cp "$f" "$corpus/telecomx_csv/seed-$(basename "$f")"
 done
 header='number,name,ratePlan,year,month,Voice Homeland secs,Voice subscription Homeland secs,Data Homeland bytes,SMS roaming,MMS international'

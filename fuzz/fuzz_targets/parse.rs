@@ -26,7 +26,11 @@ fuzz_target!(|data: &[u8]| {
     };
     let subject =
         (selector & 0x08 != 0).then(|| Subject::new(SubjectKind::Imsi, "262021234567890"));
-    let options = ParseOptions { carrier, subject };
+    let options = ParseOptions {
+        carrier,
+        subject,
+        ..ParseOptions::default()
+    };
     let mut set = UsageSet::new();
     if selector & 0x10 != 0 {
         parse(PRELOAD, &ParseOptions::default(), &mut set).expect("the fixture reads");
