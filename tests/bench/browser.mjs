@@ -277,7 +277,7 @@ try {
     // `rate` requests a second as the app's limit for the carrier ('' for none); returns the
     // wall time from the click until every result is in the view and what Resource Timing saw.
     const fleetFetchInApp = async (page, st, proxyUrl, listText, rate = '', beforeClick = async () => {}) => {
-      await page.locator('[data-testid=fleet-wrap] summary').click();
+      await page.locator('[data-testid=fleet-wrap] > summary').click();
       await page.getByTestId('fleet-list').fill(listText);
       const cc = page.locator('fieldset[data-carrier=control-center]');
       await cc.locator('[data-field=user]').fill('demo');

@@ -47,7 +47,8 @@ test('monthly and daily sources: intervals, period band, tooltip, brush zoom', a
   await page.getByTestId('import-file').setInputFiles(files.map((f) => ({
     name: f, mimeType: f.endsWith('.csv') ? 'text/csv' : 'application/json', buffer: readFileSync(join(root, 'public/demo', f)),
   })));
-  await page.locator('.ul-source').nth(2).waitFor();
+  // The import area folds into the data bar once something is loaded (data first).
+  await page.getByTestId('data-bar-summary').filter({ hasText: `${files.length} sources` }).waitFor();
   await page.getByTestId('chart').waitFor();
   await page.locator('#ul-group').selectOption('carrier');
   const want = await expected(page);

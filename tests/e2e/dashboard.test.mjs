@@ -103,7 +103,7 @@ test('paste, mobile width and dark mode', async () => {
 test('the view is in the URL: reopening it loads the demo with the same filters', async () => {
   const { page, context } = await openApp(browser, stack.appUrl);
   await page.getByTestId('load-demo').click();
-  await page.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
+  await page.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
   await page.getByTestId('filter-roaming').selectOption('yes');
   await page.locator('#ul-group').selectOption('carrier');
   const roamingData = await kpi(page, 'data');
@@ -115,7 +115,7 @@ test('the view is in the URL: reopening it loads the demo with the same filters'
   assert.match(url, /group=carrier/);
   const again = await context.newPage();
   await again.goto(url);
-  await again.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
+  await again.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
   await again.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
   assert.equal(await kpi(again, 'data'), roamingData);
   assert.equal(await again.getByTestId('filter-roaming').inputValue(), 'yes');
@@ -126,7 +126,7 @@ test('the view is in the URL: reopening it loads the demo with the same filters'
 test('the chart exports as SVG and PNG', async () => {
   const { page, context } = await openApp(browser, stack.appUrl, { colorScheme: 'dark' });
   await page.getByTestId('load-demo').click();
-  await page.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
+  await page.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
   const [svg] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-svg').click()]);
   const svgText = readFileSync(await svg.path(), 'utf8');
   assert.match(svg.suggestedFilename(), /^usagelens-chart-\d{8}\.svg$/);

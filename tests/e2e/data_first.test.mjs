@@ -27,7 +27,7 @@ async function inViewport(page, selector) {
 
 async function loadDemo(page) {
   await page.getByTestId('load-demo').click();
-  await page.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
+  await page.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
   await page.getByTestId('chart').waitFor();
   await page.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
 }

@@ -186,7 +186,7 @@ test('row 5: Cancel ends a fleet held by Retry-After: 999999 at once', async () 
     setTimeout(() => res.writeHead(200, { 'Content-Type': 'application/json' }).end(CC_ANSWER), 300);
   };
   const list = ['identifier,carrier', ...[1, 2, 3, 4].map((n) => `${iccid(`89011704258018735${n}`)},control-center`)].join('\n');
-  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.locator('[data-testid=fleet-wrap] > summary').click();
   await page.getByTestId('fleet-list').fill(list);
   await page.getByTestId('fleet-count').filter({ hasText: '4 subjects ready' }).waitFor();
   const control = page.locator('fieldset[data-carrier=control-center]');

@@ -24,7 +24,7 @@ after(async () => {
  * returns the list. */
 async function fillSandboxList(page, st, carrier, count) {
   const list = await (await fetch(`${st.sandboxUrl}/fleet.csv?carrier=${carrier}&count=${count}`)).text();
-  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.locator('[data-testid=fleet-wrap] > summary').click();
   await page.getByTestId('fleet-list').fill(list);
   await page.getByTestId('fleet-count').filter({ hasText: `${count} subjects ready` }).waitFor();
   return list;
@@ -78,7 +78,7 @@ test('a fleet list is fetched, charted, ranked and drilled into', async () => {
   const rows = [...ts.trim().split('\n'), ...cc.trim().split('\n').slice(1)];
   // One line with a wrong check digit: reported by line, the others still fetched.
   rows.push('89148000000000000012,thingspace,iccid');
-  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.locator('[data-testid=fleet-wrap] > summary').click();
   await page.getByTestId('fleet-list').fill(rows.join('\n'));
   await page.getByTestId('fleet-count').filter({ hasText: '24 subjects ready' }).waitFor();
   const problems = await page.getByTestId('fleet-problems').textContent();

@@ -19,7 +19,7 @@ after(async () => {
 
 /** Opens the fleet form's account loader for `carrier` with the sandbox's credentials. */
 async function openAccount(page, carrier) {
-  await page.locator('[data-testid=fleet-wrap] summary').click();
+  await page.locator('[data-testid=fleet-wrap] > summary').click();
   await page.locator('[data-testid=fleet-account] summary').click();
   await page.getByTestId('fleet-account-carrier').selectOption(carrier);
   await page.getByTestId('fleet-proxy').fill(stack.proxyUrl);

@@ -22,7 +22,7 @@ const LIST = ['identifier,carrier', '262026009980864,vodafone-vrs', '5c1b21b5a90
 
 async function openForms(page) {
   await page.getByTestId('fetch-live').locator('summary').click();
-  await page.getByTestId('fleet-wrap').locator('summary').click();
+  await page.getByTestId('fleet-wrap').locator(':scope > summary').click();
   await page.getByTestId('fleet-list').fill(LIST);
   await page.getByTestId('fleet-count').filter({ hasText: '4 subjects ready' }).waitFor();
 }

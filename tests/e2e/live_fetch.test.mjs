@@ -119,7 +119,7 @@ for (const [fault, carrier, pattern, options] of [
     const s = await stack(['--fault', fault, '--hang-ms', '3000']);
     const { page, errors, context } = await openApp(browser, s.appUrl);
     await page.getByTestId('load-demo').click();
-    await page.getByTestId('data-bar-summary').filter({ hasText: '5 sources' }).waitFor();
+    await page.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
     await page.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
     const before = Number(await page.getByTestId('kpi-data').getAttribute('data-value'));
     await fetchLive(page, s.proxyUrl, carrier, options);

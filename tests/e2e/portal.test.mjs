@@ -73,7 +73,7 @@ test('the portal fetches every SIM on mount and shows the period, gauges, chart 
     assert.equal(await page.locator(`#usage [data-testid="${testid}"]`).count(), 0, testid);
   }
   const van = sims(page).nth(0);
-  assert.match(await van.locator('h2').textContent(), /Delivery van 3/);
+  assert.match(await van.locator('h3').textContent(), /Delivery van 3/);
   // ThingSpace reports no allowance: the portal's plan (5 GB), projected to 30 Nov.
   const data = van.locator('[data-testid="gauge-data"]');
   assert.equal(await data.getAttribute('data-allowance'), '5000000000');

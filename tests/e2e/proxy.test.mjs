@@ -128,7 +128,8 @@ test('security headers on the app, its files, proxied paths and the proxy\'s own
   const html = readFileSync(join(root, 'dist', 'index.html'), 'utf8');
   const inline = [...html.matchAll(/<script(?![^>]*\bsrc=)[^>]*>([\s\S]*?)<\/script>/g)].map((m) => `'sha256-${createHash('sha256').update(m[1]).digest('base64')}'`);
   assert.ok(inline.length >= 1, 'Trunk\'s init script is inline');
-  const wasm = html.match(/href="\.?\/?([^"]+_bg\.wasm)"/)[1];
+  // Trunk's release HTML may leave attributes unquoted (href=./usagelens-…_bg.wasm).
+  const wasm = html.match(/href="?\.?\/?([^"\s>]+_bg\.wasm)/)[1];
   const targets = [
     ['the page', stack.appUrl, 200],
     ['a deep link (index.html)', `${stack.appUrl}fleet?x=1`, 200],
@@ -178,7 +179,8 @@ async function fetchLive(page, proxyUrl, carrier, form) {
 test('in the app: the self-signed carrier is reported clearly, the trusted one fetched', async () => {
   const { page, errors, context } = await openApp(browser, stack.appUrl);
   await fetchLive(page, stack.proxyUrl, 'thingspace', {
-    id: '490154203237518', fields: { 'fetch-key': 'demo-key', 'fetch-key-secret': 'demo-secret', 'fetch-user': 'demo', 'fetch-secret': 'demo' },
+    id: '490154203237518',
+    fields: { 'fetch-from': '2025-11-21', 'fetch-to': '2026-11-20', 'fetch-key': 'demo-key', 'fetch-key-secret': 'demo-secret', 'fetch-user': 'demo', 'fetch-secret': 'demo' },
   });
   const error = await page.getByTestId('error').innerText();
   assert.match(error, /Verizon ThingSpace: the proxy could not connect to the carrier, or could not verify its TLS certificate \(3 tries; the proxy's error log says which\) \(HTTP 502, usagelens-proxy-bad-gateway\)/);
