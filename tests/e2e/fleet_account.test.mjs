@@ -105,7 +105,8 @@ test('ThingSpace devices are listed with a status filter, and a slow listing can
   await page.getByTestId('fleet-account-name').fill('someone-else');
   await page.getByTestId('fleet-account-list').click();
   await page.getByTestId('fleet-account-found').filter({ hasText: /account name/ }).waitFor();
-  assert.deepEqual(errors, []);
+  // The browser logs the carrier's 400 for the wrong account; nothing else may go wrong.
+  assert.deepEqual(errors.filter((e) => !/status of 400/.test(e)), []);
   await context.close();
 });
 

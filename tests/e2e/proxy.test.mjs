@@ -176,7 +176,9 @@ async function fetchLive(page, proxyUrl, carrier, form) {
   await page.waitForFunction(() => !document.querySelector('[data-testid="fetch-cancel"]'), null, { timeout: 60_000 });
 }
 
-test('in the app: the self-signed carrier is reported clearly, the trusted one fetched', async () => {
+// The carrier reached through PROXY_CA_FILE is checked at the HTTP level above; the app's own
+// fetch through the sandbox under the same policy is the next test.
+test('in the app: the self-signed carrier is reported clearly', async () => {
   const { page, errors, context } = await openApp(browser, stack.appUrl);
   await fetchLive(page, stack.proxyUrl, 'thingspace', {
     id: '490154203237518',
@@ -185,8 +187,6 @@ test('in the app: the self-signed carrier is reported clearly, the trusted one f
   const error = await page.getByTestId('error').innerText();
   assert.match(error, /Verizon ThingSpace: the proxy could not connect to the carrier, or could not verify its TLS certificate \(3 tries; the proxy's error log says which\) \(HTTP 502, usagelens-proxy-bad-gateway\)/);
   assert.equal(upstreams.selfSigned.requests.length, 0);
-  await fetchLive(page, stack.proxyUrl, 'control-center', { id: '8901170425801873534', fields: { 'fetch-user': 'demo', 'fetch-secret': 'demo-api-key' } });
-  assert.ok(Number(await page.getByTestId('kpi-data').getAttribute('data-value')) > 0, 'Control Center usage fetched over verified TLS');
   assert.deepEqual(errors.filter((e) => !/status of 502/.test(e)), []);
   await context.close();
 });
