@@ -24,6 +24,7 @@ use super::{
 use crate::ident::validate;
 use crate::model::{Carrier, Subject, SubjectKind};
 use crate::readers::carrier_error_fields;
+use crate::readers::json_util::get_ci as field;
 
 /// Control Center allows at most 50 devices a page.
 pub const CONTROL_CENTER_MAX_PAGE_SIZE: u32 = 50;
@@ -648,18 +649,6 @@ pub struct DevicePage {
     pub more: bool,
     /// ThingSpace: where the next page starts (`largestDeviceIdSeen`).
     pub last_id: Option<String>,
-}
-
-fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    object
-        .get(key)
-        .or_else(|| {
-            object
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        })
-        .filter(|v| !v.is_null())
 }
 
 fn field_text(object: &Map<String, Value>, key: &str) -> Option<String> {

@@ -26,6 +26,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::json_util::get_ci as field;
 use super::json_util::{count, parse_json, text, timestamp, type_name};
 use crate::error::ParseError;
 use crate::model::{
@@ -162,19 +163,6 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
         && haystack
             .windows(needle.len())
             .any(|w| w.eq_ignore_ascii_case(needle))
-}
-
-/// A field by name, any case; `null` counts as absent.
-fn field<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    object
-        .get(key)
-        .or_else(|| {
-            object
-                .iter()
-                .find(|(k, _)| k.eq_ignore_ascii_case(key))
-                .map(|(_, v)| v)
-        })
-        .filter(|v| !v.is_null())
 }
 
 pub fn read(
