@@ -239,6 +239,7 @@ pub fn parse_time(text: &str) -> Option<WrittenTime> {
     let normalized = match normalized
         .len()
         .checked_sub(3)
+        .filter(|&i| normalized.is_char_boundary(i))
         .map(|i| normalized.split_at(i))
     {
         Some((head, tail))
@@ -363,7 +364,7 @@ fn parse_offset(zone: &str) -> Option<i32> {
     };
     let (h, m) = match rest.split_once(':') {
         Some(parts) => parts,
-        None if rest.len() == 4 => rest.split_at(2),
+        None if rest.len() == 4 && rest.is_char_boundary(2) => rest.split_at(2),
         None => (rest, "0"),
     };
     let h: i32 = h.parse().ok()?;
@@ -662,6 +663,30 @@ mod tests {
         ] {
             assert_eq!(plain_rfc3339(declined), None, "{declined}");
         }
+    }
+
+    /// Found by the `parse` fuzz target: a date whose last characters are multi-byte made the
+    /// `±hh` check slice inside a character. No text may panic any date path.
+    #[test]
+    fn dates_with_multibyte_characters_anywhere_are_errors_not_panics() {
+        let base = "2024-01-01T00:00:00+0100";
+        for at in 0..=base.len() {
+            for c in ["\u{fffd}", "é", "€", "😀"] {
+                let mut text = base.to_owned();
+                text.insert_str(at, c);
+                let _ = timestamp(&text, "t");
+                let _ = parse_time(&text);
+                let mut cut = base[..at].to_owned();
+                cut.push_str(c);
+                let _ = timestamp(&cut, "t");
+                cut.push('0');
+                let _ = timestamp(&cut, "t");
+            }
+        }
+        assert!(timestamp("2024-01-01T00:00:0\u{fffd}", "t").is_err());
+        // The fuzzer's case: a 3-byte character straddling the last three bytes.
+        assert!(timestamp("2024-01-01T00:00:00\u{fffd}0", "t").is_err());
+        assert!(parse_time("2024-01-01T00:00:00+1é1").is_none());
     }
 
     #[test]
