@@ -238,6 +238,47 @@ pub(crate) fn final_transport_error(
     }
 }
 
+/// How long a ThingSpace session is taken to last: 20 minutes of inactivity.
+pub(crate) const SESSION_LIFETIME_MS: u64 = 20 * 60_000;
+
+/// An OAuth token answer (`{"access_token", "expires_in"}`, the lifetime as a number or a
+/// string of seconds): the token and its lifetime in milliseconds. Shared by the usage fetch and
+/// the account device listing.
+pub(crate) fn read_token_answer(body: &str, carrier: Carrier) -> Result<(String, u64), FetchError> {
+    let value: Option<Value> = serde_json::from_str(body).ok();
+    let token = value
+        .as_ref()
+        .and_then(|v| v.get("access_token"))
+        .and_then(Value::as_str)
+        .ok_or_else(|| {
+            FetchError::new(
+                FetchErrorKind::BadResponse,
+                carrier,
+                "the token answer has no access_token",
+            )
+        })?;
+    let lifetime = value
+        .as_ref()
+        .and_then(|v| v.get("expires_in"))
+        .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
+        .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
+    Ok((token.to_owned(), lifetime))
+}
+
+/// A ThingSpace session login answer (`{"sessionToken"}`): the session token.
+pub(crate) fn read_session_answer(body: &str) -> Result<String, FetchError> {
+    serde_json::from_str::<Value>(body)
+        .ok()
+        .and_then(|v| v.get("sessionToken")?.as_str().map(str::to_owned))
+        .ok_or_else(|| {
+            FetchError::new(
+                FetchErrorKind::BadResponse,
+                Carrier::Thingspace,
+                "the session login answer has no sessionToken",
+            )
+        })
+}
+
 /// The `error` codes of the usagelens proxy's own 502 and 504 answers (nginx's error_page).
 const PROXY_BAD_GATEWAY: &str = "usagelens-proxy-bad-gateway";
 const PROXY_GATEWAY_TIMEOUT: &str = "usagelens-proxy-gateway-timeout";
@@ -878,28 +919,15 @@ impl FetchJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        let value: Option<Value> = serde_json::from_str(&response.body).ok();
-        let token = value
-            .as_ref()
-            .and_then(|v| v.get("access_token"))
-            .and_then(Value::as_str);
-        let Some(token) = token else {
-            return self.fail(FetchError::new(
-                FetchErrorKind::BadResponse,
-                self.carrier(),
-                "the token answer has no access_token",
-            ));
+        let (token, lifetime) = match read_token_answer(&response.body, self.carrier()) {
+            Ok(answer) => answer,
+            Err(e) => return self.fail(e),
         };
-        let lifetime = value
-            .as_ref()
-            .and_then(|v| v.get("expires_in"))
-            .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
-            .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
         self.last_token_lifetime_ms = Some(lifetime);
         self.token_single_use = lifetime < crate::limits::TOKEN_EXPIRY_MARGIN_MS;
         self.token_fetches += 1;
         self.token = Some(Token {
-            value: token.to_owned(),
+            value: token,
             expires_at_ms: now_ms.saturating_add(lifetime),
         });
         // A ThingSpace session still fresh (the token expired under it) is kept: logging in
@@ -920,27 +948,16 @@ impl FetchJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        let session = serde_json::from_str::<Value>(&response.body)
-            .ok()
-            .and_then(|v| {
-                v.get("sessionToken")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            });
-        match session {
-            Some(s) => {
+        match read_session_answer(&response.body) {
+            Ok(s) => {
                 // ThingSpace sessions last 20 minutes of inactivity; re-login handles expiry.
                 self.session = Some(Token {
                     value: s,
-                    expires_at_ms: now_ms.saturating_add(20 * 60_000),
+                    expires_at_ms: now_ms.saturating_add(SESSION_LIFETIME_MS),
                 });
                 self.phase = Phase::Usage;
             }
-            None => self.fail(FetchError::new(
-                FetchErrorKind::BadResponse,
-                Carrier::Thingspace,
-                "the session login answer has no sessionToken",
-            )),
+            Err(e) => self.fail(e),
         }
     }
 

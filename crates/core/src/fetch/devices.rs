@@ -15,7 +15,7 @@
 
 use serde_json::{Map, Value};
 
-use super::carriers::base64;
+use super::carriers::{base64, read_session_answer, read_token_answer, SESSION_LIFETIME_MS};
 use super::proxy::encode_component;
 use super::{
     retry_after_ms, FetchConfig, FetchError, FetchErrorKind, HttpResponse, Method, Purpose,
@@ -96,7 +96,6 @@ enum Phase {
 
 /// Pages one listing reads at most (5,000 devices are 100 Control Center pages).
 const MAX_PAGES: u32 = 5_000;
-const TOKEN_LIFETIME_MS: u64 = 3_599_000;
 
 /// One account's device listing, from credentials to identifiers.
 #[derive(Debug)]
@@ -464,25 +463,12 @@ impl DeviceListJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        let value: Option<Value> = serde_json::from_str(&response.body).ok();
-        let Some(token) = value
-            .as_ref()
-            .and_then(|v| v.get("access_token"))
-            .and_then(Value::as_str)
-        else {
-            return self.fail(FetchError::new(
-                FetchErrorKind::BadResponse,
-                Carrier::Thingspace,
-                "the token answer has no access_token",
-            ));
+        let (token, lifetime) = match read_token_answer(&response.body, Carrier::Thingspace) {
+            Ok(answer) => answer,
+            Err(e) => return self.fail(e),
         };
-        let lifetime = value
-            .as_ref()
-            .and_then(|v| v.get("expires_in"))
-            .and_then(|e| e.as_u64().or_else(|| e.as_str()?.parse().ok()))
-            .map_or(TOKEN_LIFETIME_MS, |s| s.saturating_mul(1000));
         self.token = Some(Token {
-            value: token.to_owned(),
+            value: token,
             expires_at_ms: now_ms.saturating_add(lifetime),
         });
         self.phase = Phase::Login;
@@ -496,22 +482,15 @@ impl DeviceListJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        let session = serde_json::from_str::<Value>(&response.body)
-            .ok()
-            .and_then(|v| v.get("sessionToken")?.as_str().map(str::to_owned));
-        match session {
-            Some(s) => {
+        match read_session_answer(&response.body) {
+            Ok(s) => {
                 self.session = Some(Token {
                     value: s,
-                    expires_at_ms: now_ms.saturating_add(20 * 60_000),
+                    expires_at_ms: now_ms.saturating_add(SESSION_LIFETIME_MS),
                 });
                 self.phase = Phase::List;
             }
-            None => self.fail(FetchError::new(
-                FetchErrorKind::BadResponse,
-                Carrier::Thingspace,
-                "the session login answer has no sessionToken",
-            )),
+            Err(e) => self.fail(e),
         }
     }
 
