@@ -821,6 +821,25 @@ fn telecomx(config: &Config, request: &Request, rest: &str) -> Response {
     Response::json(200, &body)
 }
 
+/// ThingSpace's answer to an M2M call without the token or session the sandbox issued (or
+/// with the `expire-token` fault); `None` lets the call through.
+fn thingspace_refusal(request: &Request, fault: Option<&str>) -> Option<Response> {
+    if !bearer_is(request, THINGSPACE_TOKEN) {
+        return Some(Response::json(
+            401,
+            &json!({"fault": {"code": "900901", "message": "Invalid Credentials"}}),
+        ));
+    }
+    if request.header("VZ-M2M-Token") != Some(THINGSPACE_SESSION) || fault == Some("expire-token") {
+        return Some(m2m_error(
+            401,
+            "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
+            "Session token is expired or invalid",
+        ));
+    }
+    None
+}
+
 fn m2m_error(status: u16, code: &str, message: &str) -> Response {
     Response::json(status, &json!({"errorCode": code, "errorMessage": message}))
 }
@@ -859,38 +878,14 @@ fn thingspace(config: &Config, request: &Request, rest: &str, fault: Option<&str
             Response::json(200, &json!({"sessionToken": THINGSPACE_SESSION}))
         }
         "/api/m2m/v1/devices/actions/list" => {
-            if !bearer_is(request, THINGSPACE_TOKEN) {
-                return Response::json(
-                    401,
-                    &json!({"fault": {"code": "900901", "message": "Invalid Credentials"}}),
-                );
-            }
-            if request.header("VZ-M2M-Token") != Some(THINGSPACE_SESSION)
-                || fault == Some("expire-token")
-            {
-                return m2m_error(
-                    401,
-                    "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
-                    "Session token is expired or invalid",
-                );
+            if let Some(refused) = thingspace_refusal(request, fault) {
+                return refused;
             }
             thingspace_devices(config, request, fault == Some("no-advance"))
         }
         "/api/m2m/v1/devices/usage/actions/list" => {
-            if !bearer_is(request, THINGSPACE_TOKEN) {
-                return Response::json(
-                    401,
-                    &json!({"fault": {"code": "900901", "message": "Invalid Credentials"}}),
-                );
-            }
-            if request.header("VZ-M2M-Token") != Some(THINGSPACE_SESSION)
-                || fault == Some("expire-token")
-            {
-                return m2m_error(
-                    401,
-                    "UnifiedWebService.REQUEST_FAILED.SessionToken.Expired",
-                    "Session token is expired or invalid",
-                );
+            if let Some(refused) = thingspace_refusal(request, fault) {
+                return refused;
             }
             usage_list(config, request, fault == Some("no-advance"))
         }
