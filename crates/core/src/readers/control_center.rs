@@ -23,7 +23,7 @@
 use serde_json::{Map, Value};
 
 use super::json_util::{
-    count, field, get_ci, is_one_of, parse_json, parse_time, text, timestamp_value, type_name,
+    count, field, get_ci, parse_json, parse_time, text, timestamp_value, type_name, unmapped_fields,
 };
 use crate::error::ParseError;
 use crate::model::{
@@ -98,11 +98,7 @@ pub fn read(
     // `timestamp` in the document, `timeStamp` in other Control Center deployments.
     let retrieved_at = field(root, RETRIEVED_AT).and_then(|(_, v)| text(v));
     // Fields of the answer the reader does not map travel with every record, under their own name.
-    let answer_attributes: Vec<(String, String)> = root
-        .iter()
-        .filter(|(k, _)| !ROOT_FIELDS.iter().any(|names| is_one_of(k, names)))
-        .filter_map(|(k, v)| attribute_text(v).map(|t| (k.clone(), t)))
-        .collect();
+    let answer_attributes: Vec<(String, String)> = unmapped_fields(root, &ROOT_FIELDS).collect();
 
     let zones = match field(root, ZONES).map(|(_, v)| v) {
         Some(Value::Object(z)) => z,
@@ -158,13 +154,7 @@ pub fn read(
             for (key, value) in &answer_attributes {
                 context.attributes.insert(key.clone(), value.clone());
             }
-            for (key, value) in row {
-                if !ROW_FIELDS.iter().any(|names| is_one_of(key, names)) {
-                    if let Some(t) = attribute_text(value) {
-                        context.attributes.insert(key.clone(), t);
-                    }
-                }
-            }
+            context.attributes.extend(unmapped_fields(row, &ROW_FIELDS));
             let context = set.intern_context(context);
             let zone = set.intern_opt(get_ci(row, "zone").and_then(text).as_deref());
             let record = |service, direction, quantity| {
@@ -223,15 +213,6 @@ const ROW_FIELDS: [&[&str]; 11] = [
     &["SMSMOUsage"],
     &["SMSMTUsage"],
 ];
-
-/// A field value as an attribute: scalars as written, objects and arrays as compact JSON.
-fn attribute_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::Object(_) | Value::Array(_) => Some(value.to_string()),
-        other => text(other),
-    }
-}
 
 fn required_time(root: &Map<String, Value>, names: &[&str]) -> Result<i64, ParseError> {
     match field(root, names) {

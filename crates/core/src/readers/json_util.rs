@@ -555,6 +555,26 @@ pub fn field<'a>(object: &'a Map<String, Value>, names: &[&str]) -> Option<(&'a 
         .map(|(k, v)| (k.as_str(), v))
 }
 
+/// The fields of `object` a reader does not map (none of the spellings in `known`), as
+/// attributes under their own names: scalars as written, objects and arrays as compact JSON,
+/// nulls left out. Nothing a carrier sends is dropped silently.
+pub fn unmapped_fields<'a>(
+    object: &'a Map<String, Value>,
+    known: &'a [&'a [&'a str]],
+) -> impl Iterator<Item = (String, String)> + 'a {
+    object
+        .iter()
+        .filter(|(k, _)| !known.iter().any(|names| is_one_of(k, names)))
+        .filter_map(|(k, v)| {
+            let shown = match v {
+                Value::Null => None,
+                Value::Object(_) | Value::Array(_) => Some(v.to_string()),
+                other => text(other),
+            };
+            shown.map(|t| (k.clone(), t))
+        })
+}
+
 /// True when `key` is one of `names`, ignoring ASCII case and `_`/`-` between words
 /// (`hasMoreData`, `hasmoredata`, `has_more_data`, `downloaded_bytes`, `downloadedBytes`).
 pub fn is_one_of(key: &str, names: &[&str]) -> bool {

@@ -15,7 +15,7 @@
 use serde_json::{Map, Value};
 
 use super::json_util::{
-    count, echo, field, get_ci, is_one_of, parse_json, text, timestamp_value, type_name,
+    count, echo, field, get_ci, parse_json, text, timestamp_value, type_name, unmapped_fields,
 };
 use crate::error::ParseError;
 use crate::model::{
@@ -98,13 +98,8 @@ pub fn read_values(
         }
     };
     // Fields of the page the reader does not map travel with every record, under their own name.
-    let page_attributes: Vec<(String, String)> = root
-        .iter()
-        .filter(|(k, _)| {
-            !is_one_of(k, HAS_MORE) && !is_one_of(k, DEVICE_ID) && !is_one_of(k, USAGE_HISTORY)
-        })
-        .filter_map(|(k, v)| attribute_text(v).map(|t| (k.clone(), t)))
-        .collect();
+    let page_attributes: Vec<(String, String)> =
+        unmapped_fields(root, &[HAS_MORE, DEVICE_ID, USAGE_HISTORY]).collect();
     let mut last: Option<i64> = None;
     let handles = PageHandles::new(set, subject_sym);
     for (i, row) in rows.iter().enumerate() {
@@ -141,13 +136,7 @@ pub fn read_values(
         for (key, value) in &page_attributes {
             context.attributes.insert(key.clone(), value.clone());
         }
-        for (key, value) in row {
-            if !ROW_FIELDS.iter().any(|names| is_one_of(key, names)) {
-                if let Some(t) = attribute_text(value) {
-                    context.attributes.insert(key.clone(), t);
-                }
-            }
-        }
+        context.attributes.extend(unmapped_fields(row, &ROW_FIELDS));
         for (key, value) in &extended.others {
             context.attributes.insert(key.clone(), value.clone());
         }
@@ -215,15 +204,6 @@ const ROW_FIELDS: [&[&str]; 10] = [
     SERVICE_PLAN,
     EXTENDED,
 ];
-
-/// A field value as an attribute: scalars as written, objects and arrays as compact JSON.
-fn attribute_text(value: &Value) -> Option<String> {
-    match value {
-        Value::Null => None,
-        Value::Object(_) | Value::Array(_) => Some(value.to_string()),
-        other => text(other),
-    }
-}
 
 /// The quantities of one usage row, whichever path read them.
 #[derive(Clone, Copy, Default)]
