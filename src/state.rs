@@ -8,7 +8,7 @@ use std::ops::Range;
 
 use leptos::prelude::*;
 use usagelens_core::aggregate::{Filter, GroupBy};
-use usagelens_core::readers::control_center_ctd::known_cycles;
+use usagelens_core::carriers::control_center::ctd::known_cycles;
 use usagelens_core::units::ByteBase;
 use usagelens_core::{
     detect, parse, shift_range, Carrier, Format, ParseError, ParseOptions, ParseReport, Service,

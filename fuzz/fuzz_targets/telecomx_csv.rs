@@ -6,7 +6,7 @@
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use usagelens_core::readers::telecomx::{read_csv, read_csv_general};
+use usagelens_core::carriers::telecomx::reader::{read_csv, read_csv_general};
 use usagelens_core::{ParseOptions, UsageSet};
 
 fuzz_target!(|data: &[u8]| {

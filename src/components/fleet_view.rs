@@ -1,6 +1,6 @@
 use leptos::prelude::*;
+use usagelens_core::carriers::control_center::ctd::overage_flags;
 use usagelens_core::fleet::{fleet_summary, FleetSummary, SubjectTotal};
-use usagelens_core::readers::control_center_ctd::overage_flags;
 use usagelens_core::units::{format_bytes, format_count, format_duration, format_quantity};
 use usagelens_core::{Granularity, Service, Subject};
 

@@ -3,6 +3,7 @@
 //! it runs under native `cargo test`.
 
 pub mod aggregate;
+pub mod carriers;
 pub mod error;
 pub mod export;
 pub mod fetch;

@@ -108,7 +108,7 @@ fn paths_agree(fast_path: Reader, general_path: Reader, body: &str) {
 
 /// The ThingSpace reader's typed fast path against its general `Value` reader.
 fn thingspace_paths_agree(body: &str) {
-    use usagelens_core::readers::thingspace;
+    use usagelens_core::carriers::thingspace::reader as thingspace;
     paths_agree(thingspace::read, thingspace::read_values, body);
 }
 
@@ -158,9 +158,9 @@ fn thingspace_fast_path_matches_general_reader_on_fixtures() {
 }
 
 /// The TelecomX CSV splitter against the csv crate (that the splitter takes plain bodies at all
-/// is a unit test in `readers::telecomx`).
+/// is a unit test in `carriers::telecomx::reader`).
 fn telecomx_csv_paths_agree(body: &str) {
-    use usagelens_core::readers::telecomx;
+    use usagelens_core::carriers::telecomx::reader as telecomx;
     paths_agree(telecomx::read_csv, telecomx::read_csv_general, body);
 }
 

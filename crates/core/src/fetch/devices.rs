@@ -15,12 +15,13 @@
 
 use serde_json::{Map, Value};
 
-use super::carriers::{base64, read_session_answer, read_token_answer, SESSION_LIFETIME_MS};
 use super::proxy::encode_component;
+use super::{read_session_answer, read_token_answer, SESSION_LIFETIME_MS};
 use super::{
     retry_after_ms, FetchConfig, FetchError, FetchErrorKind, HttpResponse, Method, Purpose,
     RequestPlan, Step, Token, TransportError,
 };
+use crate::carriers::base64;
 use crate::ident::validate;
 use crate::model::{Carrier, Subject, SubjectKind};
 use crate::readers::carrier_error_fields;
@@ -421,7 +422,7 @@ impl DeviceListJob {
             return;
         }
         self.in_flight = false;
-        if let Some(e) = super::carriers::final_transport_error(error, self.carrier()) {
+        if let Some(e) = super::final_transport_error(error, self.carrier()) {
             return self.fail(e);
         }
         let retry = self.config.retry;
@@ -482,7 +483,7 @@ impl DeviceListJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        match read_session_answer(&response.body) {
+        match read_session_answer(&response.body, self.carrier()) {
             Ok(s) => {
                 self.session = Some(Token {
                     value: s,

@@ -3,11 +3,14 @@
 //! back. Time and randomness come in as arguments, so every path (token reuse, paging,
 //! re-login, retries, cancellation) runs under native tests. Model: quinn-proto, h11.
 
-pub mod carriers;
 pub mod devices;
+mod job;
 pub mod proxy;
 
-pub use carriers::{Credentials, DeviceRef, UsageQuery};
+pub use crate::carriers::{Credentials, DeviceRef, UsageQuery};
+pub(crate) use job::{
+    final_transport_error, read_session_answer, read_token_answer, SESSION_LIFETIME_MS,
+};
 pub use proxy::ProxyConfig;
 
 use std::fmt;
@@ -354,4 +357,4 @@ pub struct FetchOutcome {
     pub session: Option<Token>,
 }
 
-pub use carriers::FetchJob;
+pub use job::FetchJob;

@@ -17,14 +17,9 @@ pub enum ProxyConfig {
     PerCarrierBase(Vec<(Carrier, String)>),
 }
 
-/// The carriers' own API bases, from their documents.
+/// The carrier's own API base, from its document (see [`crate::carriers::CarrierSpec`]).
 pub fn default_base(carrier: Carrier) -> &'static str {
-    match carrier {
-        Carrier::VodafoneVrs => "https://api-sandbox.vf-dmp.engineering.vodafone.com",
-        Carrier::Telecomx => "https://api.telecomx.dk",
-        Carrier::Thingspace => "https://thingspace.verizon.com",
-        Carrier::ControlCenter => "https://restapi1.jasper.com",
-    }
+    carrier.spec().default_base()
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.

@@ -4,80 +4,15 @@
 //! plus typed events and warnings. Readers never panic: bad input is a [`ParseError`] that names
 //! the field, line or value.
 
-pub mod control_center;
-pub mod control_center_ctd;
 pub(crate) mod json_util;
-pub mod telecomx;
-pub mod thingspace;
-pub mod vodafone;
 
 use serde::Serialize;
 
+use crate::carriers::control_center::ctd as control_center_ctd;
+pub use crate::carriers::Format;
+
 use crate::error::{ParseError, ParseErrorKind};
 use crate::model::{Carrier, Subject, SubjectKind, UsageSet, Warning};
-
-/// The body formats usagelens reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
-pub enum Format {
-    /// TMF635 `Usage` (one object or an array of them).
-    #[serde(rename = "tmf635-json")]
-    Tmf635Json,
-    #[serde(rename = "telecomx-json")]
-    TelecomxJson,
-    #[serde(rename = "telecomx-csv")]
-    TelecomxCsv,
-    #[serde(rename = "thingspace-json")]
-    ThingspaceJson,
-    #[serde(rename = "control-center-json")]
-    ControlCenterJson,
-    /// Control Center `ctdUsages` (cycle-to-date usage of one device).
-    #[serde(rename = "control-center-ctd-json")]
-    ControlCenterCtdJson,
-}
-
-impl Format {
-    pub const ALL: [Format; 6] = [
-        Format::Tmf635Json,
-        Format::TelecomxJson,
-        Format::TelecomxCsv,
-        Format::ThingspaceJson,
-        Format::ControlCenterJson,
-        Format::ControlCenterCtdJson,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Format::Tmf635Json => "tmf635-json",
-            Format::TelecomxJson => "telecomx-json",
-            Format::TelecomxCsv => "telecomx-csv",
-            Format::ThingspaceJson => "thingspace-json",
-            Format::ControlCenterJson => "control-center-json",
-            Format::ControlCenterCtdJson => "control-center-ctd-json",
-        }
-    }
-
-    pub fn carrier(self) -> Carrier {
-        match self {
-            Format::Tmf635Json => Carrier::VodafoneVrs,
-            Format::TelecomxJson | Format::TelecomxCsv => Carrier::Telecomx,
-            Format::ThingspaceJson => Carrier::Thingspace,
-            Format::ControlCenterJson | Format::ControlCenterCtdJson => Carrier::ControlCenter,
-        }
-    }
-
-    /// One line per format, for error messages that list what is known.
-    pub fn describe_all() -> String {
-        [
-            "Vodafone VRS TMF635 Usage JSON (usageCharacteristic)",
-            "TelecomX usage JSON (account, data, voice, sms, mms)",
-            "TelecomX usage CSV (header number,name,ratePlan,year,month,...)",
-            "ThingSpace usage history JSON (usageHistory, hasMoreData)",
-            "Control Center usageInZone JSON (deviceCycleUsageInZones)",
-            "Control Center cycle-to-date JSON (ctdDataUsage, ctdSMSUsage, ctdVoiceUsage)",
-        ]
-        .join("; ")
-    }
-}
 
 /// What the caller tells a reader.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -112,10 +47,8 @@ impl ParseOptions {
 /// The default identifier kind of each carrier, for a subject given as a bare string.
 pub fn default_subject_kind(carrier: Option<Carrier>, id: &str) -> SubjectKind {
     match carrier {
-        Some(Carrier::VodafoneVrs) => SubjectKind::Imsi,
-        Some(Carrier::Telecomx) => SubjectKind::Account,
-        Some(Carrier::ControlCenter) => SubjectKind::Iccid,
-        Some(Carrier::Thingspace) | None => guess_subject_kind(id),
+        Some(carrier) => carrier.spec().default_subject_kind(id),
+        None => guess_subject_kind(id),
     }
 }
 
@@ -191,8 +124,8 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
         return Err(xml_error_body(body));
     }
     let first_line = body.lines().next().unwrap_or_default();
-    if telecomx::is_csv_header(first_line) {
-        return Ok(Format::TelecomxCsv);
+    if let Some(format) = Format::detect_csv(first_line) {
+        return Ok(format);
     }
     Err(ParseError::new(
         ParseErrorKind::UnknownFormat,
@@ -205,7 +138,7 @@ pub fn detect(text: &str) -> Result<Format, ParseError> {
     .at_line(1))
 }
 
-fn has_key(body: &str, key: &str) -> bool {
+pub(crate) fn has_key(body: &str, key: &str) -> bool {
     // Keys are looked for with their quotes; TelecomX's documented example also writes keys bare
     // (JavaScript notation), so `key:` is accepted too. The exact spelling is tried first (a
     // plain substring search); then any casing, as carriers' SDKs spell keys (`hasmoredata`).
@@ -237,23 +170,8 @@ fn contains_key_ignoring_case(body: &[u8], key: &[u8]) -> bool {
 }
 
 fn detect_json(body: &str) -> Result<Format, ParseError> {
-    if has_key(body, "usageHistory") {
-        return Ok(Format::ThingspaceJson);
-    }
-    if has_key(body, "deviceCycleUsageInZones") {
-        return Ok(Format::ControlCenterJson);
-    }
-    if has_key(body, "usageCharacteristic") || has_key(body, "usageSpecification") {
-        return Ok(Format::Tmf635Json);
-    }
-    if has_key(body, "roamingRegions")
-        || (has_key(body, "account")
-            && (has_key(body, "voice") || has_key(body, "data") || has_key(body, "sms")))
-    {
-        return Ok(Format::TelecomxJson);
-    }
-    if control_center_ctd::looks_like(body) {
-        return Ok(Format::ControlCenterCtdJson);
+    if let Some(format) = Format::detect_json(body) {
+        return Ok(format);
     }
     if let Some(err) = carrier_error_body(body) {
         return Err(err);
@@ -397,14 +315,7 @@ pub fn parse(
     let events_before = set.events.len();
     let (escaped_before, _) = set.escaped_strings();
     let body = text.trim_start_matches('\u{feff}');
-    let outcome = match format {
-        Format::Tmf635Json => vodafone::read(body, options, set),
-        Format::TelecomxJson => telecomx::read_json(body, options, set),
-        Format::TelecomxCsv => telecomx::read_csv(body, options, set),
-        Format::ThingspaceJson => thingspace::read(body, options, set),
-        Format::ControlCenterJson => control_center::read(body, options, set),
-        Format::ControlCenterCtdJson => control_center_ctd::read(body, options, set),
-    };
+    let outcome = format.read(body, options, set);
     match outcome {
         Ok(mut outcome) => {
             let (escaped_after, example) = set.escaped_strings();

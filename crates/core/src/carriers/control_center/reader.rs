@@ -22,13 +22,13 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{
-    count, field, get_ci, parse_json, parse_time, text, timestamp_value, type_name, unmapped_fields,
-};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Record, Service, Subject, SubjectKind, Sym, UsageSet,
     Warning,
+};
+use crate::readers::json_util::{
+    count, field, get_ci, parse_json, parse_time, text, timestamp_value, type_name, unmapped_fields,
 };
 use crate::readers::{ParseOptions, ReadOutcome};
 

@@ -17,12 +17,12 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{
-    count_str, field, get_ci, parse_json, same_name, text, timestamp, type_name,
-};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Network, Record, Service, Sym, UsageSet, Warning,
+};
+use crate::readers::json_util::{
+    count_str, field, get_ci, parse_json, same_name, text, timestamp, type_name,
 };
 use crate::readers::{ParseOptions, ReadOutcome};
 

@@ -28,14 +28,14 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{
-    boolean, count, count_str, decimal, echo, get_ci, parse_json, signed, text, timestamp,
-    type_name,
-};
 use crate::error::{ParseError, ParseErrorKind};
 use crate::model::{
     format_timestamp, Carrier, Context, Direction, Granularity, Record, Service, Subject,
     SubjectKind, Sym, UsageEvent, UsageSet, Warning,
+};
+use crate::readers::json_util::{
+    boolean, count, count_str, decimal, echo, get_ci, parse_json, signed, text, timestamp,
+    type_name,
 };
 use crate::readers::{ParseOptions, ReadOutcome};
 
@@ -1241,7 +1241,7 @@ mod tests {
     #[test]
     fn plain_and_documented_csv_take_the_fast_path() {
         for body in [
-            include_str!("../../tests/fixtures/telecomx-two-months.csv"),
+            include_str!("../../../tests/fixtures/telecomx-two-months.csv"),
             "number,name,ratePlan,year,month,Data Homeland bytes\r\n+4571,A,P,2024,1,5\r\n\r\n",
         ] {
             let mut reader = csv::ReaderBuilder::new().from_reader(body.as_bytes());

@@ -26,13 +26,13 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
-use super::json_util::get_ci as field;
-use super::json_util::{count, parse_json, text, timestamp, type_name};
 use crate::error::ParseError;
 use crate::model::{
     format_timestamp, Carrier, Context, Direction, Granularity, Record, Service, Subject,
     SubjectKind, Sym, UsageSet, Warning,
 };
+use crate::readers::json_util::get_ci as field;
+use crate::readers::json_util::{count, parse_json, text, timestamp, type_name};
 use crate::readers::{ParseOptions, ReadOutcome};
 
 /// The keys that make a body a cycle-to-date answer.

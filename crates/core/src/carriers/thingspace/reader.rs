@@ -14,13 +14,13 @@
 
 use serde_json::{Map, Value};
 
-use super::json_util::{
-    count, echo, field, get_ci, parse_json, text, timestamp_value, type_name, unmapped_fields,
-};
 use crate::error::ParseError;
 use crate::model::{
     Carrier, Context, Direction, Granularity, Record, Service, Subject, SubjectKind, Sym, UsageSet,
     Warning,
+};
+use crate::readers::json_util::{
+    count, echo, field, get_ci, parse_json, text, timestamp_value, type_name, unmapped_fields,
 };
 use crate::readers::{ParseOptions, ReadOutcome};
 
@@ -62,7 +62,7 @@ pub fn read_values(
     };
     let has_more = match field(root, HAS_MORE) {
         None => false,
-        Some((key, v)) => super::json_util::boolean(v, key)?,
+        Some((key, v)) => crate::readers::json_util::boolean(v, key)?,
     };
     outcome.has_more_data = Some(has_more);
 
@@ -715,8 +715,8 @@ mod tests {
     #[test]
     fn documented_pages_take_the_typed_path() {
         for body in [
-            include_str!("../../tests/fixtures/thingspace-doc-device.json"),
-            include_str!("../../tests/fixtures/thingspace-doc-label.json"),
+            include_str!("../../../tests/fixtures/thingspace-doc-device.json"),
+            include_str!("../../../tests/fixtures/thingspace-doc-label.json"),
         ] {
             let mut set = UsageSet::new();
             let outcome = fast::read(body, &ParseOptions::default(), &mut set);
