@@ -6,9 +6,11 @@ pub mod bench;
 pub mod components;
 pub mod embed;
 pub mod fetch;
+pub mod host;
 pub mod portal;
 pub mod remember;
 pub mod state;
+pub mod viewer_config;
 
 use wasm_bindgen::prelude::*;
 

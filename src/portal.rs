@@ -7,14 +7,17 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use serde::Serialize;
-use usagelens_core::fetch::{FetchConfig, FetchJob, FetchOutcome, ProxyConfig, Token, UsageQuery};
+use usagelens_core::fetch::{
+    FetchConfig, FetchError, FetchErrorKind, FetchJob, FetchOutcome, ProxyConfig, Token, UsageQuery,
+};
 use usagelens_core::portal::{
     customer_message, error_kind_name, period_query, Period, PeriodChoice,
 };
 use usagelens_core::{Carrier, Warning};
 
-use crate::embed::{PortalSubject, PresetCredentials, ProxySetting, ViewerConfig};
 use crate::state::{AppState, SourceOrigin};
+use crate::viewer_config::{credential_values_from_js, PortalSubject, ProxySetting, ViewerConfig};
+use usagelens_core::carriers::CredentialValues;
 
 /// Where one SIM stands.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -157,7 +160,7 @@ impl PortalController {
     }
 
     /// The query for each SIM over `period` at `now`.
-    pub fn queries(&self, period: Period, now: i64) -> Vec<(usize, UsageQuery)> {
+    pub fn queries(&self, period: Period, now: i64) -> Vec<(usize, Result<UsageQuery, String>)> {
         let current = period.contains(now);
         self.slots
             .get_untracked()
@@ -334,14 +337,9 @@ impl PortalController {
     }
 }
 
-/// Vodafone issues tokens per country (the IMSI's first three digits), the others one per
-/// account.
+/// Tokens are shared by the SIMs of one carrier's token scope (Vodafone's are per country).
 fn token_scope(subject: &PortalSubject) -> String {
-    if subject.carrier == Carrier::VodafoneVrs {
-        subject.subject.id.chars().take(3).collect()
-    } else {
-        String::new()
-    }
+    subject.carrier.spec().token_scope(&subject.subject)
 }
 
 /// How requests reach the carriers: the host's proxy setting, or this page's origin plus
@@ -355,17 +353,7 @@ pub fn proxy_config(setting: Option<&ProxySetting>, page_origin: &str) -> ProxyC
     match mode {
         "prefix" => ProxyConfig::Prefix(format!("{base}/")),
         "template" => ProxyConfig::Template(url.trim().to_owned()),
-        _ => ProxyConfig::PerCarrierBase(
-            Carrier::ALL
-                .iter()
-                .map(|c| {
-                    (
-                        *c,
-                        format!("{base}/{}", crate::components::live_fetch::prefix(*c)),
-                    )
-                })
-                .collect(),
-        ),
+        _ => ProxyConfig::per_carrier(base),
     }
 }
 
@@ -417,12 +405,16 @@ impl PortalController {
                     if subject.carrier != carrier {
                         continue;
                     }
-                    let job = FetchJob::new(
-                        query,
-                        credentials.for_carrier(carrier),
-                        fetch.clone(),
-                        this.cached_token(&subject),
-                    );
+                    let job = query
+                        .map_err(|m| FetchError::new(FetchErrorKind::InvalidInput, carrier, m))
+                        .and_then(|query| {
+                            FetchJob::new(
+                                query,
+                                carrier.spec().credentials(&credentials),
+                                fetch.clone(),
+                                this.cached_token(&subject),
+                            )
+                        });
                     let flag = crate::fetch::CancelFlag::default();
                     this.cancels.update_value(|f| f.push(flag.clone()));
                     let emit = emit.clone();
@@ -464,7 +456,7 @@ async fn credentials_for(
     config: &ViewerConfig,
     callback: Option<&js_sys::Function>,
     carrier: Carrier,
-) -> Result<PresetCredentials, String> {
+) -> Result<CredentialValues, String> {
     if let Some((_, preset)) = config.credentials.iter().find(|(c, _)| *c == carrier) {
         return Ok(preset.clone());
     }
@@ -479,7 +471,7 @@ async fn credentials_for(
     if !value.is_object() {
         return Err("it answered no object".into());
     }
-    Ok(PresetCredentials::from_js(&value))
+    Ok(credential_values_from_js(&value))
 }
 
 fn js_error_text(e: wasm_bindgen::JsValue) -> String {
@@ -536,9 +528,12 @@ mod tests {
         assert_eq!(period, billing_period(now, 1));
         let queries = c.queries(period, now);
         assert_eq!(queries.len(), 2);
-        assert_eq!(queries[0].1.carrier(), Carrier::Thingspace);
+        assert_eq!(
+            queries[0].1.as_ref().unwrap().carrier(),
+            Carrier::Thingspace
+        );
         assert!(matches!(
-            queries[1].1,
+            queries[1].1.as_ref().unwrap(),
             UsageQuery::ControlCenter {
                 cycle_start: None,
                 ..
@@ -684,10 +679,7 @@ mod tests {
                     .iter()
                     .map(|c| (
                         *c,
-                        format!(
-                            "https://portal.example/{}",
-                            crate::components::live_fetch::prefix(*c)
-                        )
+                        format!("https://portal.example/{}", c.spec().proxy_prefix())
                     ))
                     .collect()
             )

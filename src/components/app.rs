@@ -19,7 +19,8 @@ use serde::Serialize;
 use usagelens_core::aggregate::Filter;
 use usagelens_core::view_state::ViewState;
 
-use crate::embed::{Host, Theme, ViewerConfig};
+use crate::host::Host;
+use crate::viewer_config::{Theme, ViewerConfig};
 
 /// The stand-alone app: the dashboard with default settings, its view kept in the URL.
 #[component]

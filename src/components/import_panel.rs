@@ -10,7 +10,7 @@ use crate::state::{AppState, SourceOrigin};
 #[component]
 pub fn ImportPanel() -> impl IntoView {
     let state = expect_context::<AppState>();
-    let config = expect_context::<RwSignal<crate::embed::ViewerConfig>>();
+    let config = expect_context::<RwSignal<crate::viewer_config::ViewerConfig>>();
     let paste = RwSignal::new(String::new());
     let dragging = RwSignal::new(false);
 

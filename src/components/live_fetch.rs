@@ -2,17 +2,18 @@ use std::collections::HashMap;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use usagelens_core::fetch::{
-    Credentials, DeviceRef, FetchConfig, FetchJob, ProxyConfig, Token, UsageQuery,
-};
+use usagelens_core::carriers::{PeriodInput, UsageRequest};
+use usagelens_core::fetch::{FetchConfig, FetchJob, ProxyConfig, Token};
 use usagelens_core::ident::validate;
 use usagelens_core::units::parse_day;
 use usagelens_core::{Carrier, Subject, SubjectKind, Warning};
 
-use crate::embed::ViewerConfig;
+use crate::components::credential_fields::{CredentialFields, CredentialInputs};
+
 use crate::fetch::{run_job, CancelFlag, Progress};
 use crate::remember::{LiveSettings, LIVE_KEY};
 use crate::state::{AppState, SourceOrigin};
+use crate::viewer_config::ViewerConfig;
 
 /// How requests reach the carrier, as the user chose it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,9 +40,12 @@ fn proxy_mode_named(name: &str) -> ProxyMode {
     }
 }
 
-fn month(value: &str) -> Option<(i32, u32)> {
+/// The first second of a month typed as `YYYY-MM`.
+fn month_start(value: &str) -> Option<i64> {
     let (y, m) = value.split_once('-')?;
-    Some((y.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?))
+    let (y, m): (i32, u32) = (y.parse().ok()?, m.get(..2).unwrap_or(m).parse().ok()?);
+    let day = chrono::NaiveDate::from_ymd_opt(y, m, 1)?;
+    Some(day.and_hms_opt(0, 0, 0)?.and_utc().timestamp())
 }
 
 fn page_origin() -> String {
@@ -77,14 +81,14 @@ pub fn LiveFetch() -> impl IntoView {
         expect_context::<StoredValue<Option<js_sys::Function>, LocalStorage>>();
     let initial = config.get_untracked();
     let carriers = move || config.with(|c| c.carriers.clone());
-    let carrier = RwSignal::new(if initial.carriers.contains(&Carrier::Thingspace) {
-        Carrier::Thingspace
+    let carrier = RwSignal::new(if initial.carriers.contains(&Carrier::FORM_DEFAULT) {
+        Carrier::FORM_DEFAULT
     } else {
         initial
             .carriers
             .first()
             .copied()
-            .unwrap_or(Carrier::Thingspace)
+            .unwrap_or(Carrier::FORM_DEFAULT)
     });
     let id = RwSignal::new(initial.subject.clone().unwrap_or_default());
     let device_kind = RwSignal::new(SubjectKind::Imei);
@@ -96,12 +100,7 @@ pub fn LiveFetch() -> impl IntoView {
     let cycle_to_date = RwSignal::new(false);
     let billing_day = RwSignal::new("1".to_owned());
     let csv = RwSignal::new(false);
-    let user = RwSignal::new(String::new());
-    let secret = RwSignal::new(String::new());
-    let key = RwSignal::new(String::new());
-    let key_secret = RwSignal::new(String::new());
-    let use_token = RwSignal::new(false);
-    let token = RwSignal::new(String::new());
+    let inputs = CredentialInputs::new();
     let (initial_mode, initial_url) = match &initial.proxy {
         Some(p) => (
             match p.mode.as_str() {
@@ -139,12 +138,7 @@ pub fn LiveFetch() -> impl IntoView {
                 .find(|(k, _)| *k == c)
                 .map(|(_, p)| p.clone())
         }) {
-            user.set(preset.user);
-            secret.set(preset.secret);
-            key.set(preset.key);
-            key_secret.set(preset.key_secret);
-            token.set(preset.token.clone());
-            use_token.set(!preset.token.is_empty());
+            inputs.fill(preset);
         }
     });
     let asks_host = move || config.with(|c| c.credentials_callback);
@@ -183,11 +177,25 @@ pub fn LiveFetch() -> impl IntoView {
     // Tokens by carrier and country (Vodafone tokens only work for one country).
     let tokens: StoredValue<HashMap<(Carrier, String), Token>> = StoredValue::new(HashMap::new());
 
-    let subject_kind = move || match carrier.get() {
-        Carrier::VodafoneVrs => SubjectKind::Imsi,
-        Carrier::Telecomx => SubjectKind::Account,
-        Carrier::ControlCenter => SubjectKind::Iccid,
-        Carrier::Thingspace => device_kind.get(),
+    // The kind the device-kind choice names, where the carrier takes it; else its usual kind.
+    let subject_kind = move || {
+        let spec = carrier.get().spec();
+        let chosen = device_kind.get();
+        let takes = spec.subject_kinds().contains(&chosen)
+            || (spec.takes_labels() && chosen == SubjectKind::Label);
+        if takes && spec.subject_kinds().len() > 1 {
+            chosen
+        } else {
+            spec.subject_kinds()[0]
+        }
+    };
+    let kind_choices = move || {
+        let spec = carrier.get().spec();
+        let mut kinds = spec.subject_kinds().to_vec();
+        if spec.takes_labels() {
+            kinds.push(SubjectKind::Label);
+        }
+        kinds
     };
     let id_error = move || {
         let value = id.get();
@@ -201,94 +209,47 @@ pub fn LiveFetch() -> impl IntoView {
         let c = carrier.get_untracked();
         let kind = subject_kind();
         let id_value = validate(kind, &id.get_untracked()).map_err(|e| e.message)?;
-        let query = match c {
-            Carrier::VodafoneVrs => UsageQuery::Vodafone {
-                imsi: id_value.clone(),
-            },
-            Carrier::Telecomx => {
-                let f = month(&from.get_untracked()).ok_or("choose the first month")?;
-                let t = month(&to.get_untracked()).unwrap_or(f);
-                UsageQuery::Telecomx {
-                    account: id_value.clone(),
-                    from: f,
-                    to: t,
-                    csv: csv.get_untracked(),
-                }
+        let spec = c.spec();
+        let subject = Subject::new(kind, id_value.clone());
+        let mut request = UsageRequest {
+            subject: Some(subject.clone()),
+            ..UsageRequest::default()
+        };
+        match spec.period_input() {
+            PeriodInput::Latest => {}
+            PeriodInput::Months { csv: takes_csv } => {
+                let first = month_start(&from.get_untracked()).ok_or("choose the first month")?;
+                let last = month_start(&to.get_untracked()).unwrap_or(first);
+                request.period = Some((first, last));
+                request.csv = takes_csv && csv.get_untracked();
             }
-            Carrier::Thingspace => {
+            PeriodInput::Days => {
                 let earliest = parse_day(&from.get_untracked()).ok_or("choose the first day")?;
                 let latest = parse_day(&to.get_untracked()).ok_or("choose the last day")? + 86_399;
-                let device = if kind == SubjectKind::Label {
-                    let (name, value) = id_value.split_once('=').unwrap_or((&id_value, ""));
-                    DeviceRef::Label {
-                        name: name.to_owned(),
-                        value: value.to_owned(),
-                    }
-                } else {
-                    DeviceRef::Id(Subject::new(kind, id_value.clone()))
-                };
-                UsageQuery::Thingspace {
-                    device,
-                    earliest,
-                    latest,
-                }
+                request.period = Some((earliest, latest));
             }
-            Carrier::ControlCenter if cycle_to_date.get_untracked() => {
-                UsageQuery::ControlCenterCtd {
-                    iccid: id_value.clone(),
-                    billing_day: parse_billing_day(&billing_day.get_untracked())?,
-                }
+            PeriodInput::Cycle if cycle_to_date.get_untracked() => {
+                request.cycle_to_date = Some(parse_billing_day(&billing_day.get_untracked())?);
             }
-            Carrier::ControlCenter => UsageQuery::ControlCenter {
-                iccid: id_value.clone(),
-                cycle_start: chrono::NaiveDate::parse_from_str(&from.get_untracked(), "%Y-%m-%d")
-                    .ok(),
-                rate_plan: Some(rate_plan.get_untracked()),
-                zone: Some(zone.get_untracked()),
-            },
-        };
-        let credentials = match (c, use_token.get_untracked()) {
-            (Carrier::VodafoneVrs, true) => Credentials::VodafoneBearer(token.get_untracked()),
-            (Carrier::VodafoneVrs, false) => Credentials::VodafoneClient {
-                client_id: user.get_untracked(),
-                client_secret: secret.get_untracked(),
-            },
-            (Carrier::Telecomx, true) => Credentials::TelecomxBearer(token.get_untracked()),
-            (Carrier::Telecomx, false) => Credentials::TelecomxBasic {
-                user: user.get_untracked(),
-                password: secret.get_untracked(),
-            },
-            (Carrier::Thingspace, _) => Credentials::Thingspace {
-                key: key.get_untracked(),
-                secret: key_secret.get_untracked(),
-                username: user.get_untracked(),
-                password: secret.get_untracked(),
-            },
-            (Carrier::ControlCenter, _) => Credentials::ControlCenter {
-                username: user.get_untracked(),
-                api_key: secret.get_untracked(),
-            },
-        };
+            PeriodInput::Cycle => {
+                request.period = parse_day(&from.get_untracked()).map(|start| (start, start));
+                request.rate_plan = Some(rate_plan.get_untracked());
+                request.zone = Some(zone.get_untracked());
+            }
+        }
+        let query = spec.query(&request)?;
+        let credentials = spec.credentials(&inputs.values());
         let base = proxy
             .get_untracked()
             .trim()
             .trim_end_matches('/')
             .to_owned();
         let proxy_config = match proxy_mode.get_untracked() {
-            ProxyMode::PerCarrier => ProxyConfig::PerCarrierBase(
-                Carrier::ALL
-                    .iter()
-                    .map(|c| (*c, format!("{base}/{}", prefix(*c))))
-                    .collect(),
-            ),
+            ProxyMode::PerCarrier => ProxyConfig::per_carrier(&base),
             ProxyMode::Prefix => ProxyConfig::Prefix(format!("{base}/")),
             ProxyMode::Template => ProxyConfig::Template(proxy.get_untracked().trim().to_owned()),
         };
-        let country = if c == Carrier::VodafoneVrs {
-            id_value.chars().take(3).collect()
-        } else {
-            String::new()
-        };
+        let country = spec.token_scope(&subject);
         let cached = tokens.with_value(|t| t.get(&(c, country.clone())).cloned());
         let timeout_ms = timeout_s
             .get_untracked()
@@ -385,18 +346,7 @@ pub fn LiveFetch() -> impl IntoView {
                 progress.set(None);
                 match value {
                     Ok(v) => {
-                        let field = |k: &str| {
-                            js_sys::Reflect::get(&v, &k.into())
-                                .ok()
-                                .and_then(|x| x.as_string())
-                                .unwrap_or_default()
-                        };
-                        user.set(field("user"));
-                        secret.set(field("secret"));
-                        key.set(field("key"));
-                        key_secret.set(field("keySecret"));
-                        token.set(field("token"));
-                        use_token.set(!field("token").is_empty());
+                        inputs.fill(crate::viewer_config::credential_values_from_js(&v));
                         start_fetch();
                     }
                     Err(_) => form_error.set(Some(format!(
@@ -410,54 +360,22 @@ pub fn LiveFetch() -> impl IntoView {
         start_fetch();
     };
 
-    let credential_fields = move || {
-        match carrier.get() {
-        Carrier::Thingspace => view! {
-            {text_input("ul-key", "Application key", key, "text", "fetch-key")}
-            {text_input("ul-key-secret", "Application secret", key_secret, "password", "fetch-key-secret")}
-            {text_input("ul-user", "User name", user, "text", "fetch-user")}
-            {text_input("ul-secret", "Password", secret, "password", "fetch-secret")}
-        }.into_any(),
-        c => {
-            let (user_label, secret_label) = match c {
-                Carrier::VodafoneVrs => ("Client id", "Client secret"),
-                Carrier::ControlCenter => ("User name", "API key"),
-                _ => ("User", "Password"),
-            };
-            let token_capable = matches!(c, Carrier::VodafoneVrs | Carrier::Telecomx);
-            view! {
-                {token_capable.then(|| view! {
-                    <div class="ul-field ul-check">
-                        <label><input type="checkbox" data-testid="fetch-use-token" prop:checked=move || use_token.get()
-                            on:change=move |ev| use_token.set(event_target_checked(&ev)) />" Use a bearer token"</label>
-                    </div>
-                })}
-                <Show when=move || token_capable && use_token.get()
-                    fallback=move || view! {
-                        {text_input("ul-user", user_label, user, "text", "fetch-user")}
-                        {text_input("ul-secret", secret_label, secret, "password", "fetch-secret")}
-                    }>
-                    {text_input("ul-token", "Bearer token", token, "password", "fetch-token")}
-                </Show>
-            }.into_any()
-        }
-    }
-    };
-
     let range_fields = move || {
-        match carrier.get() {
-        Carrier::Telecomx => view! {
+        match carrier.get().spec().period_input() {
+        PeriodInput::Months { csv: takes_csv } => view! {
             {text_input("ul-from-month", "First month", from, "month", "fetch-from")}
             {text_input("ul-to-month", "Last month", to, "month", "fetch-to")}
-            <div class="ul-field ul-check">
-                <label><input type="checkbox" prop:checked=move || csv.get() on:change=move |ev| csv.set(event_target_checked(&ev)) />" As CSV"</label>
-            </div>
+            {takes_csv.then(|| view! {
+                <div class="ul-field ul-check">
+                    <label><input type="checkbox" prop:checked=move || csv.get() on:change=move |ev| csv.set(event_target_checked(&ev)) />" As CSV"</label>
+                </div>
+            })}
         }.into_any(),
-        Carrier::Thingspace => view! {
+        PeriodInput::Days => view! {
             {text_input("ul-from-day", "First day", from, "date", "fetch-from")}
             {text_input("ul-to-day", "Last day", to, "date", "fetch-to")}
         }.into_any(),
-        Carrier::ControlCenter => view! {
+        PeriodInput::Cycle => view! {
             {control_center_endpoint("ul-cc-endpoint", cycle_to_date, "fetch-cc-endpoint")}
             <Show when=move || cycle_to_date.get()
                 fallback=move || view! {
@@ -468,7 +386,9 @@ pub fn LiveFetch() -> impl IntoView {
                 {text_input("ul-billing-day", "Billing day (cycle starts)", billing_day, "number", "fetch-billing-day")}
             </Show>
         }.into_any(),
-        Carrier::VodafoneVrs => ().into_any(),
+        PeriodInput::Latest => view! {
+            <p class="ul-field-note">{format!("{} answers with its latest usage; there is no period to choose.", carrier.get().label())}</p>
+        }.into_any(),
     }
     };
 
@@ -486,12 +406,12 @@ pub fn LiveFetch() -> impl IntoView {
                             {move || carriers().into_iter().map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
                         </select>
                     </div>
-                    <Show when=move || carrier.get() == Carrier::Thingspace>
+                    <Show when=move || { kind_choices().len() > 1 }>
                         <div class="ul-field">
                             <label for="ul-device-kind">"Device id kind"</label>
                             <select id="ul-device-kind" on:change=move |ev| if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) { device_kind.set(k) }>
-                                {[SubjectKind::Imei, SubjectKind::Iccid, SubjectKind::Mdn, SubjectKind::Msisdn, SubjectKind::Meid, SubjectKind::Esn, SubjectKind::Eid, SubjectKind::Label]
-                                    .map(|k| view! { <option value=k.as_str() selected=move || device_kind.get() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
+                                {move || kind_choices().into_iter()
+                                    .map(|k| view! { <option value=k.as_str() selected=move || subject_kind() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
                             </select>
                         </div>
                     </Show>
@@ -507,15 +427,12 @@ pub fn LiveFetch() -> impl IntoView {
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-period">
                     <legend>"Period"</legend>
-                    <Show when=move || carrier.get() != Carrier::VodafoneVrs
-                        fallback=|| view! { <p class="ul-field-note">"Vodafone answers with its latest usage; there is no period to choose."</p> }>
-                        {range_fields}
-                    </Show>
+                    {range_fields}
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-credentials">
                     <legend>"Credentials"</legend>
                     <Show when=move || !asks_host() fallback=|| view! { <p class="ul-field-note">"Credentials come from the page this viewer is embedded in."</p> }>
-                        {credential_fields}
+                        <CredentialFields carrier=carrier inputs=inputs id_prefix="ul-" testid_prefix="fetch-" />
                     </Show>
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
@@ -559,12 +476,7 @@ pub fn LiveFetch() -> impl IntoView {
 
 /// The path prefix each carrier has behind a per-carrier proxy (deploy/nginx, the sandbox).
 pub fn prefix(carrier: Carrier) -> &'static str {
-    match carrier {
-        Carrier::VodafoneVrs => "vodafone",
-        Carrier::Telecomx => "telecomx",
-        Carrier::Thingspace => "thingspace",
-        Carrier::ControlCenter => "control-center",
-    }
+    carrier.spec().proxy_prefix()
 }
 
 /// The Control Center endpoint choice: usage in zone per billing cycle (`usageInZone`), or the

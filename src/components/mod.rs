@@ -5,6 +5,7 @@ pub mod app;
 pub mod breakdown;
 pub mod chart_export;
 pub mod chart_panel;
+pub mod credential_fields;
 pub mod data_bar;
 pub mod export_buttons;
 pub mod filters_bar;

@@ -3,8 +3,9 @@ use usagelens_core::portal::PeriodChoice;
 use usagelens_core::units::parse_day;
 
 use super::portal_sim::{short_day, PortalSim};
-use crate::embed::{Host, PortalSubject, ViewerConfig};
+use crate::host::Host;
 use crate::portal::{PortalController, SimEvent};
+use crate::viewer_config::{PortalSubject, ViewerConfig};
 
 fn now_s() -> i64 {
     (js_sys::Date::now() / 1000.0) as i64

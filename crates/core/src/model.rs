@@ -24,6 +24,10 @@ pub enum Carrier {
 }
 
 impl Carrier {
+    /// The carrier the forms start with where the page allows it (ThingSpace: its daily rows
+    /// show the most of what usagelens does).
+    pub const FORM_DEFAULT: Carrier = Carrier::Thingspace;
+
     pub const ALL: [Carrier; 4] = [
         Carrier::VodafoneVrs,
         Carrier::Telecomx,

@@ -8,7 +8,8 @@ use std::collections::HashMap;
 use chrono::{Datelike, NaiveDate};
 
 use crate::aggregate::{totals, Filter};
-use crate::fetch::{DeviceRef, FetchError, FetchErrorKind, UsageQuery};
+use crate::carriers::UsageRequest;
+use crate::fetch::{FetchError, FetchErrorKind, UsageQuery};
 use crate::model::{Carrier, Granularity, Service, Subject, UsageSet};
 
 /// A billing period: Unix seconds, half-open `[start, end)`, UTC.
@@ -118,41 +119,15 @@ pub fn period_query(
     period: Period,
     now: i64,
     current: bool,
-) -> UsageQuery {
-    let month = |t: i64| {
-        let d = chrono::DateTime::from_timestamp(t, 0)
-            .unwrap_or_default()
-            .date_naive();
-        (d.year(), d.month())
-    };
+) -> Result<UsageQuery, String> {
     // Nothing after now exists yet: ThingSpace is asked up to now, TelecomX up to this month.
     let last = (period.end - 1).min(now.max(period.start));
-    match carrier {
-        Carrier::VodafoneVrs => UsageQuery::Vodafone {
-            imsi: subject.id.clone(),
-        },
-        Carrier::Telecomx => UsageQuery::Telecomx {
-            account: subject.id.clone(),
-            from: month(period.start),
-            to: month(last),
-            csv: false,
-        },
-        Carrier::Thingspace => UsageQuery::Thingspace {
-            device: DeviceRef::Id(subject.clone()),
-            earliest: period.start,
-            latest: last,
-        },
-        Carrier::ControlCenter => UsageQuery::ControlCenter {
-            iccid: subject.id.clone(),
-            cycle_start: if current {
-                None
-            } else {
-                chrono::DateTime::from_timestamp(period.start, 0).map(|d| d.date_naive())
-            },
-            rate_plan: None,
-            zone: None,
-        },
-    }
+    carrier.spec().query(&UsageRequest {
+        subject: Some(subject.clone()),
+        period: Some((period.start, last)),
+        current,
+        ..UsageRequest::default()
+    })
 }
 
 /// Allowances the host knows from the customer's plan, for carriers that do not report them.
@@ -377,6 +352,7 @@ pub fn error_kind_name(kind: FetchErrorKind) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::DeviceRef;
     use crate::model::{Direction, Record, SubjectKind};
     use crate::readers::{parse, ParseOptions};
 
@@ -477,7 +453,7 @@ mod tests {
         let now = at("2026-11-20") + 3600;
         let period = billing_period(now, 1);
         let ts = Subject::new(SubjectKind::Iccid, "89148000000000000019");
-        match period_query(&ts, Carrier::Thingspace, period, now, true) {
+        match period_query(&ts, Carrier::Thingspace, period, now, true).unwrap() {
             UsageQuery::Thingspace {
                 device,
                 earliest,
@@ -489,13 +465,13 @@ mod tests {
             q => panic!("{q:?}"),
         }
         let last = PeriodChoice::Last.resolve(now, 10).unwrap();
-        match period_query(&ts, Carrier::Thingspace, last, now, false) {
+        match period_query(&ts, Carrier::Thingspace, last, now, false).unwrap() {
             UsageQuery::Thingspace { latest, .. } => assert_eq!(latest, at("2026-11-10") - 1),
             q => panic!("{q:?}"),
         }
         let account = Subject::new(SubjectKind::Account, "5c1b21b5a90b02f846f7bde1");
         assert_eq!(
-            period_query(&account, Carrier::Telecomx, last, now, false),
+            period_query(&account, Carrier::Telecomx, last, now, false).unwrap(),
             UsageQuery::Telecomx {
                 account: account.id.clone(),
                 from: (2026, 10),
@@ -504,11 +480,11 @@ mod tests {
             }
         );
         let cc = Subject::new(SubjectKind::Iccid, "8988216716970004973");
-        match period_query(&cc, Carrier::ControlCenter, period, now, true) {
+        match period_query(&cc, Carrier::ControlCenter, period, now, true).unwrap() {
             UsageQuery::ControlCenter { cycle_start, .. } => assert_eq!(cycle_start, None),
             q => panic!("{q:?}"),
         }
-        match period_query(&cc, Carrier::ControlCenter, last, now, false) {
+        match period_query(&cc, Carrier::ControlCenter, last, now, false).unwrap() {
             UsageQuery::ControlCenter { cycle_start, .. } => {
                 assert_eq!(cycle_start, NaiveDate::from_ymd_opt(2026, 10, 10))
             }

@@ -468,6 +468,23 @@ impl CredentialValues {
     }
 }
 
+/// The period fields a form shows for a carrier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PeriodInput {
+    /// None: the carrier answers with its latest usage (Vodafone).
+    Latest,
+    /// A first and a last month (TelecomX), and whether CSV can be asked for.
+    Months {
+        /// The carrier answers CSV too.
+        csv: bool,
+    },
+    /// A first and a last day (ThingSpace).
+    Days,
+    /// A billing cycle (Control Center): its start date (empty: the current cycle), a rate plan
+    /// and zone filter, or the current cycle to date with the account's billing day.
+    Cycle,
+}
+
 /// What a user asks for, in carrier-neutral terms: the live form, the fleet and the portal fill
 /// it in, and [`CarrierSpec::query`] turns it into the carrier's [`UsageQuery`].
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -477,6 +494,9 @@ pub struct UsageRequest {
     /// The first and last second of the period (Unix); `None` asks for the carrier's current
     /// period (Control Center's current cycle). Monthly carriers take the months it covers.
     pub period: Option<(i64, i64)>,
+    /// The period is the one under way: a carrier with its own billing cycles (Control Center)
+    /// is asked for its current cycle, whose dates need not match the period's.
+    pub current: bool,
     /// Control Center: the usage of the current cycle so far, with the account's billing day.
     pub cycle_to_date: Option<u32>,
     /// Control Center: only this rate plan.
@@ -545,6 +565,91 @@ pub struct UsagePage<'a> {
     pub random: u128,
 }
 
+/// Which account's devices to list.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum DeviceListQuery {
+    /// Control Center's `GET /devices` (Basic auth).
+    ControlCenter {
+        /// Devices changed since this day (the API requires it; a year back lists most).
+        modified_since: chrono::NaiveDate,
+        /// Devices a page, 1 to 50.
+        page_size: u32,
+        /// Only devices in this state (`ACTIVATED`, `DEACTIVATED`, ...), any case.
+        status: Option<String>,
+    },
+    /// ThingSpace's `devices/actions/list` (token and session).
+    Thingspace {
+        /// The account, e.g. `0000123456-00001`.
+        account_name: String,
+        /// Only devices in this carrier state (`active`, `deactive`, `suspend`, ...), any case.
+        status: Option<String>,
+    },
+}
+
+impl DeviceListQuery {
+    /// Whose account this lists.
+    pub fn carrier(&self) -> Carrier {
+        match self {
+            DeviceListQuery::ControlCenter { .. } => Carrier::ControlCenter,
+            DeviceListQuery::Thingspace { .. } => Carrier::Thingspace,
+        }
+    }
+
+    /// The carrier state the listing keeps, if any.
+    pub fn status(&self) -> Option<&str> {
+        match self {
+            DeviceListQuery::ControlCenter { status, .. }
+            | DeviceListQuery::Thingspace { status, .. } => status.as_deref(),
+        }
+    }
+}
+
+/// One page request of a device listing.
+#[derive(Clone, Copy, Debug)]
+pub struct DeviceListPage<'a> {
+    /// The checked listing query.
+    pub query: &'a DeviceListQuery,
+    /// The credentials.
+    pub credentials: &'a Credentials,
+    /// The access token, for carriers that use one.
+    pub token: Option<&'a str>,
+    /// The session token, for carriers that log in.
+    pub session: Option<&'a str>,
+    /// The page's number, from 1.
+    pub number: u32,
+    /// Cursor paging: the last id of the page before.
+    pub last_seen: Option<&'a str>,
+}
+
+/// Listing an account's devices (a fleet from the account), for carriers that can. The
+/// generic phases (token, login, pages, retries) are [`crate::fetch::devices::DeviceListJob`]'s.
+pub trait DeviceListing: Sync {
+    /// Checks a listing query before anything is sent; the message names the field.
+    fn check(&self, query: &DeviceListQuery) -> Result<(), String>;
+
+    /// The request of one page.
+    fn page_request(&self, page: &DeviceListPage<'_>) -> PlannedRequest;
+
+    /// One device of a page (`None` when it has no valid identifier); a cursor-paged carrier
+    /// also sets `page.last_id`.
+    fn device(
+        &self,
+        device: &serde_json::Map<String, serde_json::Value>,
+        page: &mut crate::fetch::devices::DevicePage,
+    ) -> Option<crate::fetch::devices::ListedDevice>;
+
+    /// Whether the carrier says it has more pages.
+    fn more(&self, root: &serde_json::Map<String, serde_json::Value>) -> bool;
+
+    /// The next page is asked for by the last id seen (else by page number).
+    fn cursor_paging(&self) -> bool {
+        false
+    }
+
+    /// The carrier's documented meaning of an error answer to a listing request.
+    fn error_advice(&self, status: u16, code: &str) -> Option<(FetchErrorKind, &'static str)>;
+}
+
 /// A carrier's documented meaning of an error answer: its kind and what to do.
 pub type ErrorAdvice = (FetchErrorKind, String);
 
@@ -558,6 +663,14 @@ pub trait CarrierSpec: Sync {
 
     /// The identifier kinds the carrier takes, the usual one first.
     fn subject_kinds(&self) -> &'static [SubjectKind];
+
+    /// Whether a device may be named by a `name=value` label instead of an identifier.
+    fn takes_labels(&self) -> bool {
+        false
+    }
+
+    /// The period fields a form shows.
+    fn period_input(&self) -> PeriodInput;
 
     /// The kind of a bare identifier string given for this carrier.
     fn default_subject_kind(&self, id: &str) -> SubjectKind {
@@ -652,6 +765,11 @@ pub trait CarrierSpec: Sync {
     /// The carrier's documented meaning of an error answer (status and error code), where it
     /// has one; the fetch job falls back to the generic meanings.
     fn error_advice(&self, status: u16, code: &str) -> Option<ErrorAdvice>;
+
+    /// Listing the account's devices, where the carrier can.
+    fn device_listing(&self) -> Option<&'static dyn DeviceListing> {
+        None
+    }
 }
 
 /// A carrier's cursor paging (see [`CarrierSpec::paging`]).

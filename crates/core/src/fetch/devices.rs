@@ -15,54 +15,18 @@
 
 use serde_json::{Map, Value};
 
-use super::proxy::encode_component;
 use super::{read_session_answer, read_token_answer, SESSION_LIFETIME_MS};
 use super::{
-    retry_after_ms, FetchConfig, FetchError, FetchErrorKind, HttpResponse, Method, Purpose,
-    RequestPlan, Step, Token, TransportError,
+    retry_after_ms, FetchConfig, FetchError, FetchErrorKind, HttpResponse, Purpose, RequestPlan,
+    Step, Token, TransportError,
 };
-use crate::carriers::base64;
-use crate::ident::validate;
-use crate::model::{Carrier, Subject, SubjectKind};
+pub use crate::carriers::DeviceListQuery;
+use crate::carriers::{DeviceListPage, PlannedRequest};
+use crate::model::{Carrier, Subject};
 use crate::readers::carrier_error_fields;
 use crate::readers::json_util::get_ci as field;
 
-/// Control Center allows at most 50 devices a page.
-pub const CONTROL_CENTER_MAX_PAGE_SIZE: u32 = 50;
-
-/// Which account's devices to list.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum DeviceListQuery {
-    ControlCenter {
-        /// Devices changed since this day (the API requires it; a year back lists most).
-        modified_since: chrono::NaiveDate,
-        /// Devices a page, 1 to 50.
-        page_size: u32,
-        /// Only devices in this state (`ACTIVATED`, `DEACTIVATED`, ...), any case.
-        status: Option<String>,
-    },
-    Thingspace {
-        account_name: String,
-        /// Only devices in this carrier state (`active`, `deactive`, `suspend`, ...), any case.
-        status: Option<String>,
-    },
-}
-
-impl DeviceListQuery {
-    pub fn carrier(&self) -> Carrier {
-        match self {
-            DeviceListQuery::ControlCenter { .. } => Carrier::ControlCenter,
-            DeviceListQuery::Thingspace { .. } => Carrier::Thingspace,
-        }
-    }
-
-    fn status(&self) -> Option<&str> {
-        match self {
-            DeviceListQuery::ControlCenter { status, .. }
-            | DeviceListQuery::Thingspace { status, .. } => status.as_deref(),
-        }
-    }
-}
+pub use crate::carriers::control_center::CONTROL_CENTER_MAX_PAGE_SIZE;
 
 /// One device of the account, with what the listing says about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -131,58 +95,26 @@ impl DeviceListJob {
         let carrier = query.carrier();
         let invalid = |m: String| FetchError::new(FetchErrorKind::InvalidInput, carrier, m);
         config.proxy.validate().map_err(invalid)?;
-        let phase = match (&query, &credentials) {
-            (
-                DeviceListQuery::ControlCenter { page_size, .. },
-                super::Credentials::ControlCenter { username, api_key },
-            ) => {
-                if username.is_empty() || api_key.is_empty() {
-                    return Err(invalid("fill in the user name and the API key".into()));
-                }
-                if !(1..=CONTROL_CENTER_MAX_PAGE_SIZE).contains(page_size) {
-                    return Err(invalid(format!(
-                        "the page size takes 1 to {CONTROL_CENTER_MAX_PAGE_SIZE} devices, not {page_size}"
-                    )));
-                }
-                Phase::List
-            }
-            (
-                DeviceListQuery::Thingspace { account_name, .. },
-                super::Credentials::Thingspace {
-                    key,
-                    secret,
-                    username,
-                    password,
-                },
-            ) => {
-                if key.is_empty() || secret.is_empty() || username.is_empty() || password.is_empty()
-                {
-                    return Err(invalid("fill in every credential field".into()));
-                }
-                if account_name.trim().is_empty() {
-                    return Err(invalid(
-                        "the account name is required to list ThingSpace devices".into(),
-                    ));
-                }
-                if cached_token.is_some() {
-                    Phase::Login
-                } else {
-                    Phase::Token
-                }
-            }
-            _ => {
-                return Err(invalid(format!(
-                    "these credentials are not {}'s",
-                    carrier.label()
-                )))
-            }
+        let spec = carrier.spec();
+        let listing = spec.device_listing().ok_or_else(|| {
+            invalid(format!(
+                "{} has no device listing usagelens knows",
+                carrier.label()
+            ))
+        })?;
+        spec.check_credentials(&credentials).map_err(invalid)?;
+        listing.check(&query).map_err(invalid)?;
+        let fetches_token = spec.token_request(&credentials).is_some();
+        let cached_token = cached_token.filter(|_| fetches_token);
+        let phase = if fetches_token && cached_token.is_none() {
+            Phase::Token
+        } else if spec.login_request(&credentials, "").is_some() {
+            Phase::Login
+        } else {
+            Phase::List
         };
         Ok(DeviceListJob {
-            token: if carrier == Carrier::Thingspace {
-                cached_token
-            } else {
-                None
-            },
+            token: cached_token,
             query,
             credentials,
             config,
@@ -282,100 +214,38 @@ impl DeviceListJob {
 
     fn plan(&self) -> RequestPlan {
         let carrier = self.carrier();
-        let route = |path: &str| self.config.proxy.route(carrier, path);
-        let basic = |user: &str, secret: &str| {
-            format!("Basic {}", base64(format!("{user}:{secret}").as_bytes()))
+        let spec = carrier.spec();
+        let token = self.token.as_ref().map(|t| t.value.as_str());
+        let (planned, purpose) = match self.phase {
+            Phase::Token => (spec.token_request(&self.credentials), Purpose::Token),
+            Phase::Login => (
+                spec.login_request(&self.credentials, token.unwrap_or_default()),
+                Purpose::Login,
+            ),
+            Phase::List | Phase::Done => (None, Purpose::Usage(self.outcome.pages + 1)),
         };
-        let bearer = format!(
-            "Bearer {}",
-            self.token.as_ref().map_or("", |t| t.value.as_str())
-        );
-        let mut plan = RequestPlan {
-            method: Method::Get,
-            url: String::new(),
-            headers: Vec::new(),
-            body: None,
-            purpose: Purpose::Usage(self.outcome.pages + 1),
+        let planned = planned.or_else(|| {
+            spec.device_listing().map(|listing| {
+                listing.page_request(&DeviceListPage {
+                    query: &self.query,
+                    credentials: &self.credentials,
+                    token,
+                    session: self.session.as_ref().map(|s| s.value.as_str()),
+                    number: self.page + 1,
+                    last_seen: self.last_seen.as_deref(),
+                })
+            })
+        });
+        // `new` checked that the carrier lists devices: `planned` is always there.
+        let planned = planned.unwrap_or_else(|| PlannedRequest::get(String::new()));
+        RequestPlan {
+            method: planned.method,
+            url: self.config.proxy.route(carrier, &planned.path),
+            headers: planned.headers,
+            body: planned.body,
+            purpose,
             timeout_ms: self.config.timeout_ms,
-        };
-        match (&self.query, &self.credentials, self.phase) {
-            (
-                DeviceListQuery::ControlCenter {
-                    modified_since,
-                    page_size,
-                    status,
-                },
-                super::Credentials::ControlCenter { username, api_key },
-                _,
-            ) => {
-                let mut url = format!(
-                    "/rws/api/v1/devices?modifiedSince={}&pageSize={page_size}&pageNumber={}",
-                    encode_component(&format!("{}T00:00:00Z", modified_since.format("%Y-%m-%d"))),
-                    self.page + 1
-                );
-                if let Some(s) = status {
-                    url.push_str(&format!("&status={}", encode_component(s.trim())));
-                }
-                plan.url = route(&url);
-                plan.headers
-                    .push(("Authorization".into(), basic(username, api_key)));
-                plan.headers
-                    .push(("Accept".into(), "application/json".into()));
-            }
-            (_, super::Credentials::Thingspace { key, secret, .. }, Phase::Token) => {
-                plan.method = Method::Post;
-                plan.url = route("/api/ts/v1/oauth2/token");
-                plan.purpose = Purpose::Token;
-                plan.headers
-                    .push(("Authorization".into(), basic(key, secret)));
-                plan.headers.push((
-                    "Content-Type".into(),
-                    "application/x-www-form-urlencoded".into(),
-                ));
-                plan.body = Some("grant_type=client_credentials".into());
-            }
-            (
-                _,
-                super::Credentials::Thingspace {
-                    username, password, ..
-                },
-                Phase::Login,
-            ) => {
-                plan.method = Method::Post;
-                plan.url = route("/api/m2m/v1/session/login");
-                plan.purpose = Purpose::Login;
-                plan.headers.push(("Authorization".into(), bearer));
-                plan.headers
-                    .push(("Content-Type".into(), "application/json".into()));
-                plan.body = Some(
-                    serde_json::json!({"username": username, "password": password}).to_string(),
-                );
-            }
-            (DeviceListQuery::Thingspace { account_name, .. }, _, _) => {
-                plan.method = Method::Post;
-                plan.url = route("/api/m2m/v1/devices/actions/list");
-                plan.headers.push(("Authorization".into(), bearer));
-                plan.headers.push((
-                    "VZ-M2M-Token".into(),
-                    self.session
-                        .as_ref()
-                        .map_or(String::new(), |s| s.value.clone()),
-                ));
-                plan.headers
-                    .push(("Content-Type".into(), "application/json".into()));
-                let mut body = serde_json::json!({"accountName": account_name.trim()});
-                if let Some(s) = self.query.status() {
-                    body["currentState"] = Value::String(s.trim().to_owned());
-                }
-                if let Some(last) = &self.last_seen {
-                    body["largestDeviceIdSeen"] = Value::String(last.clone());
-                }
-                plan.body = Some(body.to_string());
-            }
-            // `new` pairs every query with its carrier's credentials.
-            _ => {}
         }
-        plan
     }
 
     /// Feeds back the answer to the last `Send`.
@@ -464,7 +334,7 @@ impl DeviceListJob {
             let e = self.error_for(response);
             return self.fail(e);
         }
-        let (token, lifetime) = match read_token_answer(&response.body, Carrier::Thingspace) {
+        let (token, lifetime) = match read_token_answer(&response.body, self.carrier()) {
             Ok(answer) => answer,
             Err(e) => return self.fail(e),
         };
@@ -472,7 +342,16 @@ impl DeviceListJob {
             value: token,
             expires_at_ms: now_ms.saturating_add(lifetime),
         });
-        self.phase = Phase::Login;
+        self.phase = if self
+            .carrier()
+            .spec()
+            .login_request(&self.credentials, "")
+            .is_some()
+        {
+            Phase::Login
+        } else {
+            Phase::List
+        };
     }
 
     fn on_login(&mut self, response: &HttpResponse, now_ms: u64) {
@@ -497,7 +376,8 @@ impl DeviceListJob {
 
     /// An expired session or refused token: renewed once, then the listing gives up.
     fn retry_auth(&mut self, response: &HttpResponse) -> bool {
-        if self.carrier() != Carrier::Thingspace {
+        let spec = self.carrier().spec();
+        if spec.token_request(&self.credentials).is_none() {
             return false;
         }
         let code = carrier_error_fields(&response.body)
@@ -562,14 +442,14 @@ impl DeviceListJob {
             self.phase = Phase::Done;
             return;
         }
-        if carrier == Carrier::Thingspace {
+        if page.cursor_paging {
             match page.last_id {
                 Some(last) if self.last_seen.as_ref() != Some(&last) => self.last_seen = Some(last),
                 _ => {
                     return self.fail(FetchError::new(
                         FetchErrorKind::PagingStalled,
                         carrier,
-                        "ThingSpace said it has more devices but paging did not move forward; the devices listed so far are kept",
+                        format!("{} said it has more devices but paging did not move forward; the devices listed so far are kept", carrier.label()),
                     ))
                 }
             }
@@ -588,21 +468,33 @@ impl DeviceListJob {
         let (code, text) = carrier_error_fields(&response.body).unwrap_or((None, None));
         let c = code.as_deref().unwrap_or("");
         use FetchErrorKind as K;
-        let (kind, advice): (K, &str) = match (carrier, response.status, c) {
-            (_, 429, _) => (K::RateLimited, "the carrier's rate limit was hit again and again; wait a minute and try again"),
-            (Carrier::ControlCenter, _, "10000001") => (K::Auth, "invalid credentials, or this IP address is not in the allowed range: check the user name and API key"),
-            (Carrier::ControlCenter, _, "10000003") => (K::BadRequest, "modifiedSince is required and must be a date-time; choose the day to list devices changed since"),
-            (Carrier::ControlCenter, _, "10000012") => (K::BadRequest, "invalid date format for modifiedSince"),
-            (Carrier::ControlCenter, _, "10000024") => (K::BadRequest, "invalid API version: the proxy or base URL must end at /rws/api/v1"),
-            (Carrier::Thingspace, _, "900901") => (K::Auth, "ThingSpace refused the access token: check the key and secret"),
-            (Carrier::Thingspace, _, "invalid_client") => (K::Auth, "ThingSpace refused the key and secret"),
-            (Carrier::Thingspace, _, c) if c.contains("SessionToken") => (K::Auth, "the ThingSpace session expired again after a new login: check the user name and password"),
-            (Carrier::Thingspace, _, c) if c.contains("Account") => (K::NotFound, "ThingSpace does not know this account name (it looks like 0000123456-00001)"),
+        let documented = match response.status {
+            429 => None,
+            _ => carrier
+                .spec()
+                .device_listing()
+                .and_then(|l| l.error_advice(response.status, c)),
+        };
+        let (kind, advice): (K, &str) = match (documented, response.status, c) {
+            (_, 429, _) => (
+                K::RateLimited,
+                "the carrier's rate limit was hit again and again; wait a minute and try again",
+            ),
+            (Some(documented), _, _) => documented,
             (_, 400, _) => (K::BadRequest, "the carrier rejected the listing request"),
             (_, 401, _) => (K::Auth, "credentials refused"),
-            (_, 403, _) => (K::Forbidden, "access denied: these credentials may not list the account's devices"),
-            (_, 404, _) => (K::NotFound, "the device list was not found: check the proxy base URL"),
-            (_, s, _) if s >= 500 => (K::Server, "the carrier failed several times; try again later"),
+            (_, 403, _) => (
+                K::Forbidden,
+                "access denied: these credentials may not list the account's devices",
+            ),
+            (_, 404, _) => (
+                K::NotFound,
+                "the device list was not found: check the proxy base URL",
+            ),
+            (_, s, _) if s >= 500 => (
+                K::Server,
+                "the carrier failed several times; try again later",
+            ),
             _ => (K::BadResponse, "unexpected answer"),
         };
         let message = match text {
@@ -627,11 +519,13 @@ pub struct DevicePage {
     pub invalid: usize,
     /// Whether the carrier has more pages.
     pub more: bool,
-    /// ThingSpace: where the next page starts (`largestDeviceIdSeen`).
+    /// Cursor paging: where the next page starts (ThingSpace's `largestDeviceIdSeen`).
     pub last_id: Option<String>,
+    /// The carrier pages by the last id seen, which must move from page to page.
+    pub cursor_paging: bool,
 }
 
-fn field_text(object: &Map<String, Value>, key: &str) -> Option<String> {
+pub(crate) fn field_text(object: &Map<String, Value>, key: &str) -> Option<String> {
     match field(object, key)? {
         Value::String(s) => Some(s.trim().to_owned()).filter(|s| !s.is_empty()),
         Value::Number(n) => Some(n.to_string()),
@@ -639,7 +533,7 @@ fn field_text(object: &Map<String, Value>, key: &str) -> Option<String> {
     }
 }
 
-fn flag(object: &Map<String, Value>, key: &str) -> Option<bool> {
+pub(crate) fn flag(object: &Map<String, Value>, key: &str) -> Option<bool> {
     match field(object, key)? {
         Value::Bool(b) => Some(*b),
         Value::String(s) => match s.trim().to_ascii_lowercase().as_str() {
@@ -651,19 +545,12 @@ fn flag(object: &Map<String, Value>, key: &str) -> Option<bool> {
     }
 }
 
-/// The ThingSpace identifier kinds a fleet is fetched by, best first.
-const THINGSPACE_KINDS: [SubjectKind; 7] = [
-    SubjectKind::Iccid,
-    SubjectKind::Imei,
-    SubjectKind::Meid,
-    SubjectKind::Mdn,
-    SubjectKind::Msisdn,
-    SubjectKind::Esn,
-    SubjectKind::Eid,
-];
-
 /// Reads one page of a device list (exposed for tests and saved pages).
 pub fn read_page(carrier: Carrier, body: &str) -> Result<DevicePage, String> {
+    let listing = carrier
+        .spec()
+        .device_listing()
+        .ok_or_else(|| format!("{} has no device listing", carrier.label()))?;
     let value: Value =
         serde_json::from_str(body).map_err(|e| format!("it is not valid JSON ({e})"))?;
     let Value::Object(root) = value else {
@@ -674,65 +561,21 @@ pub fn read_page(carrier: Carrier, body: &str) -> Result<DevicePage, String> {
         None => &[],
         Some(_) => return Err("devices is not a list".into()),
     };
-    let mut page = DevicePage::default();
+    let mut page = DevicePage {
+        cursor_paging: listing.cursor_paging(),
+        ..DevicePage::default()
+    };
     for (i, device) in devices.iter().enumerate() {
         let Value::Object(device) = device else {
             return Err(format!("devices[{i}] is not an object"));
         };
-        let listed = match carrier {
-            Carrier::ControlCenter => field_text(device, "iccid")
-                .and_then(|id| validate(SubjectKind::Iccid, &id).ok())
-                .map(|id| ListedDevice {
-                    subject: Subject::new(SubjectKind::Iccid, id),
-                    status: field_text(device, "status"),
-                    rate_plan: field_text(device, "ratePlan"),
-                    communication_plan: field_text(device, "communicationPlan"),
-                }),
-            _ => {
-                let ids: Vec<(SubjectKind, String)> = match field(device, "deviceIds") {
-                    Some(Value::Array(ids)) => ids
-                        .iter()
-                        .filter_map(|id| {
-                            let id = id.as_object()?;
-                            let kind = SubjectKind::parse(&field_text(id, "kind")?)?;
-                            Some((kind, field_text(id, "id")?))
-                        })
-                        .collect(),
-                    _ => Vec::new(),
-                };
-                if let Some((_, first)) = ids.first() {
-                    page.last_id = Some(first.clone());
-                }
-                let carrier_info = match field(device, "carrierInformations")
-                    .or_else(|| field(device, "carrierInformation"))
-                {
-                    Some(Value::Array(infos)) => infos.first().and_then(Value::as_object),
-                    Some(Value::Object(info)) => Some(info),
-                    _ => None,
-                };
-                THINGSPACE_KINDS
-                    .iter()
-                    .find_map(|kind| {
-                        let (_, id) = ids.iter().find(|(k, _)| k == kind)?;
-                        validate(*kind, id).ok().map(|id| Subject::new(*kind, id))
-                    })
-                    .map(|subject| ListedDevice {
-                        subject,
-                        status: carrier_info.and_then(|c| field_text(c, "state")),
-                        rate_plan: carrier_info.and_then(|c| field_text(c, "servicePlan")),
-                        communication_plan: None,
-                    })
-            }
-        };
+        let listed = listing.device(device, &mut page);
         match listed {
             Some(d) => page.devices.push(d),
             None => page.invalid += 1,
         }
     }
-    page.more = match carrier {
-        Carrier::ControlCenter => !flag(&root, "lastPage").unwrap_or(true),
-        _ => flag(&root, "hasMoreData").unwrap_or(false),
-    };
+    page.more = listing.more(&root);
     Ok(page)
 }
 

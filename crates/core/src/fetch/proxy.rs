@@ -60,6 +60,18 @@ pub fn decode_component(text: &str) -> String {
 }
 
 impl ProxyConfig {
+    /// Every carrier behind one reverse proxy at `base`, each at `/<its proxy prefix>`
+    /// (deploy/nginx's layout: `https://app.example/thingspace/...`).
+    pub fn per_carrier(base: &str) -> ProxyConfig {
+        let base = base.trim().trim_end_matches('/');
+        ProxyConfig::PerCarrierBase(
+            Carrier::ALL
+                .iter()
+                .map(|c| (*c, format!("{base}/{}", c.spec().proxy_prefix())))
+                .collect(),
+        )
+    }
+
     /// The URL to request for `path` (starting with `/`) of `carrier`'s API.
     pub fn route(&self, carrier: Carrier, path: &str) -> String {
         let target = format!("{}{path}", default_base(carrier));

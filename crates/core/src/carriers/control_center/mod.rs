@@ -11,18 +11,92 @@
 pub mod ctd;
 pub mod reader;
 
+use serde_json::{Map, Value};
+
 use super::{
     basic, checked_id, not_ours, query_not_ours, require_filled, CarrierSpec, CredentialField,
-    CredentialSlot, CredentialValues, Credentials, ErrorAdvice, PlannedRequest, UsagePage,
-    UsageQuery, UsageRequest,
+    CredentialSlot, CredentialValues, Credentials, DeviceListPage, DeviceListQuery, DeviceListing,
+    ErrorAdvice, PeriodInput, PlannedRequest, UsagePage, UsageQuery, UsageRequest,
 };
+use crate::fetch::devices::{field_text, flag, DevicePage, ListedDevice};
 use crate::fetch::proxy::encode_component;
 use crate::fetch::{FetchConfig, FetchErrorKind as K};
-use crate::model::{Carrier, SubjectKind};
+use crate::model::{Carrier, Subject, SubjectKind};
 use crate::readers::has_key;
 
 /// The Cisco Control Center spec.
 pub struct ControlCenter;
+
+/// Control Center allows at most 50 devices a page.
+pub const CONTROL_CENTER_MAX_PAGE_SIZE: u32 = 50;
+
+/// Control Center's device listing: `GET /rws/api/v1/devices?modifiedSince&pageSize&pageNumber`
+/// (Basic auth; `modifiedSince` is required), pages from 1 until `lastPage` is true; an
+/// optional `status` is sent as a parameter and checked again by the job.
+pub struct ControlCenterDevices;
+
+impl DeviceListing for ControlCenterDevices {
+    fn check(&self, query: &DeviceListQuery) -> Result<(), String> {
+        let DeviceListQuery::ControlCenter { page_size, .. } = query else {
+            return Err(query_not_ours(Carrier::ControlCenter));
+        };
+        if !(1..=CONTROL_CENTER_MAX_PAGE_SIZE).contains(page_size) {
+            return Err(format!(
+                "the page size takes 1 to {CONTROL_CENTER_MAX_PAGE_SIZE} devices, not {page_size}"
+            ));
+        }
+        Ok(())
+    }
+
+    fn page_request(&self, page: &DeviceListPage<'_>) -> PlannedRequest {
+        let DeviceListQuery::ControlCenter {
+            modified_since,
+            page_size,
+            status,
+        } = page.query
+        else {
+            return PlannedRequest::get(String::new());
+        };
+        let mut path = format!(
+            "/rws/api/v1/devices?modifiedSince={}&pageSize={page_size}&pageNumber={}",
+            encode_component(&format!("{}T00:00:00Z", modified_since.format("%Y-%m-%d"))),
+            page.number
+        );
+        if let Some(s) = status {
+            path.push_str(&format!("&status={}", encode_component(s.trim())));
+        }
+        let mut plan = PlannedRequest::get(path);
+        if let Credentials::ControlCenter { username, api_key } = page.credentials {
+            plan = plan.header("Authorization", basic(username, api_key));
+        }
+        plan.header("Accept", "application/json".into())
+    }
+
+    fn device(&self, device: &Map<String, Value>, _page: &mut DevicePage) -> Option<ListedDevice> {
+        field_text(device, "iccid")
+            .and_then(|id| checked_id(SubjectKind::Iccid, &id).ok())
+            .map(|id| ListedDevice {
+                subject: Subject::new(SubjectKind::Iccid, id),
+                status: field_text(device, "status"),
+                rate_plan: field_text(device, "ratePlan"),
+                communication_plan: field_text(device, "communicationPlan"),
+            })
+    }
+
+    fn more(&self, root: &Map<String, Value>) -> bool {
+        !flag(root, "lastPage").unwrap_or(true)
+    }
+
+    fn error_advice(&self, _status: u16, code: &str) -> Option<(K, &'static str)> {
+        Some(match code {
+            "10000001" => (K::Auth, "invalid credentials, or this IP address is not in the allowed range: check the user name and API key"),
+            "10000003" => (K::BadRequest, "modifiedSince is required and must be a date-time; choose the day to list devices changed since"),
+            "10000012" => (K::BadRequest, "invalid date format for modifiedSince"),
+            "10000024" => (K::BadRequest, "invalid API version: the proxy or base URL must end at /rws/api/v1"),
+            _ => return None,
+        })
+    }
+}
 
 /// A usageInZone body.
 pub(crate) fn looks_like(body: &str) -> bool {
@@ -36,6 +110,10 @@ impl CarrierSpec for ControlCenter {
 
     fn subject_kinds(&self) -> &'static [SubjectKind] {
         &[SubjectKind::Iccid]
+    }
+
+    fn period_input(&self) -> PeriodInput {
+        PeriodInput::Cycle
     }
 
     fn list_names(&self) -> &'static [&'static str] {
@@ -84,6 +162,7 @@ impl CarrierSpec for ControlCenter {
             iccid: subject.id.clone(),
             cycle_start: request
                 .period
+                .filter(|_| !request.current)
                 .and_then(|(start, _)| chrono::DateTime::from_timestamp(start, 0))
                 .map(|d| d.date_naive()),
             rate_plan: request.rate_plan.clone(),
@@ -185,6 +264,10 @@ impl CarrierSpec for ControlCenter {
             UsageQuery::ControlCenterCtd { billing_day, .. } => Some(*billing_day),
             _ => None,
         }
+    }
+
+    fn device_listing(&self) -> Option<&'static dyn DeviceListing> {
+        Some(&ControlCenterDevices)
     }
 
     fn error_advice(&self, _status: u16, code: &str) -> Option<ErrorAdvice> {

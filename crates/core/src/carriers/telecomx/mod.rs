@@ -12,7 +12,7 @@ pub mod reader;
 use super::{
     basic, check_token, checked_id, month_of, not_ours, query_not_ours, require_filled,
     CarrierSpec, CredentialField, CredentialSlot, CredentialValues, Credentials, ErrorAdvice,
-    PlannedRequest, UsagePage, UsageQuery, UsageRequest,
+    PeriodInput, PlannedRequest, UsagePage, UsageQuery, UsageRequest,
 };
 use crate::fetch::{FetchConfig, FetchErrorKind as K};
 use crate::model::{Carrier, SubjectKind};
@@ -35,6 +35,10 @@ impl CarrierSpec for Telecomx {
 
     fn subject_kinds(&self) -> &'static [SubjectKind] {
         &[SubjectKind::Account]
+    }
+
+    fn period_input(&self) -> PeriodInput {
+        PeriodInput::Months { csv: true }
     }
 
     fn list_names(&self) -> &'static [&'static str] {

@@ -14,17 +14,116 @@
 
 pub mod reader;
 
+use serde_json::{Map, Value};
+
 use super::{
     checked_id, client_credentials_request, not_ours, query_not_ours, require_filled, CarrierSpec,
-    CredentialField, CredentialSlot, CredentialValues, Credentials, DeviceRef, ErrorAdvice, Paging,
-    PlannedRequest, UsagePage, UsageQuery, UsageRequest,
+    CredentialField, CredentialSlot, CredentialValues, Credentials, DeviceListPage,
+    DeviceListQuery, DeviceListing, DeviceRef, ErrorAdvice, Paging, PeriodInput, PlannedRequest,
+    UsagePage, UsageQuery, UsageRequest,
 };
+use crate::fetch::devices::{field_text, flag, DevicePage, ListedDevice};
 use crate::fetch::{FetchConfig, FetchErrorKind as K};
 use crate::model::{format_timestamp, Carrier, Subject, SubjectKind};
+use crate::readers::json_util::get_ci as field;
 use crate::readers::{guess_subject_kind, has_key};
 
 /// The Verizon ThingSpace spec.
 pub struct Thingspace;
+
+/// ThingSpace's device listing: `POST /api/m2m/v1/devices/actions/list` with
+/// `{"accountName", "currentState"?, "largestDeviceIdSeen"?}`, the next page asked for with the
+/// first id of the last device seen, until `hasMoreData` is false.
+pub struct ThingspaceDevices;
+
+impl DeviceListing for ThingspaceDevices {
+    fn check(&self, query: &DeviceListQuery) -> Result<(), String> {
+        let DeviceListQuery::Thingspace { account_name, .. } = query else {
+            return Err(query_not_ours(Carrier::Thingspace));
+        };
+        if account_name.trim().is_empty() {
+            return Err("the account name is required to list ThingSpace devices".into());
+        }
+        Ok(())
+    }
+
+    fn page_request(&self, page: &DeviceListPage<'_>) -> PlannedRequest {
+        let account_name = match page.query {
+            DeviceListQuery::Thingspace { account_name, .. } => account_name.trim(),
+            _ => "",
+        };
+        let mut body = serde_json::json!({ "accountName": account_name });
+        if let Some(s) = page.query.status() {
+            body["currentState"] = Value::String(s.trim().to_owned());
+        }
+        if let Some(last) = page.last_seen {
+            body["largestDeviceIdSeen"] = Value::String(last.to_owned());
+        }
+        PlannedRequest::post("/api/m2m/v1/devices/actions/list", body.to_string())
+            .header(
+                "Authorization",
+                format!("Bearer {}", page.token.unwrap_or_default()),
+            )
+            .header("VZ-M2M-Token", page.session.unwrap_or_default().to_owned())
+            .header("Content-Type", "application/json".into())
+    }
+
+    fn device(&self, device: &Map<String, Value>, page: &mut DevicePage) -> Option<ListedDevice> {
+        let ids: Vec<(SubjectKind, String)> = match field(device, "deviceIds") {
+            Some(Value::Array(ids)) => ids
+                .iter()
+                .filter_map(|id| {
+                    let id = id.as_object()?;
+                    let kind = SubjectKind::parse(&field_text(id, "kind")?)?;
+                    Some((kind, field_text(id, "id")?))
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
+        if let Some((_, first)) = ids.first() {
+            page.last_id = Some(first.clone());
+        }
+        let carrier_info = match field(device, "carrierInformations")
+            .or_else(|| field(device, "carrierInformation"))
+        {
+            Some(Value::Array(infos)) => infos.first().and_then(Value::as_object),
+            Some(Value::Object(info)) => Some(info),
+            _ => None,
+        };
+        // The identifier kinds a fleet is fetched by, best first.
+        Thingspace
+            .subject_kinds()
+            .iter()
+            .find_map(|kind| {
+                let (_, id) = ids.iter().find(|(k, _)| k == kind)?;
+                checked_id(*kind, id).ok().map(|id| Subject::new(*kind, id))
+            })
+            .map(|subject| ListedDevice {
+                subject,
+                status: carrier_info.and_then(|c| field_text(c, "state")),
+                rate_plan: carrier_info.and_then(|c| field_text(c, "servicePlan")),
+                communication_plan: None,
+            })
+    }
+
+    fn more(&self, root: &Map<String, Value>) -> bool {
+        flag(root, "hasMoreData").unwrap_or(false)
+    }
+
+    fn cursor_paging(&self) -> bool {
+        true
+    }
+
+    fn error_advice(&self, _status: u16, code: &str) -> Option<(K, &'static str)> {
+        Some(match code {
+            "900901" => (K::Auth, "ThingSpace refused the access token: check the key and secret"),
+            "invalid_client" => (K::Auth, "ThingSpace refused the key and secret"),
+            c if c.contains("SessionToken") => (K::Auth, "the ThingSpace session expired again after a new login: check the user name and password"),
+            c if c.contains("Account") => (K::NotFound, "ThingSpace does not know this account name (it looks like 0000123456-00001)"),
+            _ => return None,
+        })
+    }
+}
 
 /// ThingSpace requests cover at most this much (its 12 months of retention).
 const WINDOW: i64 = 365 * 86_400;
@@ -51,8 +150,16 @@ impl CarrierSpec for Thingspace {
         ]
     }
 
+    fn takes_labels(&self) -> bool {
+        true
+    }
+
     fn default_subject_kind(&self, id: &str) -> SubjectKind {
         guess_subject_kind(id)
+    }
+
+    fn period_input(&self) -> PeriodInput {
+        PeriodInput::Days
     }
 
     fn list_names(&self) -> &'static [&'static str] {
@@ -218,6 +325,10 @@ impl CarrierSpec for Thingspace {
             max_range: 10 * WINDOW,
             long_range_warning: "the range is longer than 12 months: it is fetched in 12-month windows, and ThingSpace keeps only the last 12 months, so older windows may be empty",
         })
+    }
+
+    fn device_listing(&self) -> Option<&'static dyn DeviceListing> {
+        Some(&ThingspaceDevices)
     }
 
     fn error_advice(&self, status: u16, code: &str) -> Option<ErrorAdvice> {

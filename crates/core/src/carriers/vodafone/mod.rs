@@ -14,7 +14,7 @@ pub mod reader;
 use super::{
     check_token, checked_id, client_credentials_request, not_ours, query_not_ours, require_filled,
     CarrierSpec, CredentialField, CredentialSlot, CredentialValues, Credentials, ErrorAdvice,
-    PlannedRequest, UsagePage, UsageQuery, UsageRequest,
+    PeriodInput, PlannedRequest, UsagePage, UsageQuery, UsageRequest,
 };
 use crate::fetch::proxy::encode_component;
 use crate::fetch::{FetchConfig, FetchErrorKind as K};
@@ -38,6 +38,10 @@ impl CarrierSpec for Vodafone {
 
     fn subject_kinds(&self) -> &'static [SubjectKind] {
         &[SubjectKind::Imsi]
+    }
+
+    fn period_input(&self) -> PeriodInput {
+        PeriodInput::Latest
     }
 
     fn list_names(&self) -> &'static [&'static str] {
