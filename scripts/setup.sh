@@ -47,6 +47,12 @@ if ! cargo fuzz --version 2>/dev/null | grep -q '0\.13\.2'; then
   cargo install cargo-fuzz --version 0.13.2
 fi
 
+# leptosfmt formats the view! markup (checked by scripts/test.sh).
+if ! leptosfmt --version 2>/dev/null | grep -q '0\.1\.33'; then
+  say "cargo install leptosfmt 0.1.33 (about 3 minutes on 2 cores)"
+  cargo install --locked leptosfmt --version 0.1.33
+fi
+
 # wasm-bindgen-cli must be exactly the wasm-bindgen of Cargo.lock; `--locked` fails for it.
 wb_version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/version = |"/, ""); print; exit }' Cargo.lock)
 if ! wasm-bindgen --version 2>/dev/null | grep -q " $wb_version\$"; then

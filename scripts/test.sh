@@ -16,6 +16,7 @@ layer() { echo; echo "=== $* ($(( $(date +%s) - start ))s)"; }
 
 layer "format and lints"
 cargo fmt --all -- --check
+leptosfmt --check src tests
 rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p usagelens --target wasm32-unknown-unknown --all-targets -- -D warnings
