@@ -4,7 +4,7 @@ use js_sys::Reflect;
 use serde::{Deserialize, Serialize};
 use usagelens_core::record_output::{record_columns, write_records_json};
 use usagelens_core::{
-    parse, readers::default_subject_kind, Carrier, ParseError, ParseOptions, RecordJson, Subject,
+    default_subject_kind, parse, Carrier, ParseError, ParseOptions, RecordJson, Subject,
     SubjectKind, UsageEvent, UsageSet, Warning,
 };
 use wasm_bindgen::prelude::*;

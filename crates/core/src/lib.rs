@@ -4,21 +4,30 @@
 
 pub mod aggregate;
 pub mod carriers;
-pub mod error;
+mod error;
 pub mod export;
 pub mod fetch;
 pub mod fleet;
 pub mod ident;
 pub mod limits;
-pub mod model;
+mod model;
 pub mod portal;
-pub mod readers;
+mod readers;
 pub mod record_output;
 pub mod sorting;
 pub mod text;
 pub mod units;
 pub mod view_state;
 
+// The root API: the usage model, reading bodies, and the error a reader returns. The modules
+// above are the areas a page or test uses beyond that (aggregation, fetching, fleets, ...).
 pub use error::{ParseError, ParseErrorKind};
-pub use model::*;
-pub use readers::{detect, parse, Format, ParseOptions, ParseReport};
+pub use model::{
+    format_timestamp, shift_range, Carrier, Context, Direction, Granularity, Network, Record,
+    RecordJson, RecordStore, Roaming, Service, Subject, SubjectKind, Sym, Unit, UsageEvent,
+    UsageSet, Warning,
+};
+pub use readers::{
+    default_subject_kind, detect, guess_subject_kind, parse, Format, ParseOptions, ParseReport,
+    ReadOutcome,
+};

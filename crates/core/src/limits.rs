@@ -58,6 +58,10 @@ pub fn pasted_text_problem(bytes: u64) -> Option<String> {
     })
 }
 
+/// At most this many warnings are kept per body, so a body with a million odd rows neither fills
+/// the page with list items nor the host's events; the rest are counted by kind.
+pub const MAX_WARNINGS: usize = 100;
+
 #[cfg(test)]
 mod tests {
     use super::*;

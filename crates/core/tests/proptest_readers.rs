@@ -2,7 +2,7 @@
 //! dropped), always come back as records or as an error.
 
 use proptest::prelude::*;
-use usagelens_core::readers::ReadOutcome;
+use usagelens_core::ReadOutcome;
 use usagelens_core::{parse, ParseError, ParseOptions, UsageSet};
 
 const FIXTURES: [&str; 6] = [

@@ -3,7 +3,7 @@
 //! documents' spelling only.
 
 use usagelens_core::{
-    parse, readers::MAX_WARNINGS, Direction, ParseErrorKind, ParseOptions, RecordJson, Service,
+    limits::MAX_WARNINGS, parse, Direction, ParseErrorKind, ParseOptions, RecordJson, Service,
     UsageSet,
 };
 

@@ -348,9 +348,7 @@ pub fn parse(
     }
 }
 
-/// At most this many warnings are kept per body, so a body with a million odd rows neither fills
-/// the page with list items nor the host's events; the rest are counted by kind.
-pub const MAX_WARNINGS: usize = 100;
+pub use crate::limits::MAX_WARNINGS;
 
 /// The first [`MAX_WARNINGS`] warnings, then one that counts the rest by kind (a warning's kind
 /// is its message up to the first number or quoted value).
