@@ -13,16 +13,24 @@ use crate::sorting::sort_by_shared;
 pub struct Filter {
     /// Unix seconds, half-open; a record matches when its period overlaps `[from, to)`.
     pub from: Option<i64>,
+    /// Unix seconds, the exclusive end of `[from, to)`; `None`: no upper bound.
     pub to: Option<i64>,
+    /// Services to keep.
     pub services: Vec<Service>,
+    /// Directions to keep.
     pub directions: Vec<Direction>,
+    /// Zone names to keep; [`NO_ZONE`] keeps the records without a zone.
     pub zones: Vec<String>,
+    /// `Some(true)`: only roaming records; `Some(false)`: only home ones (unknown matches neither).
     pub roaming: Option<bool>,
+    /// Subjects to keep (records without a subject then match none).
     pub subjects: Vec<Subject>,
+    /// Carriers to keep.
     pub carriers: Vec<Carrier>,
 }
 
 impl Filter {
+    /// True when the filter keeps every record.
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
     }
@@ -83,6 +91,7 @@ pub struct CompiledFilter {
 }
 
 impl CompiledFilter {
+    /// Whether the record passes every part of the filter.
     #[inline]
     pub fn matches(&self, r: &Record) -> bool {
         if let Some(from) = self.from {
@@ -112,18 +121,26 @@ impl CompiledFilter {
 /// Sums per service for the KPI cards.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
+    /// Data used, in bytes.
     pub data_bytes: u64,
+    /// Voice used, in seconds.
     pub voice_seconds: u64,
+    /// SMS, in messages.
     pub sms: u64,
+    /// MMS, in messages.
     pub mms: u64,
     /// The part of each used while roaming (records with `roaming == true`).
     pub roaming_data_bytes: u64,
+    /// The part of `voice_seconds` used while roaming.
     pub roaming_voice_seconds: u64,
+    /// How many records matched.
     pub records: usize,
+    /// One entry per allowance period (service, zone, period, subject), latest period first.
     pub allowance: Vec<AllowanceUse>,
 }
 
 impl Totals {
+    /// The total of one service, in its unit.
     pub fn of(&self, service: Service) -> u64 {
         match service {
             Service::Data => self.data_bytes,
@@ -137,17 +154,26 @@ impl Totals {
 /// How much of an included allowance one period used, and where it is heading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AllowanceUse {
+    /// The service the allowance is for.
     pub service: Service,
+    /// The allowance's zone; `None` for records without one.
     pub zone: Option<String>,
+    /// Unix seconds of the period's start.
     pub period_start: i64,
+    /// Unix seconds of the period's end, exclusive.
     pub period_end: i64,
+    /// Quantity used in the period, in the service's unit.
     pub used: u64,
+    /// Included quantity for the period, in the service's unit.
     pub allowance: u64,
+    /// `used / allowance` (1.0 is all of it; may exceed 1); 0 when the allowance is 0.
     pub fraction_used: f64,
     /// Linear projection to the period's end when `now` lies inside the period.
     pub projected_at_end: Option<u64>,
 }
 
+/// Sums the records `filter` keeps, per service and per allowance period; `now` (Unix
+/// seconds) is where [`AllowanceUse::projected_at_end`] projects from.
 pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
     let compiled = filter.compile(set);
     let mut t = Totals::default();
@@ -217,16 +243,24 @@ pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
 /// What the chart stacks by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupBy {
+    /// By zone ([`NO_ZONE`] for none).
     Zone,
+    /// By service.
     Service,
+    /// By direction.
     Direction,
+    /// By carrier (its label).
     Carrier,
+    /// By subject.
     Subject,
+    /// By rate plan.
     RatePlan,
+    /// By roaming: home, roaming, unknown.
     Roaming,
 }
 
 impl GroupBy {
+    /// Every grouping, in the order the controls list them.
     pub const ALL: [GroupBy; 7] = [
         GroupBy::Zone,
         GroupBy::Direction,
@@ -237,6 +271,7 @@ impl GroupBy {
         GroupBy::Roaming,
     ];
 
+    /// The stable name (URL state, control values): `zone`, `service`, ... `ratePlan`, `roaming`.
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Zone => "zone",
@@ -249,10 +284,12 @@ impl GroupBy {
         }
     }
 
+    /// The grouping whose name ([`GroupBy::as_str`]) is exactly `name`.
     pub fn parse(name: &str) -> Option<GroupBy> {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
+    /// A name for people: "Zone", "Rate plan", ...
     pub fn label(self) -> &'static str {
         match self {
             GroupBy::Zone => "Zone",
@@ -364,9 +401,11 @@ impl GroupKeys {
 /// The interval a time series is laid out in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bucket {
+    /// Days, from midnight in the view's clock.
     Day,
     /// Weeks from Monday.
     Week,
+    /// Calendar months, in the view's clock.
     Month,
     /// Billing periods: the periods of the cycle and month records themselves (a TelecomX
     /// month is its bill's period); finer records fall into the period holding them, or their
@@ -380,6 +419,7 @@ impl Bucket {
     /// The intervals a user can pick.
     pub const CHOICES: [Bucket; 4] = [Bucket::Day, Bucket::Week, Bucket::Month, Bucket::Cycle];
 
+    /// The stable name (control values): `day`, `week`, `month`, `cycle`, `auto`.
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Day => "day",
@@ -390,6 +430,7 @@ impl Bucket {
         }
     }
 
+    /// A name for people: "Day", "Billing cycle", ...
     pub fn label(self) -> &'static str {
         match self {
             Bucket::Day => "Day",
@@ -400,6 +441,7 @@ impl Bucket {
         }
     }
 
+    /// The interval whose name ([`Bucket::as_str`]) is exactly `name`.
     pub fn parse(name: &str) -> Option<Bucket> {
         [
             Bucket::Day,
@@ -522,11 +564,14 @@ fn is_coarser(r: &Record, bucket: Bucket) -> bool {
     }
 }
 
+/// One stacked series of a [`TimeSeries`]: one group's quantity per bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesData {
+    /// The group's key: a zone, a service, a carrier's label, a subject ...
     pub key: String,
     /// One value per bucket.
     pub values: Vec<u64>,
+    /// The sum of `values`.
     pub total: u64,
 }
 
@@ -535,24 +580,30 @@ pub struct SeriesData {
 /// over the period in a band of its own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeriodTotal {
+    /// Unix seconds of the period's start.
     pub start: i64,
     /// Exclusive.
     pub end: i64,
+    /// The granularity of the records summed (month or cycle).
     pub granularity: Granularity,
     /// First and last bucket (indices into [`TimeSeries::buckets`]) the period overlaps.
     pub first_bucket: usize,
+    /// Last bucket the period overlaps (index into [`TimeSeries::buckets`]), `>= first_bucket`.
     pub last_bucket: usize,
+    /// The sum of the period's records, in the service's unit.
     pub total: u64,
     /// Per group key, largest first.
     pub parts: Vec<(String, u64)>,
 }
 
+/// One service's quantity per bucket, stacked by group, as the chart draws it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimeSeries {
     /// Bucket starts, ascending (Unix seconds; local midnight in the view's clock).
     pub buckets: Vec<i64>,
     /// Bucket ends (exclusive), one per bucket.
     pub ends: Vec<i64>,
+    /// The interval actually used ([`Bucket::Auto`] resolved).
     pub bucket: Bucket,
     /// Sorted by total, largest first.
     pub series: Vec<SeriesData>,
@@ -571,6 +622,7 @@ impl TimeSeries {
         }
     }
 
+    /// True when there are no buckets (as when no record matched).
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
     }
@@ -943,11 +995,16 @@ pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
     }
 }
 
+/// One group's share of a service's quantity, for the breakdown table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BreakdownRow {
+    /// The group's key: a zone, a service, a carrier's label, a subject ...
     pub key: String,
+    /// The group's quantity, in the service's unit.
     pub quantity: u64,
+    /// `quantity` over the total of all groups, 0 to 1 (0 when the total is 0).
     pub share: f64,
+    /// How many records the group sums.
     pub records: usize,
 }
 
@@ -996,14 +1053,21 @@ pub fn breakdown(
 /// Values present in the set, for the filter controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facets {
+    /// Zone names, sorted; [`NO_ZONE`] when some record has no zone.
     pub zones: Vec<String>,
+    /// Every subject the set has interned, in the order first seen.
     pub subjects: Vec<Subject>,
+    /// Carriers present, sorted.
     pub carriers: Vec<Carrier>,
+    /// Services present, sorted.
     pub services: Vec<Service>,
+    /// Earliest record start (Unix seconds); `None` for an empty set.
     pub min_start: Option<i64>,
+    /// Latest record end (Unix seconds); `None` for an empty set.
     pub max_end: Option<i64>,
 }
 
+/// The values present in the set, for the filter controls.
 pub fn distinct_values(set: &UsageSet) -> Facets {
     let mut zones: Vec<Sym> = Vec::new();
     let mut f = Facets::default();
@@ -1046,12 +1110,19 @@ pub fn filtered_indices(set: &UsageSet, filter: &Filter) -> Vec<u32> {
 /// Columns the records table sorts by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
+    /// The period's start.
     Start,
+    /// The carrier (declaration order).
     Carrier,
+    /// The subject (kind, then id); records without one first.
     Subject,
+    /// The service (declaration order).
     Service,
+    /// The direction (declaration order).
     Direction,
+    /// The quantity, in each record's own unit.
     Quantity,
+    /// The zone's name; records without one first.
     Zone,
 }
 

@@ -3,6 +3,8 @@
 
 use crate::model::{Network, RecordJson, UsageSet};
 
+/// The CSV export's columns: one per field of [`RecordJson`], with the subject and networks
+/// spread over columns and the attributes as one JSON object.
 pub const CSV_HEADER: [&str; 25] = [
     "carrier",
     "subjectKind",

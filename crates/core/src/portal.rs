@@ -15,7 +15,9 @@ use crate::model::{Carrier, Granularity, Service, Subject, UsageSet};
 /// A billing period: Unix seconds, half-open `[start, end)`, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period {
+    /// Unix seconds, inclusive.
     pub start: i64,
+    /// Unix seconds, exclusive.
     pub end: i64,
 }
 
@@ -25,6 +27,7 @@ impl Period {
         (day_text(self.start), day_text(self.end - 1))
     }
 
+    /// Whether `t` (Unix seconds) lies in `[start, end)`.
     pub fn contains(&self, t: i64) -> bool {
         self.start <= t && t < self.end
     }
@@ -73,11 +76,15 @@ pub fn billing_period(now: i64, billing_day: u32) -> Period {
 /// Which period the customer looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeriodChoice {
+    /// The billing period under way.
     This,
+    /// The billing period before the one under way.
     Last,
     /// First and last day (Unix seconds at 00:00 UTC), both included.
     Custom {
+        /// 00:00 UTC of the first day, in Unix seconds.
         first_day: i64,
+        /// 00:00 UTC of the last day, in Unix seconds.
         last_day: i64,
     },
 }
@@ -137,11 +144,14 @@ pub struct PlanAllowances {
     pub data: Option<u64>,
     /// Seconds.
     pub voice: Option<u64>,
+    /// Messages.
     pub sms: Option<u64>,
+    /// Messages.
     pub mms: Option<u64>,
 }
 
 impl PlanAllowances {
+    /// The allowance of one service, in its unit; `None` when the plan gives none.
     pub fn of(&self, service: Service) -> Option<u64> {
         match service {
             Service::Data => self.data,
@@ -155,10 +165,14 @@ impl PlanAllowances {
 /// One gauge: how much of a service was used, against which allowance, and where it is heading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gauge {
+    /// The service measured.
     pub service: Service,
     /// The zone the carrier's allowance covers (TelecomX: the home country), if any.
     pub zone: Option<String>,
+    /// Quantity used, in the service's unit.
     pub used: u64,
+    /// The allowance, in the service's unit; `None` when neither the carrier nor the plan gives
+    /// one.
     pub allowance: Option<u64>,
     /// The allowance comes from the carrier's records (true) or from the host's plan (false).
     pub from_carrier: bool,
@@ -188,22 +202,31 @@ impl Gauge {
 /// carrier put it in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoamingPlace {
+    /// The visited country (or network name), else the zone, else "Abroad (place not reported)".
     pub name: String,
+    /// Data used there, in bytes.
     pub data_bytes: u64,
+    /// Voice used there, in seconds.
     pub voice_seconds: u64,
+    /// SMS and MMS there, in messages.
     pub messages: u64,
 }
 
 /// What the portal shows for one SIM over one period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimSummary {
+    /// Per service: one gauge per zone the carrier gives an allowance for, else one against the
+    /// plan (for data always; for other services when used or planned).
     pub gauges: Vec<Gauge>,
+    /// Data used in the period, in bytes.
     pub data_bytes: u64,
+    /// The part of `data_bytes` used while roaming.
     pub roaming_data_bytes: u64,
     /// Roaming share of data; `None` without data.
     pub roaming_share: Option<f64>,
     /// Most data first.
     pub places: Vec<RoamingPlace>,
+    /// How many records the summary counts.
     pub records: usize,
     /// Some record is finer than a month: the period can be drawn day by day.
     pub has_daily: bool,

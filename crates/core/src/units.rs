@@ -5,8 +5,10 @@ use crate::model::{Granularity, Unit};
 /// Binary (KiB, MiB: powers of 1024) or decimal (kB, MB: powers of 1000) byte units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ByteBase {
+    /// Powers of 1024: KiB, MiB, GiB ... (the default).
     #[default]
     Binary,
+    /// Powers of 1000: kB, MB, GB ...
     Decimal,
 }
 
@@ -61,6 +63,8 @@ pub fn format_count(n: u64) -> String {
     out
 }
 
+/// A quantity in its unit for people: bytes by [`format_bytes`], seconds by
+/// [`format_duration`], messages by [`format_count`].
 pub fn format_quantity(quantity: u64, unit: Unit, base: ByteBase) -> String {
     match unit {
         Unit::Bytes => format_bytes(quantity, base),

@@ -7,12 +7,19 @@ use crate::fetch::proxy::{decode_component as decode, encode_component};
 use crate::model::{Carrier, Direction, Service, Subject, SubjectKind};
 use crate::units::{format_day, parse_day, ByteBase};
 
+/// The dashboard's view as the URL keeps it; [`ViewState::default`] is the view a bare URL gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
+    /// The record filter: `from`, `to`, `service`, `direction`, `zone`, `roaming`, `subject`,
+    /// `carrier`.
     pub filter: Filter,
+    /// The service the chart and breakdown measure (`metric`; data by default).
     pub metric: Service,
+    /// What the chart stacks by (`group`; zone by default).
     pub group_by: GroupBy,
+    /// Byte units (`units=decimal`; binary by default).
     pub byte_base: ByteBase,
+    /// True to show times in UTC (the default), false for the browser's local time (`tz=local`).
     pub utc: bool,
     /// Data sources to load again, e.g. `demo`.
     pub sources: Vec<String>,

@@ -223,6 +223,7 @@ impl FetchJob {
         self
     }
 
+    /// The carrier the job fetches from.
     pub fn carrier(&self) -> Carrier {
         self.query.carrier()
     }
@@ -236,6 +237,7 @@ impl FetchJob {
         self.outcome.pages
     }
 
+    /// True once the job is over (completed, failed or cancelled).
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
     }

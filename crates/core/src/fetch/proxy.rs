@@ -4,6 +4,7 @@
 
 use crate::model::Carrier;
 
+/// How requests reach the carriers (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxyConfig {
     /// No proxy: only works where the carrier allows the page's origin (none of the four do).

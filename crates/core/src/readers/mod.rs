@@ -33,11 +33,13 @@ pub struct ParseOptions {
 }
 
 impl ParseOptions {
+    /// Reads the body as `carrier`'s (sets [`ParseOptions::carrier`]).
     pub fn carrier(mut self, carrier: Carrier) -> ParseOptions {
         self.carrier = Some(carrier);
         self
     }
 
+    /// The subject the body is about (sets [`ParseOptions::subject`]).
     pub fn subject(mut self, subject: Subject) -> ParseOptions {
         self.subject = Some(subject);
         self
@@ -72,7 +74,9 @@ pub fn guess_subject_kind(id: &str) -> SubjectKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParseReport {
+    /// The carrier whose reader read the body.
     pub carrier: Carrier,
+    /// The format the body was read as.
     pub format: Format,
     /// The subject the records belong to (from the body, else from the options).
     pub subject: Option<Subject>,
@@ -82,6 +86,7 @@ pub struct ParseReport {
     /// Index range of the events this body added to `UsageSet::events`.
     #[serde(skip)]
     pub events: std::ops::Range<usize>,
+    /// What the reader noticed, at most [`MAX_WARNINGS`] and one that counts the rest.
     pub warnings: Vec<Warning>,
     /// ThingSpace: true when the carrier has more rows (HTTP 202); `None` for other carriers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,9 +99,13 @@ pub struct ParseReport {
 /// What each reader returns; `parse` wraps it into a [`ParseReport`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadOutcome {
+    /// The subject the records belong to.
     pub subject: Option<Subject>,
+    /// What the reader noticed (not yet capped).
     pub warnings: Vec<Warning>,
+    /// ThingSpace: true when the carrier has more rows; `None` for other carriers.
     pub has_more_data: Option<bool>,
+    /// ThingSpace: the last row's timestamp (Unix seconds), where the next page starts.
     pub last_timestamp: Option<i64>,
 }
 

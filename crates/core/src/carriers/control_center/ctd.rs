@@ -60,9 +60,11 @@ const MAPPED: [&str; 9] = [
 /// cycle-to-date period starts better than a billing day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownCycle {
+    /// The device's ICCID.
     pub iccid: String,
     /// Unix seconds, half-open.
     pub start: i64,
+    /// Unix seconds, exclusive.
     pub end: i64,
 }
 
@@ -97,7 +99,9 @@ pub fn known_cycles(set: &UsageSet) -> Vec<KnownCycle> {
 /// A device that has reached its overage limit, as its latest cycle-to-date answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverageFlag {
+    /// The device.
     pub subject: Subject,
+    /// Its rate plan, from the answer.
     pub rate_plan: Option<String>,
     /// `overageLimitOverride` as the answer gave it (`DEFAULT`, `TEMPORARY_OVERRIDE`, ...).
     pub override_setting: Option<String>,
@@ -165,6 +169,8 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// Reads a ctdUsages body into `set` by the module's rules; `options` gives the billing day,
+/// the fetch time and the known cycles that date the period.
 pub fn read(
     text_body: &str,
     options: &ParseOptions,
