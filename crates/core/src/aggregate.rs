@@ -31,12 +31,14 @@ pub struct Filter {
 
 impl Filter {
     /// True when the filter keeps every record.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
     }
 
     /// Resolves names to the set's handles; an unknown zone or subject matches nothing.
     /// Unknown values are dropped, so a list of only unknown values matches nothing.
+    #[must_use]
     pub fn compile(&self, set: &UsageSet) -> CompiledFilter {
         let zones = (!self.zones.is_empty()).then(|| {
             self.zones
@@ -93,6 +95,7 @@ pub struct CompiledFilter {
 impl CompiledFilter {
     /// Whether the record passes every part of the filter.
     #[inline]
+    #[must_use]
     pub fn matches(&self, r: &Record) -> bool {
         if let Some(from) = self.from {
             if r.end().max(r.start + 1) <= from {
@@ -141,6 +144,7 @@ pub struct Totals {
 
 impl Totals {
     /// The total of one service, in its unit.
+    #[must_use]
     pub fn of(&self, service: Service) -> u64 {
         match service {
             Service::Data => self.data_bytes,
@@ -174,6 +178,7 @@ pub struct AllowanceUse {
 
 /// Sums the records `filter` keeps, per service and per allowance period; `now` (Unix
 /// seconds) is where [`AllowanceUse::projected_at_end`] projects from.
+#[must_use]
 pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
     let compiled = filter.compile(set);
     let mut t = Totals::default();
@@ -272,6 +277,7 @@ impl GroupBy {
     ];
 
     /// The stable name (URL state, control values): `zone`, `service`, ... `ratePlan`, `roaming`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Zone => "zone",
@@ -285,11 +291,13 @@ impl GroupBy {
     }
 
     /// The grouping whose name ([`GroupBy::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<GroupBy> {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
     /// A name for people: "Zone", "Rate plan", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             GroupBy::Zone => "Zone",
@@ -420,6 +428,7 @@ impl Bucket {
     pub const CHOICES: [Bucket; 4] = [Bucket::Day, Bucket::Week, Bucket::Month, Bucket::Cycle];
 
     /// The stable name (control values): `day`, `week`, `month`, `cycle`, `auto`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Day => "day",
@@ -431,6 +440,7 @@ impl Bucket {
     }
 
     /// A name for people: "Day", "Billing cycle", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Bucket::Day => "Day",
@@ -442,6 +452,7 @@ impl Bucket {
     }
 
     /// The interval whose name ([`Bucket::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Bucket> {
         [
             Bucket::Day,
@@ -472,11 +483,13 @@ fn civil_month(t: i64) -> (i64, i64) {
 }
 
 /// Unix seconds of the first instant of the month holding `t` (UTC).
+#[must_use]
 pub fn month_start(t: i64) -> i64 {
     civil_month(t).1 * 86_400
 }
 
 /// Unix seconds of the first instant of the month after the one holding `t` (UTC).
+#[must_use]
 pub fn next_month_start(t: i64) -> i64 {
     // 31 days after the first is always inside the next month.
     month_start(month_start(t) + 31 * 86_400)
@@ -538,6 +551,7 @@ fn key_first_day(key: i64, bucket: Bucket) -> i64 {
 
 /// Start of the day, week or month holding `t` in the view's clock (`offset_seconds` east of
 /// UTC), as Unix seconds; a billing cycle starts where its record does.
+#[must_use]
 pub fn bucket_start(t: i64, bucket: Bucket, offset_seconds: i64) -> i64 {
     match bucket {
         Bucket::Cycle => t,
@@ -623,11 +637,13 @@ impl TimeSeries {
     }
 
     /// True when there are no buckets (as when no record matched).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
     }
 
     /// Highest stacked value of any bucket (for the axis).
+    #[must_use]
     pub fn max_stack(&self) -> u64 {
         (0..self.buckets.len())
             .map(|i| {
@@ -726,6 +742,7 @@ fn cycle_period(r: &Record, periods: &[(i64, i64)], offset_seconds: i64) -> (i64
 }
 
 /// Stacked series of one service's quantity per bucket, in UTC. See [`time_series_at`].
+#[must_use]
 pub fn time_series(
     set: &UsageSet,
     filter: &Filter,
@@ -750,6 +767,7 @@ pub fn time_series(
 ///
 /// Two passes, no hashing per bar record: the first finds the granularity and the time range,
 /// the second adds each quantity into a dense group x bucket matrix.
+#[must_use]
 pub fn time_series_at(
     set: &UsageSet,
     filter: &Filter,
@@ -933,6 +951,7 @@ pub fn time_series_at(
 }
 
 /// Keeps the `max_series - 1` largest series and folds the rest into "Other".
+#[must_use]
 pub fn limit_series(mut ts: TimeSeries, max_series: usize) -> TimeSeries {
     if ts.series.len() <= max_series || max_series == 0 {
         return ts;
@@ -954,6 +973,7 @@ pub fn limit_series(mut ts: TimeSeries, max_series: usize) -> TimeSeries {
 }
 
 /// Sums neighbouring buckets so that at most `max_points` remain (never more bars than pixels).
+#[must_use]
 pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
     if max_points == 0 || ts.buckets.len() <= max_points {
         return ts;
@@ -1009,6 +1029,7 @@ pub struct BreakdownRow {
 }
 
 /// One service's quantity per group, largest first.
+#[must_use]
 pub fn breakdown(
     set: &UsageSet,
     filter: &Filter,
@@ -1068,6 +1089,7 @@ pub struct Facets {
 }
 
 /// The values present in the set, for the filter controls.
+#[must_use]
 pub fn distinct_values(set: &UsageSet) -> Facets {
     let mut zones: Vec<Sym> = Vec::new();
     let mut f = Facets::default();
@@ -1097,6 +1119,7 @@ pub fn distinct_values(set: &UsageSet) -> Facets {
 }
 
 /// Indices of the matching records, in set order.
+#[must_use]
 pub fn filtered_indices(set: &UsageSet, filter: &Filter) -> Vec<u32> {
     let compiled = filter.compile(set);
     set.records
@@ -1129,6 +1152,7 @@ pub enum SortKey {
 /// Rows `start .. start + len` of `indices` sorted by `key`, without sorting all of them: a
 /// selection (linear) puts the first `start + len` in front, and only those are sorted. A table
 /// page of a 3.65 M-record fleet costs a few milliseconds instead of a full sort.
+#[must_use]
 pub fn sorted_page(
     set: &UsageSet,
     indices: &[u32],

@@ -10,6 +10,7 @@ pub const MAX_MESSAGE_CHARS: usize = 600;
 pub const MAX_FIELD_CHARS: usize = 200;
 
 /// `text` cut to `max` characters, ending in "…" when cut.
+#[must_use]
 pub fn bounded(text: String, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text,
@@ -57,6 +58,7 @@ pub struct ParseError {
 impl ParseError {
     /// An error of `kind` saying `message` (cut to [`MAX_MESSAGE_CHARS`]), without position or
     /// field.
+    #[must_use]
     pub fn new(kind: ParseErrorKind, message: impl Into<String>) -> ParseError {
         ParseError {
             kind,
@@ -68,6 +70,7 @@ impl ParseError {
     }
 
     /// Sets the 1-based line and column.
+    #[must_use]
     pub fn at(mut self, line: u64, column: u64) -> ParseError {
         self.line = Some(line);
         self.column = Some(column);
@@ -75,23 +78,27 @@ impl ParseError {
     }
 
     /// Sets the 1-based line.
+    #[must_use]
     pub fn at_line(mut self, line: u64) -> ParseError {
         self.line = Some(line);
         self
     }
 
     /// Names the JSON path or CSV column (cut to [`MAX_FIELD_CHARS`]).
+    #[must_use]
     pub fn field(mut self, field: impl Into<String>) -> ParseError {
         self.field = Some(bounded(field.into(), MAX_FIELD_CHARS));
         self
     }
 
     /// An invalid or missing field, named by its path.
+    #[must_use]
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ParseError {
         ParseError::new(ParseErrorKind::InvalidField, message).field(field)
     }
 
     /// A serde_json error, with its line and column.
+    #[must_use]
     pub fn from_json(err: &serde_json::Error, what: &str) -> ParseError {
         let kind = match err.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {

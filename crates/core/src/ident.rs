@@ -38,6 +38,7 @@ impl fmt::Display for IdentError {
 impl std::error::Error for IdentError {}
 
 /// The Luhn check digit that makes `body` + digit valid.
+#[must_use]
 pub fn luhn_check_digit(body: &str) -> Option<u8> {
     let mut sum = 0u32;
     for (i, c) in body.bytes().rev().enumerate() {

@@ -41,6 +41,7 @@ impl Carrier {
     ];
 
     /// The contract's name: `vodafone-vrs`, `telecomx`, `thingspace`, `control-center`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Carrier::VodafoneVrs => "vodafone-vrs",
@@ -51,6 +52,7 @@ impl Carrier {
     }
 
     /// A name for people: "Vodafone VRS", "TelecomX", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Carrier::VodafoneVrs => "Vodafone VRS",
@@ -61,6 +63,7 @@ impl Carrier {
     }
 
     /// The carrier whose contract name ([`Carrier::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Carrier> {
         Carrier::ALL.into_iter().find(|c| c.as_str() == name)
     }
@@ -88,6 +91,7 @@ pub enum Granularity {
 
 impl Granularity {
     /// The contract's name: `event`, `day`, `month`, `cycle`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Granularity::Event => "event",
@@ -117,6 +121,7 @@ impl Service {
     pub const ALL: [Service; 4] = [Service::Data, Service::Voice, Service::Sms, Service::Mms];
 
     /// The contract's name: `data`, `voice`, `sms`, `mms`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Data => "data",
@@ -127,11 +132,13 @@ impl Service {
     }
 
     /// The service whose contract name ([`Service::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Service> {
         Service::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
     /// Each service has exactly one unit, so a record need not store it.
+    #[must_use]
     pub fn unit(self) -> Unit {
         match self {
             Service::Data => Unit::Bytes,
@@ -168,6 +175,7 @@ impl Direction {
     ];
 
     /// The contract's name: `up`, `down`, `mo`, `mt`, `total`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Up => "up",
@@ -179,6 +187,7 @@ impl Direction {
     }
 
     /// The direction whose contract name ([`Direction::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Direction> {
         Direction::ALL.into_iter().find(|d| d.as_str() == name)
     }
@@ -198,6 +207,7 @@ pub enum Unit {
 
 impl Unit {
     /// The contract's name: `bytes`, `seconds`, `messages`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Bytes => "bytes",
@@ -249,6 +259,7 @@ impl SubjectKind {
     ];
 
     /// The contract's name, lower case: `imsi`, `iccid`, ... `account`, `label`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SubjectKind::Imsi => "imsi",
@@ -265,6 +276,7 @@ impl SubjectKind {
     }
 
     /// Case-insensitive: ThingSpace writes `eid` and `Eid` for the same kind.
+    #[must_use]
     pub fn parse(name: &str) -> Option<SubjectKind> {
         SubjectKind::ALL
             .into_iter()
@@ -283,6 +295,7 @@ pub struct Subject {
 
 impl Subject {
     /// A subject of `kind` with the identifier `id`, as given (not validated).
+    #[must_use]
     pub fn new(kind: SubjectKind, id: impl Into<String>) -> Subject {
         Subject {
             kind,
@@ -312,6 +325,7 @@ pub struct Network {
 
 impl Network {
     /// True when no part is known.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.mcc.is_none() && self.mnc.is_none() && self.country.is_none() && self.name.is_none()
     }
@@ -326,11 +340,13 @@ impl Sym {
     pub const NONE: Sym = Sym(u32::MAX);
 
     /// True for [`Sym::NONE`].
+    #[must_use]
     pub fn is_none(self) -> bool {
         self == Sym::NONE
     }
 
     /// The handle's index into its set's table; `None` for [`Sym::NONE`].
+    #[must_use]
     pub fn index(self) -> Option<usize> {
         (!self.is_none()).then_some(self.0 as usize)
     }
@@ -349,6 +365,7 @@ pub enum Roaming {
 
 impl Roaming {
     /// From the contract's `roaming`: `None` unknown, `Some(false)` home, `Some(true)` roaming.
+    #[must_use]
     pub fn from_option(value: Option<bool>) -> Roaming {
         match value {
             None => Roaming::Unknown,
@@ -358,6 +375,7 @@ impl Roaming {
     }
 
     /// The contract's `roaming`: `None` when unknown, else whether the use was roaming.
+    #[must_use]
     pub fn as_option(self) -> Option<bool> {
         match self {
             Roaming::Unknown => None,
@@ -403,6 +421,7 @@ impl Record {
     /// A record without allowance, zone or context, roaming unknown; the `with_*` methods add
     /// them.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn new(
         carrier: Carrier,
         subject: Sym,
@@ -430,23 +449,27 @@ impl Record {
     }
 
     /// Unix seconds of the period's end, exclusive: `start + duration`.
+    #[must_use]
     pub fn end(&self) -> i64 {
         self.start + i64::from(self.duration)
     }
 
     /// The quantity's unit, fixed by the service.
+    #[must_use]
     pub fn unit(&self) -> Unit {
         self.service.unit()
     }
 
     /// The included quantity for this record's service, zone and period, in its unit; `None`
     /// when there is none.
+    #[must_use]
     pub fn allowance(&self) -> Option<u64> {
         (self.allowance != u64::MAX).then_some(self.allowance)
     }
 
     /// Sets the allowance (`None`: none); `u64::MAX`, the "none" marker, is stored as
     /// `u64::MAX - 1`.
+    #[must_use]
     pub fn with_allowance(mut self, allowance: Option<u64>) -> Record {
         // u64::MAX is the "none" marker; a real allowance that large is clamped just below it.
         self.allowance = allowance.map_or(u64::MAX, |a| a.min(u64::MAX - 1));
@@ -454,18 +477,21 @@ impl Record {
     }
 
     /// Sets the interned zone.
+    #[must_use]
     pub fn with_zone(mut self, zone: Sym) -> Record {
         self.zone = zone;
         self
     }
 
     /// Sets roaming from the contract's form (`None`: unknown).
+    #[must_use]
     pub fn with_roaming(mut self, roaming: Option<bool>) -> Record {
         self.roaming = Roaming::from_option(roaming);
         self
     }
 
     /// Sets the interned [`Context`].
+    #[must_use]
     pub fn with_context(mut self, context: Sym) -> Record {
         self.context = context;
         self
@@ -550,6 +576,7 @@ pub enum UsageEvent {
 
 impl UsageEvent {
     /// The event's time (RFC 3339), for placing it on a time axis.
+    #[must_use]
     pub fn at(&self) -> &str {
         match self {
             UsageEvent::OverchargedSms { at, .. } | UsageEvent::RestOfWorld { at, .. } => at,
@@ -573,6 +600,7 @@ pub struct Warning {
 
 impl Warning {
     /// A warning saying `message` (cut to 600 characters), without field or line.
+    #[must_use]
     pub fn new(message: impl Into<String>) -> Warning {
         Warning {
             message: crate::error::bounded(message.into(), crate::error::MAX_MESSAGE_CHARS),
@@ -582,6 +610,7 @@ impl Warning {
     }
 
     /// Names the JSON path or CSV column the warning is about (cut to 200 characters).
+    #[must_use]
     pub fn at_field(mut self, field: impl Into<String>) -> Warning {
         self.field = Some(crate::error::bounded(
             field.into(),
@@ -591,6 +620,7 @@ impl Warning {
     }
 
     /// Sets the 1-based line the warning is about.
+    #[must_use]
     pub fn at_line(mut self, line: u64) -> Warning {
         self.line = Some(line);
         self
@@ -667,6 +697,7 @@ pub struct RecordJson {
 }
 
 /// Formats Unix seconds as the contract's RFC 3339 UTC string (`2020-12-01T00:00:00Z`).
+#[must_use]
 pub fn format_timestamp(unix_seconds: i64) -> String {
     match chrono::DateTime::from_timestamp(unix_seconds, 0) {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -690,11 +721,13 @@ impl RecordStore {
     pub const CHUNK: usize = 1 << 16;
 
     /// How many records are stored.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
 
     /// True when no record is stored.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
@@ -717,6 +750,7 @@ impl RecordStore {
     }
 
     /// The record at `index`; `None` past the end.
+    #[must_use]
     pub fn get(&self, index: usize) -> Option<&Record> {
         self.chunks
             .get(index / Self::CHUNK)
@@ -724,6 +758,7 @@ impl RecordStore {
     }
 
     /// The records in order.
+    #[must_use]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + Clone + '_ {
         self.chunks.iter().flat_map(|c| c.iter())
     }
@@ -745,6 +780,7 @@ impl RecordStore {
     }
 
     /// Bytes held for records (allocated capacity, not only the used part).
+    #[must_use]
     pub fn allocated_bytes(&self) -> usize {
         self.chunks
             .iter()
@@ -796,6 +832,7 @@ pub struct UsageSet {
 /// Characters that change how the text around them reads or prints (C0/C1 controls other than
 /// tab, bidirectional embeddings, overrides and isolates, zero-width marks): a zone named with
 /// U+202E would show reversed. Body strings holding one are stored with it escaped (`\u202E`).
+#[must_use]
 pub fn is_unsafe_display_char(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
@@ -804,6 +841,7 @@ pub fn is_unsafe_display_char(c: char) -> bool {
 }
 
 /// `text` with every [`is_unsafe_display_char`] written as `\uXXXX`; `None` when it has none.
+#[must_use]
 pub fn escape_unsafe_display(text: &str) -> Option<String> {
     if !text.chars().any(is_unsafe_display_char) {
         return None;
@@ -821,16 +859,19 @@ pub fn escape_unsafe_display(text: &str) -> Option<String> {
 
 impl UsageSet {
     /// An empty set.
+    #[must_use]
     pub fn new() -> UsageSet {
         UsageSet::default()
     }
 
     /// How many records the set holds.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
     /// True when the set holds no record.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
@@ -855,11 +896,13 @@ impl UsageSet {
     }
 
     /// The string behind a handle; `None` for `Sym::NONE` or a handle from another set.
+    #[must_use]
     pub fn resolve(&self, sym: Sym) -> Option<&str> {
         sym.index().and_then(|i| self.strings.get(i)).map(|s| &**s)
     }
 
     /// Looks a string up without adding it (for filters: an unknown zone matches nothing).
+    #[must_use]
     pub fn lookup(&self, text: &str) -> Option<Sym> {
         self.string_index.get(text).map(|&i| Sym(i))
     }
@@ -879,11 +922,13 @@ impl UsageSet {
     }
 
     /// The subject behind a handle; `None` for [`Sym::NONE`] or an unknown handle.
+    #[must_use]
     pub fn subject(&self, sym: Sym) -> Option<&Subject> {
         sym.index().and_then(|i| self.subjects.get(i))
     }
 
     /// The handle of the `index`-th subject of [`UsageSet::subjects`].
+    #[must_use]
     pub fn subject_sym(&self, index: usize) -> Sym {
         if index < self.subjects.len() {
             Sym(index as u32)
@@ -893,6 +938,7 @@ impl UsageSet {
     }
 
     /// Every interned subject, in the order first seen.
+    #[must_use]
     pub fn subjects(&self) -> &[Subject] {
         &self.subjects
     }
@@ -966,11 +1012,13 @@ impl UsageSet {
     }
 
     /// How many body strings were stored escaped so far, and the first of them.
+    #[must_use]
     pub fn escaped_strings(&self) -> (u64, Option<&str>) {
         (self.escaped_strings, self.first_escaped.as_deref())
     }
 
     /// The context behind a handle; `None` for [`Sym::NONE`] or an unknown handle.
+    #[must_use]
     pub fn context(&self, sym: Sym) -> Option<&Context> {
         sym.index().and_then(|i| self.contexts.get(i))
     }
@@ -1039,6 +1087,7 @@ impl UsageSet {
 
     /// The records and events of `subjects` inside the given ranges (sorted, disjoint), as
     /// sorted runs of indices for [`UsageSet::remove_ranges`] and [`shift_range`].
+    #[must_use]
     pub fn subject_runs(
         &self,
         records: &[std::ops::Range<usize>],
@@ -1076,6 +1125,7 @@ impl UsageSet {
     }
 
     /// The public JSON form of one record.
+    #[must_use]
     pub fn record_json(&self, record: &Record) -> RecordJson {
         let context = self.context(record.context);
         RecordJson {
@@ -1101,6 +1151,7 @@ impl UsageSet {
     }
 
     /// The public JSON form of every record, in order.
+    #[must_use]
     pub fn records_json(&self) -> Vec<RecordJson> {
         self.records.iter().map(|r| self.record_json(r)).collect()
     }
@@ -1120,6 +1171,7 @@ impl Runs {
 }
 
 /// Where `range` lands once the sorted, disjoint `removed` runs are taken out of its list.
+#[must_use]
 pub fn shift_range(
     range: &std::ops::Range<usize>,
     removed: &[std::ops::Range<usize>],

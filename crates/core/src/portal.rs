@@ -23,11 +23,13 @@ pub struct Period {
 
 impl Period {
     /// The first and the last day as `YYYY-MM-DD`.
+    #[must_use]
     pub fn days(&self) -> (String, String) {
         (day_text(self.start), day_text(self.end - 1))
     }
 
     /// Whether `t` (Unix seconds) lies in `[start, end)`.
+    #[must_use]
     pub fn contains(&self, t: i64) -> bool {
         self.start <= t && t < self.end
     }
@@ -59,6 +61,7 @@ pub const MAX_BILLING_DAY: u32 = 28;
 
 /// The billing period holding `now`, for periods starting on day `billing_day` of each month
 /// (clamped to 1..=28).
+#[must_use]
 pub fn billing_period(now: i64, billing_day: u32) -> Period {
     let day = billing_day.clamp(1, MAX_BILLING_DAY);
     let today = chrono::DateTime::from_timestamp(now, 0)
@@ -152,6 +155,7 @@ pub struct PlanAllowances {
 
 impl PlanAllowances {
     /// The allowance of one service, in its unit; `None` when the plan gives none.
+    #[must_use]
     pub fn of(&self, service: Service) -> Option<u64> {
         match service {
             Service::Data => self.data,
@@ -182,6 +186,7 @@ pub struct Gauge {
 
 impl Gauge {
     /// Share of the allowance used (may exceed 1).
+    #[must_use]
     pub fn fraction(&self) -> Option<f64> {
         self.allowance.map(|a| {
             if a == 0 {
@@ -193,6 +198,7 @@ impl Gauge {
     }
 
     /// Whether the projection goes past the allowance.
+    #[must_use]
     pub fn heading_over(&self) -> bool {
         matches!((self.projected, self.allowance), (Some(p), Some(a)) if p > a)
     }
@@ -233,6 +239,7 @@ pub struct SimSummary {
 }
 
 /// Linear projection of `used` at `now` to the end of `[start, end)`, while `now` is inside.
+#[must_use]
 pub fn project(used: u64, start: i64, end: i64, now: i64) -> Option<u64> {
     (now > start && now < end)
         .then(|| (used as f64 * (end - start) as f64 / (now - start) as f64).round() as u64)
@@ -241,6 +248,7 @@ pub fn project(used: u64, start: i64, end: i64, now: i64) -> Option<u64> {
 /// The summary of `subject`'s records in `set` over `period` (all records when `subject` is
 /// `None`). Carrier allowances (and their projections) come from the dashboard's [`totals`];
 /// a service without one is measured against the host's `plan`, projected over the period.
+#[must_use]
 pub fn summarize(
     set: &UsageSet,
     subject: Option<&Subject>,
@@ -334,6 +342,7 @@ pub fn summarize(
 
 /// A failed fetch as the customer should read it: what happened and what they can do, without
 /// the carrier's codes (those go to the host in `usagelens:error`).
+#[must_use]
 pub fn customer_message(error: &FetchError) -> &'static str {
     match error.kind {
         FetchErrorKind::Network | FetchErrorKind::Timeout | FetchErrorKind::Server => {
@@ -355,6 +364,7 @@ pub fn customer_message(error: &FetchError) -> &'static str {
 }
 
 /// The error's kind as the host reads it in `usagelens:error` (`detail.kind`).
+#[must_use]
 pub fn error_kind_name(kind: FetchErrorKind) -> &'static str {
     match kind {
         FetchErrorKind::InvalidInput => "invalid-input",

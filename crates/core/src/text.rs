@@ -14,6 +14,7 @@ use crate::model::Warning;
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// "the file is 600.0 MB; the limit is 512 MB": what the app says of a file it will not read.
+#[must_use]
 pub fn too_large(what: &str, size: u64) -> String {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     format!(
@@ -42,6 +43,7 @@ pub enum Encoding {
 
 impl Encoding {
     /// A name for people: `UTF-8`, `UTF-16 LE`, `UTF-16 BE`, `Windows-1252`.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Encoding::Utf8 => "UTF-8",

@@ -40,6 +40,7 @@ impl Default for ViewState {
 
 impl ViewState {
     /// The query string without `?`; empty for the default view.
+    #[must_use]
     pub fn to_query(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for s in &self.sources {
@@ -96,6 +97,7 @@ impl ViewState {
     }
 
     /// Reads a query (with or without `?`); returns the view and a warning per ignored parameter.
+    #[must_use]
     pub fn from_query(query: &str) -> (ViewState, Vec<String>) {
         let mut view = ViewState::default();
         let mut warnings = Vec::new();

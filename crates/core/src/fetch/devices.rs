@@ -43,6 +43,7 @@ pub struct ListedDevice {
 
 /// What a finished listing produced (also when it stopped early: the devices so far are kept).
 #[derive(Clone, Debug, Default)]
+#[must_use = "the outcome holds the devices listed and the error that ended the listing"]
 pub struct DeviceListOutcome {
     /// The devices listed, with a valid identifier and past the status filter.
     pub devices: Vec<ListedDevice>,
@@ -143,21 +144,25 @@ impl DeviceListJob {
     }
 
     /// The carrier whose account is listed.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         self.query.carrier()
     }
 
     /// Devices listed so far.
+    #[must_use]
     pub fn devices(&self) -> &[ListedDevice] {
         &self.outcome.devices
     }
 
     /// Pages read so far.
+    #[must_use]
     pub fn pages(&self) -> u32 {
         self.outcome.pages
     }
 
     /// True once the listing is over (completed, failed or cancelled).
+    #[must_use]
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
     }
@@ -593,6 +598,7 @@ pub fn read_page(carrier: Carrier, body: &str) -> Result<DevicePage, String> {
 }
 
 /// The listed devices as the fleet form's list: `identifier,carrier,kind`, one a line.
+#[must_use]
 pub fn fleet_list_csv(carrier: Carrier, devices: &[ListedDevice]) -> String {
     let mut out = String::with_capacity(40 * (devices.len() + 1));
     out.push_str("identifier,carrier,kind\n");

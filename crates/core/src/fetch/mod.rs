@@ -28,6 +28,7 @@ pub enum Method {
 
 impl Method {
     /// `GET` or `POST`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -69,6 +70,7 @@ const SECRET_HEADERS: [&str; 2] = ["authorization", "vz-m2m-token"];
 
 impl RequestPlan {
     /// A one-line description for logs: secrets in headers and bodies are replaced by `***`.
+    #[must_use]
     pub fn describe(&self) -> String {
         let headers: Vec<String> = self
             .headers
@@ -115,6 +117,7 @@ pub struct HttpResponse {
 
 impl HttpResponse {
     /// An answer with `status` and `body`, without headers.
+    #[must_use]
     pub fn new(status: u16, body: impl Into<String>) -> HttpResponse {
         HttpResponse {
             status,
@@ -124,12 +127,14 @@ impl HttpResponse {
     }
 
     /// Adds a header.
+    #[must_use]
     pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
     /// The value of the first header named `name` (ASCII case ignored).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -206,6 +211,7 @@ pub struct FetchError {
 
 impl FetchError {
     /// An error without HTTP status or carrier code.
+    #[must_use]
     pub fn new(kind: FetchErrorKind, carrier: Carrier, message: impl Into<String>) -> FetchError {
         FetchError {
             kind,
@@ -262,6 +268,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Backoff before retry `attempt` (1-based): base x 2^(attempt-1), capped, with "full
     /// jitter" between half and all of it so clients spread out.
+    #[must_use]
     pub fn backoff_ms(&self, attempt: u32, random: u64) -> u64 {
         let exp = self
             .base_delay_ms
@@ -275,6 +282,7 @@ impl RetryPolicy {
 /// Why `value` cannot go out as an HTTP header value, if it cannot. Browsers refuse the whole
 /// request otherwise (the Fetch standard takes Latin-1 text, without NUL or line breaks once
 /// the ends are trimmed), and gloo-net's header setter throws through the wasm module.
+#[must_use]
 pub fn header_value_problem(value: &str) -> Option<String> {
     const HTTP_WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
     // Line breaks at the ends are trimmed by the browser; inside they are refused.
@@ -298,6 +306,7 @@ pub fn header_value_problem(value: &str) -> Option<String> {
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime
 /// `Sun Nov  6 08:49:37 1994`), in milliseconds from `now_ms`, at most
 /// [`MAX_RETRY_AFTER_MS`](crate::limits::MAX_RETRY_AFTER_MS).
+#[must_use]
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
     let wait = if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
@@ -371,6 +380,7 @@ impl fmt::Debug for Token {
 impl Token {
     /// Tokens are dropped a minute early so none expires in flight (a token that lives less
     /// than that is used once by the job that fetched it, see `FetchJob`).
+    #[must_use]
     pub fn is_fresh(&self, now_ms: u64) -> bool {
         now_ms.saturating_add(crate::limits::TOKEN_EXPIRY_MARGIN_MS) < self.expires_at_ms
     }
@@ -378,6 +388,7 @@ impl Token {
 
 /// What the driver asks of the executor.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "a job only moves on when its step is carried out"]
 pub enum Step {
     /// Send this request, then feed back its answer or its transport error.
     Send(RequestPlan),
@@ -394,6 +405,7 @@ pub enum Step {
 /// readers' warnings, notices (e.g. "no usage"), the error that ended it, and the tokens worth
 /// keeping for the next job.
 #[derive(Clone, Debug, Default)]
+#[must_use = "the outcome holds the records read and the error that ended the job"]
 pub struct FetchOutcome {
     /// The records and events read, including those read before a later step failed.
     pub set: UsageSet,

@@ -69,6 +69,7 @@ pub struct KnownCycle {
 }
 
 /// The usageInZone cycles in `set`: Control Center cycle records that are not cycle-to-date.
+#[must_use]
 pub fn known_cycles(set: &UsageSet) -> Vec<KnownCycle> {
     let mut cycles: Vec<KnownCycle> = Vec::new();
     for record in set.records.iter() {
@@ -111,6 +112,7 @@ pub struct OverageFlag {
 
 /// The devices whose latest cycle-to-date answer in `set` says `overageLimitReached`, in the
 /// order of their identifiers. A later answer saying `false` clears an earlier flag.
+#[must_use]
 pub fn overage_flags(set: &UsageSet) -> Vec<OverageFlag> {
     // Per subject: the latest answer's end and its context.
     let mut latest: std::collections::HashMap<Sym, (i64, Sym)> = std::collections::HashMap::new();
@@ -156,6 +158,7 @@ pub fn overage_flags(set: &UsageSet) -> Vec<OverageFlag> {
 }
 
 /// Whether `body` has the shape of a cycle-to-date answer (a scan of key names, any case).
+#[must_use]
 pub fn looks_like(body: &str) -> bool {
     SHAPE_KEYS
         .iter()
@@ -372,6 +375,7 @@ fn read_device(
 
 /// The latest cycle start strictly before `end`: midnight UTC of `billing_day` (or the month's
 /// last day when it is shorter) of `end`'s month or the month before.
+#[must_use]
 pub fn cycle_start_before(end: i64, billing_day: u32) -> i64 {
     use chrono::{Datelike, NaiveDate};
     let Some(at) = chrono::DateTime::from_timestamp(end, 0) else {
