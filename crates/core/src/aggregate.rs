@@ -13,22 +13,32 @@ use crate::sorting::sort_by_shared;
 pub struct Filter {
     /// Unix seconds, half-open; a record matches when its period overlaps `[from, to)`.
     pub from: Option<i64>,
+    /// Unix seconds, the exclusive end of `[from, to)`; `None`: no upper bound.
     pub to: Option<i64>,
+    /// Services to keep.
     pub services: Vec<Service>,
+    /// Directions to keep.
     pub directions: Vec<Direction>,
+    /// Zone names to keep; [`NO_ZONE`] keeps the records without a zone.
     pub zones: Vec<String>,
+    /// `Some(true)`: only roaming records; `Some(false)`: only home ones (unknown matches neither).
     pub roaming: Option<bool>,
+    /// Subjects to keep (records without a subject then match none).
     pub subjects: Vec<Subject>,
+    /// Carriers to keep.
     pub carriers: Vec<Carrier>,
 }
 
 impl Filter {
+    /// True when the filter keeps every record.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         *self == Filter::default()
     }
 
     /// Resolves names to the set's handles; an unknown zone or subject matches nothing.
     /// Unknown values are dropped, so a list of only unknown values matches nothing.
+    #[must_use]
     pub fn compile(&self, set: &UsageSet) -> CompiledFilter {
         let zones = (!self.zones.is_empty()).then(|| {
             self.zones
@@ -83,7 +93,9 @@ pub struct CompiledFilter {
 }
 
 impl CompiledFilter {
+    /// Whether the record passes every part of the filter.
     #[inline]
+    #[must_use]
     pub fn matches(&self, r: &Record) -> bool {
         if let Some(from) = self.from {
             if r.end().max(r.start + 1) <= from {
@@ -112,18 +124,27 @@ impl CompiledFilter {
 /// Sums per service for the KPI cards.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Totals {
+    /// Data used, in bytes.
     pub data_bytes: u64,
+    /// Voice used, in seconds.
     pub voice_seconds: u64,
+    /// SMS, in messages.
     pub sms: u64,
+    /// MMS, in messages.
     pub mms: u64,
     /// The part of each used while roaming (records with `roaming == true`).
     pub roaming_data_bytes: u64,
+    /// The part of `voice_seconds` used while roaming.
     pub roaming_voice_seconds: u64,
+    /// How many records matched.
     pub records: usize,
+    /// One entry per allowance period (service, zone, period, subject), latest period first.
     pub allowance: Vec<AllowanceUse>,
 }
 
 impl Totals {
+    /// The total of one service, in its unit.
+    #[must_use]
     pub fn of(&self, service: Service) -> u64 {
         match service {
             Service::Data => self.data_bytes,
@@ -137,17 +158,27 @@ impl Totals {
 /// How much of an included allowance one period used, and where it is heading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AllowanceUse {
+    /// The service the allowance is for.
     pub service: Service,
+    /// The allowance's zone; `None` for records without one.
     pub zone: Option<String>,
+    /// Unix seconds of the period's start.
     pub period_start: i64,
+    /// Unix seconds of the period's end, exclusive.
     pub period_end: i64,
+    /// Quantity used in the period, in the service's unit.
     pub used: u64,
+    /// Included quantity for the period, in the service's unit.
     pub allowance: u64,
+    /// `used / allowance` (1.0 is all of it; may exceed 1); 0 when the allowance is 0.
     pub fraction_used: f64,
     /// Linear projection to the period's end when `now` lies inside the period.
     pub projected_at_end: Option<u64>,
 }
 
+/// Sums the records `filter` keeps, per service and per allowance period; `now` (Unix
+/// seconds) is where [`AllowanceUse::projected_at_end`] projects from.
+#[must_use]
 pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
     let compiled = filter.compile(set);
     let mut t = Totals::default();
@@ -217,16 +248,24 @@ pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
 /// What the chart stacks by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum GroupBy {
+    /// By zone ([`NO_ZONE`] for none).
     Zone,
+    /// By service.
     Service,
+    /// By direction.
     Direction,
+    /// By carrier (its label).
     Carrier,
+    /// By subject.
     Subject,
+    /// By rate plan.
     RatePlan,
+    /// By roaming: home, roaming, unknown.
     Roaming,
 }
 
 impl GroupBy {
+    /// Every grouping, in the order the controls list them.
     pub const ALL: [GroupBy; 7] = [
         GroupBy::Zone,
         GroupBy::Direction,
@@ -237,6 +276,8 @@ impl GroupBy {
         GroupBy::Roaming,
     ];
 
+    /// The stable name (URL state, control values): `zone`, `service`, ... `ratePlan`, `roaming`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             GroupBy::Zone => "zone",
@@ -249,10 +290,14 @@ impl GroupBy {
         }
     }
 
+    /// The grouping whose name ([`GroupBy::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<GroupBy> {
         GroupBy::ALL.into_iter().find(|g| g.as_str() == name)
     }
 
+    /// A name for people: "Zone", "Rate plan", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             GroupBy::Zone => "Zone",
@@ -364,9 +409,11 @@ impl GroupKeys {
 /// The interval a time series is laid out in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Bucket {
+    /// Days, from midnight in the view's clock.
     Day,
     /// Weeks from Monday.
     Week,
+    /// Calendar months, in the view's clock.
     Month,
     /// Billing periods: the periods of the cycle and month records themselves (a TelecomX
     /// month is its bill's period); finer records fall into the period holding them, or their
@@ -380,6 +427,8 @@ impl Bucket {
     /// The intervals a user can pick.
     pub const CHOICES: [Bucket; 4] = [Bucket::Day, Bucket::Week, Bucket::Month, Bucket::Cycle];
 
+    /// The stable name (control values): `day`, `week`, `month`, `cycle`, `auto`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Bucket::Day => "day",
@@ -390,6 +439,8 @@ impl Bucket {
         }
     }
 
+    /// A name for people: "Day", "Billing cycle", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Bucket::Day => "Day",
@@ -400,6 +451,8 @@ impl Bucket {
         }
     }
 
+    /// The interval whose name ([`Bucket::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Bucket> {
         [
             Bucket::Day,
@@ -430,11 +483,13 @@ fn civil_month(t: i64) -> (i64, i64) {
 }
 
 /// Unix seconds of the first instant of the month holding `t` (UTC).
+#[must_use]
 pub fn month_start(t: i64) -> i64 {
     civil_month(t).1 * 86_400
 }
 
 /// Unix seconds of the first instant of the month after the one holding `t` (UTC).
+#[must_use]
 pub fn next_month_start(t: i64) -> i64 {
     // 31 days after the first is always inside the next month.
     month_start(month_start(t) + 31 * 86_400)
@@ -496,6 +551,7 @@ fn key_first_day(key: i64, bucket: Bucket) -> i64 {
 
 /// Start of the day, week or month holding `t` in the view's clock (`offset_seconds` east of
 /// UTC), as Unix seconds; a billing cycle starts where its record does.
+#[must_use]
 pub fn bucket_start(t: i64, bucket: Bucket, offset_seconds: i64) -> i64 {
     match bucket {
         Bucket::Cycle => t,
@@ -522,11 +578,14 @@ fn is_coarser(r: &Record, bucket: Bucket) -> bool {
     }
 }
 
+/// One stacked series of a [`TimeSeries`]: one group's quantity per bucket.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SeriesData {
+    /// The group's key: a zone, a service, a carrier's label, a subject ...
     pub key: String,
     /// One value per bucket.
     pub values: Vec<u64>,
+    /// The sum of `values`.
     pub total: u64,
 }
 
@@ -535,24 +594,30 @@ pub struct SeriesData {
 /// over the period in a band of its own.
 #[derive(Clone, Debug, PartialEq)]
 pub struct PeriodTotal {
+    /// Unix seconds of the period's start.
     pub start: i64,
     /// Exclusive.
     pub end: i64,
+    /// The granularity of the records summed (month or cycle).
     pub granularity: Granularity,
     /// First and last bucket (indices into [`TimeSeries::buckets`]) the period overlaps.
     pub first_bucket: usize,
+    /// Last bucket the period overlaps (index into [`TimeSeries::buckets`]), `>= first_bucket`.
     pub last_bucket: usize,
+    /// The sum of the period's records, in the service's unit.
     pub total: u64,
     /// Per group key, largest first.
     pub parts: Vec<(String, u64)>,
 }
 
+/// One service's quantity per bucket, stacked by group, as the chart draws it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct TimeSeries {
     /// Bucket starts, ascending (Unix seconds; local midnight in the view's clock).
     pub buckets: Vec<i64>,
     /// Bucket ends (exclusive), one per bucket.
     pub ends: Vec<i64>,
+    /// The interval actually used ([`Bucket::Auto`] resolved).
     pub bucket: Bucket,
     /// Sorted by total, largest first.
     pub series: Vec<SeriesData>,
@@ -571,11 +636,14 @@ impl TimeSeries {
         }
     }
 
+    /// True when there are no buckets (as when no record matched).
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.buckets.is_empty()
     }
 
     /// Highest stacked value of any bucket (for the axis).
+    #[must_use]
     pub fn max_stack(&self) -> u64 {
         (0..self.buckets.len())
             .map(|i| {
@@ -674,6 +742,7 @@ fn cycle_period(r: &Record, periods: &[(i64, i64)], offset_seconds: i64) -> (i64
 }
 
 /// Stacked series of one service's quantity per bucket, in UTC. See [`time_series_at`].
+#[must_use]
 pub fn time_series(
     set: &UsageSet,
     filter: &Filter,
@@ -698,6 +767,7 @@ pub fn time_series(
 ///
 /// Two passes, no hashing per bar record: the first finds the granularity and the time range,
 /// the second adds each quantity into a dense group x bucket matrix.
+#[must_use]
 pub fn time_series_at(
     set: &UsageSet,
     filter: &Filter,
@@ -881,6 +951,7 @@ pub fn time_series_at(
 }
 
 /// Keeps the `max_series - 1` largest series and folds the rest into "Other".
+#[must_use]
 pub fn limit_series(mut ts: TimeSeries, max_series: usize) -> TimeSeries {
     if ts.series.len() <= max_series || max_series == 0 {
         return ts;
@@ -902,6 +973,7 @@ pub fn limit_series(mut ts: TimeSeries, max_series: usize) -> TimeSeries {
 }
 
 /// Sums neighbouring buckets so that at most `max_points` remain (never more bars than pixels).
+#[must_use]
 pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
     if max_points == 0 || ts.buckets.len() <= max_points {
         return ts;
@@ -943,15 +1015,21 @@ pub fn downsample(ts: TimeSeries, max_points: usize) -> TimeSeries {
     }
 }
 
+/// One group's share of a service's quantity, for the breakdown table.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BreakdownRow {
+    /// The group's key: a zone, a service, a carrier's label, a subject ...
     pub key: String,
+    /// The group's quantity, in the service's unit.
     pub quantity: u64,
+    /// `quantity` over the total of all groups, 0 to 1 (0 when the total is 0).
     pub share: f64,
+    /// How many records the group sums.
     pub records: usize,
 }
 
 /// One service's quantity per group, largest first.
+#[must_use]
 pub fn breakdown(
     set: &UsageSet,
     filter: &Filter,
@@ -996,14 +1074,22 @@ pub fn breakdown(
 /// Values present in the set, for the filter controls.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Facets {
+    /// Zone names, sorted; [`NO_ZONE`] when some record has no zone.
     pub zones: Vec<String>,
+    /// Every subject the set has interned, in the order first seen.
     pub subjects: Vec<Subject>,
+    /// Carriers present, sorted.
     pub carriers: Vec<Carrier>,
+    /// Services present, sorted.
     pub services: Vec<Service>,
+    /// Earliest record start (Unix seconds); `None` for an empty set.
     pub min_start: Option<i64>,
+    /// Latest record end (Unix seconds); `None` for an empty set.
     pub max_end: Option<i64>,
 }
 
+/// The values present in the set, for the filter controls.
+#[must_use]
 pub fn distinct_values(set: &UsageSet) -> Facets {
     let mut zones: Vec<Sym> = Vec::new();
     let mut f = Facets::default();
@@ -1033,6 +1119,7 @@ pub fn distinct_values(set: &UsageSet) -> Facets {
 }
 
 /// Indices of the matching records, in set order.
+#[must_use]
 pub fn filtered_indices(set: &UsageSet, filter: &Filter) -> Vec<u32> {
     let compiled = filter.compile(set);
     set.records
@@ -1046,18 +1133,26 @@ pub fn filtered_indices(set: &UsageSet, filter: &Filter) -> Vec<u32> {
 /// Columns the records table sorts by.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SortKey {
+    /// The period's start.
     Start,
+    /// The carrier (declaration order).
     Carrier,
+    /// The subject (kind, then id); records without one first.
     Subject,
+    /// The service (declaration order).
     Service,
+    /// The direction (declaration order).
     Direction,
+    /// The quantity, in each record's own unit.
     Quantity,
+    /// The zone's name; records without one first.
     Zone,
 }
 
 /// Rows `start .. start + len` of `indices` sorted by `key`, without sorting all of them: a
 /// selection (linear) puts the first `start + len` in front, and only those are sorted. A table
 /// page of a 3.65 M-record fleet costs a few milliseconds instead of a full sort.
+#[must_use]
 pub fn sorted_page(
     set: &UsageSet,
     indices: &[u32],

@@ -10,6 +10,7 @@ pub const MAX_MESSAGE_CHARS: usize = 600;
 pub const MAX_FIELD_CHARS: usize = 200;
 
 /// `text` cut to `max` characters, ending in "…" when cut.
+#[must_use]
 pub fn bounded(text: String, max: usize) -> String {
     match text.char_indices().nth(max) {
         None => text,
@@ -22,6 +23,7 @@ pub fn bounded(text: String, max: usize) -> String {
     }
 }
 
+/// What kind of failure a [`ParseError`] is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ParseErrorKind {
     /// The body is empty or only white space.
@@ -38,18 +40,25 @@ pub enum ParseErrorKind {
     InvalidOption,
 }
 
+/// Why a body could not be read: a kind, a message for people, and where in the body.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ParseError {
+    /// What kind of failure this is.
     pub kind: ParseErrorKind,
+    /// What is wrong, for people (cut to [`MAX_MESSAGE_CHARS`] characters).
     pub message: String,
     /// 1-based line and column in the body, where known.
     pub line: Option<u64>,
+    /// 1-based column in the body, where known (with `line`).
     pub column: Option<u64>,
     /// The JSON path or CSV column, e.g. `usageHistory[2].bytesUsed`.
     pub field: Option<String>,
 }
 
 impl ParseError {
+    /// An error of `kind` saying `message` (cut to [`MAX_MESSAGE_CHARS`]), without position or
+    /// field.
+    #[must_use]
     pub fn new(kind: ParseErrorKind, message: impl Into<String>) -> ParseError {
         ParseError {
             kind,
@@ -60,28 +69,36 @@ impl ParseError {
         }
     }
 
+    /// Sets the 1-based line and column.
+    #[must_use]
     pub fn at(mut self, line: u64, column: u64) -> ParseError {
         self.line = Some(line);
         self.column = Some(column);
         self
     }
 
+    /// Sets the 1-based line.
+    #[must_use]
     pub fn at_line(mut self, line: u64) -> ParseError {
         self.line = Some(line);
         self
     }
 
+    /// Names the JSON path or CSV column (cut to [`MAX_FIELD_CHARS`]).
+    #[must_use]
     pub fn field(mut self, field: impl Into<String>) -> ParseError {
         self.field = Some(bounded(field.into(), MAX_FIELD_CHARS));
         self
     }
 
     /// An invalid or missing field, named by its path.
+    #[must_use]
     pub fn invalid_field(field: impl Into<String>, message: impl Into<String>) -> ParseError {
         ParseError::new(ParseErrorKind::InvalidField, message).field(field)
     }
 
     /// A serde_json error, with its line and column.
+    #[must_use]
     pub fn from_json(err: &serde_json::Error, what: &str) -> ParseError {
         let kind = match err.classify() {
             serde_json::error::Category::Syntax | serde_json::error::Category::Eof => {

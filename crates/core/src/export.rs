@@ -3,6 +3,8 @@
 
 use crate::model::{Network, RecordJson, UsageSet};
 
+/// The CSV export's columns: one per field of [`RecordJson`], with the subject and networks
+/// spread over columns and the attributes as one JSON object.
 pub const CSV_HEADER: [&str; 25] = [
     "carrier",
     "subjectKind",
@@ -35,6 +37,7 @@ pub const CSV_HEADER: [&str; 25] = [
 /// or a carriage return gets a leading `'` (the OWASP rule against CSV injection: a zone of
 /// `=HYPERLINK(...)` would otherwise open as a live formula). A cell that is a plain number
 /// (`-2.5`) stays as it is: a spreadsheet reads it as that number and runs nothing.
+#[must_use]
 pub fn spreadsheet_safe(cell: &str) -> std::borrow::Cow<'_, str> {
     let starts_like_formula = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
     if starts_like_formula && !is_plain_number(cell) {
@@ -110,6 +113,7 @@ fn csv_row(r: &RecordJson) -> Vec<String> {
 const NUMERIC_COLUMNS: [usize; 2] = [8, 22];
 
 /// The records at `indices` as CSV with [`CSV_HEADER`].
+#[must_use]
 pub fn records_csv(set: &UsageSet, indices: &[u32]) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
     // Writing to a Vec cannot fail; a failure would only drop the row.
@@ -123,6 +127,7 @@ pub fn records_csv(set: &UsageSet, indices: &[u32]) -> String {
 }
 
 /// The records at `indices` as a JSON array of the public record form.
+#[must_use]
 pub fn records_json(set: &UsageSet, indices: &[u32]) -> String {
     let records: Vec<RecordJson> = indices
         .iter()

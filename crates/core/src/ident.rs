@@ -5,8 +5,10 @@ use std::fmt;
 
 use crate::model::SubjectKind;
 
+/// What is wrong with an identifier.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum IdentErrorKind {
+    /// Nothing was entered (or only white space).
     Empty,
     /// Characters the kind does not allow (letters in a decimal id, inner spaces...).
     BadCharacters,
@@ -16,10 +18,14 @@ pub enum IdentErrorKind {
     BadCheckDigit,
 }
 
+/// Why [`validate`] refused an identifier.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct IdentError {
+    /// What is wrong.
     pub kind: IdentErrorKind,
+    /// The kind the identifier was checked as.
     pub subject_kind: SubjectKind,
+    /// For people: names the kind, the value and what is wrong.
     pub message: String,
 }
 
@@ -32,6 +38,7 @@ impl fmt::Display for IdentError {
 impl std::error::Error for IdentError {}
 
 /// The Luhn check digit that makes `body` + digit valid.
+#[must_use]
 pub fn luhn_check_digit(body: &str) -> Option<u8> {
     let mut sum = 0u32;
     for (i, c) in body.bytes().rev().enumerate() {

@@ -24,6 +24,7 @@ pub const TOKEN_EXPIRY_MARGIN_MS: u64 = 60_000;
 pub const MAX_TOKEN_FETCHES_PER_JOB: u32 = 2;
 
 /// `bytes` for a message: "70.0 MiB (73400320 bytes)", or "812 bytes" below a KiB.
+#[must_use]
 pub fn size_text(bytes: u64) -> String {
     const KIB: f64 = 1024.0;
     let b = bytes as f64;
@@ -39,6 +40,7 @@ pub fn size_text(bytes: u64) -> String {
 }
 
 /// A limit for a message: "64 MiB".
+#[must_use]
 pub fn limit_text(bytes: u64) -> String {
     if bytes.is_multiple_of(1024 * 1024) {
         format!("{} MiB", bytes / (1024 * 1024))
@@ -48,6 +50,7 @@ pub fn limit_text(bytes: u64) -> String {
 }
 
 /// Why pasted text of `bytes` is refused, if it is.
+#[must_use]
 pub fn pasted_text_problem(bytes: u64) -> Option<String> {
     (bytes > MAX_PASTED_TEXT_BYTES).then(|| {
         format!(

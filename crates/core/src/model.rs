@@ -17,9 +17,13 @@ use serde::{Deserialize, Serialize};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Carrier {
+    /// Vodafone VRS: TMF635 `Usage` of one IMSI.
     VodafoneVrs,
+    /// TelecomX MVNO: monthly usage of one account (JSON or CSV).
     Telecomx,
+    /// Verizon ThingSpace: daily usage rows of one device.
     Thingspace,
+    /// Cisco IoT Control Center: usage per zone of one device's billing cycle.
     ControlCenter,
 }
 
@@ -28,6 +32,7 @@ impl Carrier {
     /// show the most of what usagelens does).
     pub const FORM_DEFAULT: Carrier = Carrier::Thingspace;
 
+    /// Every carrier, in declaration order.
     pub const ALL: [Carrier; 4] = [
         Carrier::VodafoneVrs,
         Carrier::Telecomx,
@@ -36,6 +41,7 @@ impl Carrier {
     ];
 
     /// The contract's name: `vodafone-vrs`, `telecomx`, `thingspace`, `control-center`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Carrier::VodafoneVrs => "vodafone-vrs",
@@ -46,6 +52,7 @@ impl Carrier {
     }
 
     /// A name for people: "Vodafone VRS", "TelecomX", ...
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Carrier::VodafoneVrs => "Vodafone VRS",
@@ -55,6 +62,8 @@ impl Carrier {
         }
     }
 
+    /// The carrier whose contract name ([`Carrier::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Carrier> {
         Carrier::ALL.into_iter().find(|c| c.as_str() == name)
     }
@@ -66,16 +75,23 @@ impl fmt::Display for Carrier {
     }
 }
 
+/// How long a period a record covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Granularity {
+    /// A single usage event at one instant (Vodafone's `Usage`): duration 0.
     Event,
+    /// One day (ThingSpace's daily rows).
     Day,
+    /// One calendar month, UTC (TelecomX).
     Month,
+    /// One billing cycle, which need not be a calendar month (Control Center).
     Cycle,
 }
 
 impl Granularity {
+    /// The contract's name: `event`, `day`, `month`, `cycle`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Granularity::Event => "event",
@@ -86,18 +102,26 @@ impl Granularity {
     }
 }
 
+/// The kind of traffic a record counts; each has exactly one [`Unit`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Service {
+    /// Packet data, in bytes.
     Data,
+    /// Voice calls, in seconds.
     Voice,
+    /// Text messages, counted.
     Sms,
+    /// Multimedia messages, counted.
     Mms,
 }
 
 impl Service {
+    /// Every service, in declaration order.
     pub const ALL: [Service; 4] = [Service::Data, Service::Voice, Service::Sms, Service::Mms];
 
+    /// The contract's name: `data`, `voice`, `sms`, `mms`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Service::Data => "data",
@@ -107,11 +131,14 @@ impl Service {
         }
     }
 
+    /// The service whose contract name ([`Service::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Service> {
         Service::ALL.into_iter().find(|s| s.as_str() == name)
     }
 
     /// Each service has exactly one unit, so a record need not store it.
+    #[must_use]
     pub fn unit(self) -> Unit {
         match self {
             Service::Data => Unit::Bytes,
@@ -125,14 +152,20 @@ impl Service {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Direction {
+    /// Data sent by the device (uplink).
     Up,
+    /// Data received by the device (downlink).
     Down,
+    /// Mobile originated: calls made, messages sent.
     Mo,
+    /// Mobile terminated: calls and messages received.
     Mt,
+    /// Both directions together, where the body does not split them.
     Total,
 }
 
 impl Direction {
+    /// Every direction, in declaration order.
     pub const ALL: [Direction; 5] = [
         Direction::Up,
         Direction::Down,
@@ -141,6 +174,8 @@ impl Direction {
         Direction::Total,
     ];
 
+    /// The contract's name: `up`, `down`, `mo`, `mt`, `total`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Direction::Up => "up",
@@ -151,20 +186,28 @@ impl Direction {
         }
     }
 
+    /// The direction whose contract name ([`Direction::as_str`]) is exactly `name`.
+    #[must_use]
     pub fn parse(name: &str) -> Option<Direction> {
         Direction::ALL.into_iter().find(|d| d.as_str() == name)
     }
 }
 
+/// The unit of a record's quantity, fixed by its service ([`Service::unit`]).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Unit {
+    /// Bytes (data).
     Bytes,
+    /// Seconds (voice).
     Seconds,
+    /// A count of messages (SMS, MMS).
     Messages,
 }
 
 impl Unit {
+    /// The contract's name: `bytes`, `seconds`, `messages`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Unit::Bytes => "bytes",
@@ -174,22 +217,34 @@ impl Unit {
     }
 }
 
+/// What kind of identifier a [`Subject`] is; [`crate::ident::validate`] checks each kind's shape.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum SubjectKind {
+    /// IMSI: the SIM's subscriber identity, 15 digits (or an encrypted IMSI for Vodafone).
     Imsi,
+    /// ICCID: the SIM card's number, 18 to 20 digits ending in a Luhn check digit.
     Iccid,
+    /// MSISDN: the phone number, 11 digits or E.164 (`+` and up to 15 digits).
     Msisdn,
+    /// IMEI: the device's identity, 15 digits with a Luhn check digit, or a 16-digit IMEISV.
     Imei,
+    /// EID: the eUICC's identity, 32 digits.
     Eid,
+    /// MDN: the mobile directory number, 10 digits.
     Mdn,
+    /// MEID: a CDMA device identity, 14 hexadecimal characters.
     Meid,
+    /// ESN: a CDMA electronic serial number, 11 digits.
     Esn,
+    /// A TelecomX account id, 24 hexadecimal characters.
     Account,
+    /// A device label `name=value` (ThingSpace), or an id of no known shape.
     Label,
 }
 
 impl SubjectKind {
+    /// Every subject kind, in declaration order.
     pub const ALL: [SubjectKind; 10] = [
         SubjectKind::Imsi,
         SubjectKind::Iccid,
@@ -203,6 +258,8 @@ impl SubjectKind {
         SubjectKind::Label,
     ];
 
+    /// The contract's name, lower case: `imsi`, `iccid`, ... `account`, `label`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             SubjectKind::Imsi => "imsi",
@@ -219,6 +276,7 @@ impl SubjectKind {
     }
 
     /// Case-insensitive: ThingSpace writes `eid` and `Eid` for the same kind.
+    #[must_use]
     pub fn parse(name: &str) -> Option<SubjectKind> {
         SubjectKind::ALL
             .into_iter()
@@ -229,11 +287,15 @@ impl SubjectKind {
 /// Who the usage belongs to, as the public contract writes it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Subject {
+    /// What kind of identifier `id` is.
     pub kind: SubjectKind,
+    /// The identifier itself, e.g. an ICCID's digits.
     pub id: String,
 }
 
 impl Subject {
+    /// A subject of `kind` with the identifier `id`, as given (not validated).
+    #[must_use]
     pub fn new(kind: SubjectKind, id: impl Into<String>) -> Subject {
         Subject {
             kind,
@@ -251,13 +313,19 @@ impl fmt::Display for Subject {
 /// A PLMN as the body describes it; every part optional because carriers give what they have.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Network {
+    /// Mobile country code, as the body writes it.
     pub mcc: Option<String>,
+    /// Mobile network code, as the body writes it.
     pub mnc: Option<String>,
+    /// The country, as the body writes it.
     pub country: Option<String>,
+    /// The network's name.
     pub name: Option<String>,
 }
 
 impl Network {
+    /// True when no part is known.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.mcc.is_none() && self.mnc.is_none() && self.country.is_none() && self.name.is_none()
     }
@@ -268,12 +336,17 @@ impl Network {
 pub struct Sym(u32);
 
 impl Sym {
+    /// The absent handle; resolves to nothing in any set.
     pub const NONE: Sym = Sym(u32::MAX);
 
+    /// True for [`Sym::NONE`].
+    #[must_use]
     pub fn is_none(self) -> bool {
         self == Sym::NONE
     }
 
+    /// The handle's index into its set's table; `None` for [`Sym::NONE`].
+    #[must_use]
     pub fn index(self) -> Option<usize> {
         (!self.is_none()).then_some(self.0 as usize)
     }
@@ -282,12 +355,17 @@ impl Sym {
 /// Where a record was used relative to its home network.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Roaming {
+    /// The body does not say.
     Unknown,
+    /// Used in the home network.
     Home,
+    /// Used outside the home network.
     Roaming,
 }
 
 impl Roaming {
+    /// From the contract's `roaming`: `None` unknown, `Some(false)` home, `Some(true)` roaming.
+    #[must_use]
     pub fn from_option(value: Option<bool>) -> Roaming {
         match value {
             None => Roaming::Unknown,
@@ -296,6 +374,8 @@ impl Roaming {
         }
     }
 
+    /// The contract's `roaming`: `None` when unknown, else whether the use was roaming.
+    #[must_use]
     pub fn as_option(self) -> Option<bool> {
         match self {
             Roaming::Unknown => None,
@@ -311,24 +391,37 @@ impl Roaming {
 /// `allowance` uses `u64::MAX` for "none" so the record stays 48 bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Record {
+    /// Unix seconds (UTC) of the period's start, inclusive.
     pub start: i64,
+    /// The amount used, exact, in the service's [`Unit`].
     pub quantity: u64,
     allowance: u64,
+    /// The period's length in seconds (0 for an instantaneous event).
     pub duration: u32,
+    /// The interned [`Subject`]; [`Sym::NONE`] when unknown.
     pub subject: Sym,
+    /// The interned billing zone, roaming region or destination category; [`Sym::NONE`] when none.
     pub zone: Sym,
     /// Interned [`Context`]: networks, rate plan, source and attributes, shared by all the
     /// quantities read from one row of the body.
     pub context: Sym,
+    /// Which reader produced the record.
     pub carrier: Carrier,
+    /// How long a period the record covers.
     pub granularity: Granularity,
+    /// What traffic the quantity counts.
     pub service: Service,
+    /// Which way the traffic went.
     pub direction: Direction,
+    /// Whether the use was in the home network, roaming, or unknown.
     pub roaming: Roaming,
 }
 
 impl Record {
+    /// A record without allowance, zone or context, roaming unknown; the `with_*` methods add
+    /// them.
     #[allow(clippy::too_many_arguments)]
+    #[must_use]
     pub fn new(
         carrier: Carrier,
         subject: Sym,
@@ -355,34 +448,50 @@ impl Record {
         }
     }
 
+    /// Unix seconds of the period's end, exclusive: `start + duration`.
+    #[must_use]
     pub fn end(&self) -> i64 {
         self.start + i64::from(self.duration)
     }
 
+    /// The quantity's unit, fixed by the service.
+    #[must_use]
     pub fn unit(&self) -> Unit {
         self.service.unit()
     }
 
+    /// The included quantity for this record's service, zone and period, in its unit; `None`
+    /// when there is none.
+    #[must_use]
     pub fn allowance(&self) -> Option<u64> {
         (self.allowance != u64::MAX).then_some(self.allowance)
     }
 
+    /// Sets the allowance (`None`: none); `u64::MAX`, the "none" marker, is stored as
+    /// `u64::MAX - 1`.
+    #[must_use]
     pub fn with_allowance(mut self, allowance: Option<u64>) -> Record {
         // u64::MAX is the "none" marker; a real allowance that large is clamped just below it.
         self.allowance = allowance.map_or(u64::MAX, |a| a.min(u64::MAX - 1));
         self
     }
 
+    /// Sets the interned zone.
+    #[must_use]
     pub fn with_zone(mut self, zone: Sym) -> Record {
         self.zone = zone;
         self
     }
 
+    /// Sets roaming from the contract's form (`None`: unknown).
+    #[must_use]
     pub fn with_roaming(mut self, roaming: Option<bool>) -> Record {
         self.roaming = Roaming::from_option(roaming);
         self
     }
 
+    /// Sets the interned [`Context`].
+    #[must_use]
     pub fn with_context(mut self, context: Sym) -> Record {
         self.context = context;
         self
@@ -393,10 +502,15 @@ impl Record {
 /// days that share `source = "Raw Usage"` share one context.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Context {
+    /// The subscriber's home network.
     pub home_network: Option<Network>,
+    /// The network the usage happened on.
     pub visited_network: Option<Network>,
+    /// The rate plan's name.
     pub rate_plan: Option<String>,
+    /// The rate plan's version.
     pub rate_plan_version: Option<String>,
+    /// The carrier's own source label, e.g. ThingSpace `Raw Usage`.
     pub source: Option<String>,
     /// Sorted by key, so equal attribute sets intern to the same context.
     pub attributes: BTreeMap<String, String>,
@@ -409,42 +523,60 @@ pub enum UsageEvent {
     /// TelecomX `charges[]`: an SMS to a premium service, billed on top of the plan.
     #[serde(rename_all = "camelCase")]
     OverchargedSms {
+        /// Always [`Carrier::Telecomx`].
         carrier: Carrier,
+        /// The account the charge belongs to, where known.
         subject: Option<Subject>,
         /// RFC 3339 UTC.
         at: String,
+        /// The charge's `number`, as the document writes it.
         number: Option<String>,
+        /// The charge's `description`.
         description: Option<String>,
+        /// The charge's `amount` (1 when the body has none).
         amount: u64,
+        /// The charge's `price`, as the document writes it.
         price: Option<f64>,
         /// True when the SMS is VAT exempt (the document's `vat`).
         vat_exempt: Option<bool>,
+        /// The charge's `wholesale` amount, as the document writes it.
         wholesale: Option<f64>,
+        /// The charge's `cost`, as the document writes it.
         cost: Option<f64>,
     },
     /// TelecomX `restOfWorldChangeLog[]` (also spelled `restOfWorldRoaming`).
     #[serde(rename_all = "camelCase")]
     RestOfWorld {
+        /// Always [`Carrier::Telecomx`].
         carrier: Carrier,
+        /// The account the change belongs to, where known.
         subject: Option<Subject>,
         /// `CHANGE`, `ACTIVATION`, `REVERSION` or `CHANGE_RATEPLAN`.
         change: String,
         /// RFC 3339 UTC; the document's `when`.
         at: String,
+        /// RFC 3339 UTC; the document's `expiresAt`.
         expires_at: Option<String>,
+        /// The change's `soc._id`.
         soc_id: Option<String>,
+        /// The change's `soc.description`.
         soc_description: Option<String>,
         /// `AUTOSTART` or `PURCHASE`.
         soc_row_type: Option<String>,
+        /// The change's `cost`, as the document writes it.
         cost: Option<f64>,
+        /// The change's `wholesale` amount, as the document writes it.
         wholesale: Option<f64>,
+        /// The change's `price`, as the document writes it.
         price: Option<f64>,
+        /// The document's `isIncluded`.
         is_included: Option<bool>,
     },
 }
 
 impl UsageEvent {
     /// The event's time (RFC 3339), for placing it on a time axis.
+    #[must_use]
     pub fn at(&self) -> &str {
         match self {
             UsageEvent::OverchargedSms { at, .. } | UsageEvent::RestOfWorld { at, .. } => at,
@@ -456,6 +588,7 @@ impl UsageEvent {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Warning {
+    /// What the reader noticed, for people (cut to 600 characters).
     pub message: String,
     /// A JSON path or CSV column the warning is about, e.g. `usageHistory[3].extendedAttributes`.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -466,6 +599,8 @@ pub struct Warning {
 }
 
 impl Warning {
+    /// A warning saying `message` (cut to 600 characters), without field or line.
+    #[must_use]
     pub fn new(message: impl Into<String>) -> Warning {
         Warning {
             message: crate::error::bounded(message.into(), crate::error::MAX_MESSAGE_CHARS),
@@ -474,6 +609,8 @@ impl Warning {
         }
     }
 
+    /// Names the JSON path or CSV column the warning is about (cut to 200 characters).
+    #[must_use]
     pub fn at_field(mut self, field: impl Into<String>) -> Warning {
         self.field = Some(crate::error::bounded(
             field.into(),
@@ -482,6 +619,8 @@ impl Warning {
         self
     }
 
+    /// Sets the 1-based line the warning is about.
+    #[must_use]
     pub fn at_line(mut self, line: u64) -> Warning {
         self.line = Some(line);
         self
@@ -519,27 +658,46 @@ fn context_has_unsafe_text(context: &Context) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RecordJson {
+    /// Which reader produced the record.
     pub carrier: Carrier,
+    /// Who the usage belongs to; `None` when neither the body nor the caller says.
     pub subject: Option<Subject>,
+    /// RFC 3339 UTC, inclusive.
     pub start: String,
+    /// RFC 3339 UTC, exclusive; equal to `start` for an instantaneous event.
     pub end: String,
+    /// How long a period the record covers.
     pub granularity: Granularity,
+    /// What traffic the quantity counts.
     pub service: Service,
+    /// data: up/down/total; voice, sms, mms: mo/mt/total.
     pub direction: Direction,
+    /// Exact, in `unit`.
     pub quantity: u64,
+    /// data: bytes; voice: seconds; sms and mms: messages.
     pub unit: Unit,
+    /// Billing zone, roaming region or destination category.
     pub zone: Option<String>,
+    /// True when used outside the home network; `None` when unknown.
     pub roaming: Option<bool>,
+    /// The subscriber's home network.
     pub home_network: Option<Network>,
+    /// The network the usage happened on.
     pub visited_network: Option<Network>,
+    /// The rate plan's name.
     pub rate_plan: Option<String>,
+    /// The rate plan's version.
     pub rate_plan_version: Option<String>,
+    /// Included quantity for this record's service, zone and period, in `unit`.
     pub allowance: Option<u64>,
+    /// The carrier's own source label, e.g. ThingSpace `Raw Usage`.
     pub source: Option<String>,
+    /// Everything else the body says, by field name.
     pub attributes: BTreeMap<String, String>,
 }
 
 /// Formats Unix seconds as the contract's RFC 3339 UTC string (`2020-12-01T00:00:00Z`).
+#[must_use]
 pub fn format_timestamp(unix_seconds: i64) -> String {
     match chrono::DateTime::from_timestamp(unix_seconds, 0) {
         Some(t) => t.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
@@ -562,14 +720,19 @@ impl RecordStore {
     /// 65 536 records (3 MiB) per chunk.
     pub const CHUNK: usize = 1 << 16;
 
+    /// How many records are stored.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.len
     }
 
+    /// True when no record is stored.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// Appends a record.
     pub fn push(&mut self, record: Record) {
         match self.chunks.last_mut() {
             Some(chunk) if chunk.len() < Self::CHUNK => chunk.push(record),
@@ -586,12 +749,16 @@ impl RecordStore {
         self.len += 1;
     }
 
+    /// The record at `index`; `None` past the end.
+    #[must_use]
     pub fn get(&self, index: usize) -> Option<&Record> {
         self.chunks
             .get(index / Self::CHUNK)
             .and_then(|c| c.get(index % Self::CHUNK))
     }
 
+    /// The records in order.
+    #[must_use]
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &Record> + Clone + '_ {
         self.chunks.iter().flat_map(|c| c.iter())
     }
@@ -613,6 +780,7 @@ impl RecordStore {
     }
 
     /// Bytes held for records (allocated capacity, not only the used part).
+    #[must_use]
     pub fn allocated_bytes(&self) -> usize {
         self.chunks
             .iter()
@@ -643,7 +811,9 @@ impl<'a> IntoIterator for &'a RecordStore {
 /// (a fleet), so strings are shared across all of them.
 #[derive(Clone, Debug, Default)]
 pub struct UsageSet {
+    /// The records of every body read into the set, in reading order.
     pub records: RecordStore,
+    /// The carrier events read beside the records, in reading order.
     pub events: Vec<UsageEvent>,
     strings: Vec<Box<str>>,
     // Fx, not SipHash: interning is per row in the readers, and these keys come from bodies the
@@ -662,6 +832,7 @@ pub struct UsageSet {
 /// Characters that change how the text around them reads or prints (C0/C1 controls other than
 /// tab, bidirectional embeddings, overrides and isolates, zero-width marks): a zone named with
 /// U+202E would show reversed. Body strings holding one are stored with it escaped (`\u202E`).
+#[must_use]
 pub fn is_unsafe_display_char(c: char) -> bool {
     matches!(c,
         '\u{0}'..='\u{8}' | '\u{a}'..='\u{1f}' | '\u{7f}'..='\u{9f}'
@@ -670,6 +841,7 @@ pub fn is_unsafe_display_char(c: char) -> bool {
 }
 
 /// `text` with every [`is_unsafe_display_char`] written as `\uXXXX`; `None` when it has none.
+#[must_use]
 pub fn escape_unsafe_display(text: &str) -> Option<String> {
     if !text.chars().any(is_unsafe_display_char) {
         return None;
@@ -686,18 +858,25 @@ pub fn escape_unsafe_display(text: &str) -> Option<String> {
 }
 
 impl UsageSet {
+    /// An empty set.
+    #[must_use]
     pub fn new() -> UsageSet {
         UsageSet::default()
     }
 
+    /// How many records the set holds.
+    #[must_use]
     pub fn len(&self) -> usize {
         self.records.len()
     }
 
+    /// True when the set holds no record.
+    #[must_use]
     pub fn is_empty(&self) -> bool {
         self.records.is_empty()
     }
 
+    /// The handle of `text`, added if new; display-unsafe characters are stored escaped.
     pub fn intern(&mut self, text: &str) -> Sym {
         if let Some(&i) = self.string_index.get(text) {
             return Sym(i);
@@ -711,20 +890,24 @@ impl UsageSet {
         Sym(i)
     }
 
+    /// [`UsageSet::intern`] of `text`, or [`Sym::NONE`] for `None`.
     pub fn intern_opt(&mut self, text: Option<&str>) -> Sym {
         text.map_or(Sym::NONE, |t| self.intern(t))
     }
 
     /// The string behind a handle; `None` for `Sym::NONE` or a handle from another set.
+    #[must_use]
     pub fn resolve(&self, sym: Sym) -> Option<&str> {
         sym.index().and_then(|i| self.strings.get(i)).map(|s| &**s)
     }
 
     /// Looks a string up without adding it (for filters: an unknown zone matches nothing).
+    #[must_use]
     pub fn lookup(&self, text: &str) -> Option<Sym> {
         self.string_index.get(text).map(|&i| Sym(i))
     }
 
+    /// The handle of `subject`, added if new; a display-unsafe id is stored escaped.
     pub fn intern_subject(&mut self, subject: &Subject) -> Sym {
         if let Some(&i) = self.subject_index.get(subject) {
             return Sym(i);
@@ -738,11 +921,14 @@ impl UsageSet {
         Sym(i)
     }
 
+    /// The subject behind a handle; `None` for [`Sym::NONE`] or an unknown handle.
+    #[must_use]
     pub fn subject(&self, sym: Sym) -> Option<&Subject> {
         sym.index().and_then(|i| self.subjects.get(i))
     }
 
     /// The handle of the `index`-th subject of [`UsageSet::subjects`].
+    #[must_use]
     pub fn subject_sym(&self, index: usize) -> Sym {
         if index < self.subjects.len() {
             Sym(index as u32)
@@ -751,10 +937,14 @@ impl UsageSet {
         }
     }
 
+    /// Every interned subject, in the order first seen.
+    #[must_use]
     pub fn subjects(&self) -> &[Subject] {
         &self.subjects
     }
 
+    /// The handle of `context`, added if new; [`Sym::NONE`] for an empty context.
+    /// Display-unsafe text is stored escaped.
     pub fn intern_context(&mut self, context: Context) -> Sym {
         if context == Context::default() {
             return Sym::NONE;
@@ -822,14 +1012,18 @@ impl UsageSet {
     }
 
     /// How many body strings were stored escaped so far, and the first of them.
+    #[must_use]
     pub fn escaped_strings(&self) -> (u64, Option<&str>) {
         (self.escaped_strings, self.first_escaped.as_deref())
     }
 
+    /// The context behind a handle; `None` for [`Sym::NONE`] or an unknown handle.
+    #[must_use]
     pub fn context(&self, sym: Sym) -> Option<&Context> {
         sym.index().and_then(|i| self.contexts.get(i))
     }
 
+    /// Appends a record whose handles come from this set.
     pub fn push(&mut self, record: Record) {
         self.records.push(record);
     }
@@ -893,6 +1087,7 @@ impl UsageSet {
 
     /// The records and events of `subjects` inside the given ranges (sorted, disjoint), as
     /// sorted runs of indices for [`UsageSet::remove_ranges`] and [`shift_range`].
+    #[must_use]
     pub fn subject_runs(
         &self,
         records: &[std::ops::Range<usize>],
@@ -930,6 +1125,7 @@ impl UsageSet {
     }
 
     /// The public JSON form of one record.
+    #[must_use]
     pub fn record_json(&self, record: &Record) -> RecordJson {
         let context = self.context(record.context);
         RecordJson {
@@ -954,6 +1150,8 @@ impl UsageSet {
         }
     }
 
+    /// The public JSON form of every record, in order.
+    #[must_use]
     pub fn records_json(&self) -> Vec<RecordJson> {
         self.records.iter().map(|r| self.record_json(r)).collect()
     }
@@ -973,6 +1171,7 @@ impl Runs {
 }
 
 /// Where `range` lands once the sorted, disjoint `removed` runs are taken out of its list.
+#[must_use]
 pub fn shift_range(
     range: &std::ops::Range<usize>,
     removed: &[std::ops::Range<usize>],

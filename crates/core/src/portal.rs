@@ -15,16 +15,21 @@ use crate::model::{Carrier, Granularity, Service, Subject, UsageSet};
 /// A billing period: Unix seconds, half-open `[start, end)`, UTC.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Period {
+    /// Unix seconds, inclusive.
     pub start: i64,
+    /// Unix seconds, exclusive.
     pub end: i64,
 }
 
 impl Period {
     /// The first and the last day as `YYYY-MM-DD`.
+    #[must_use]
     pub fn days(&self) -> (String, String) {
         (day_text(self.start), day_text(self.end - 1))
     }
 
+    /// Whether `t` (Unix seconds) lies in `[start, end)`.
+    #[must_use]
     pub fn contains(&self, t: i64) -> bool {
         self.start <= t && t < self.end
     }
@@ -56,6 +61,7 @@ pub const MAX_BILLING_DAY: u32 = 28;
 
 /// The billing period holding `now`, for periods starting on day `billing_day` of each month
 /// (clamped to 1..=28).
+#[must_use]
 pub fn billing_period(now: i64, billing_day: u32) -> Period {
     let day = billing_day.clamp(1, MAX_BILLING_DAY);
     let today = chrono::DateTime::from_timestamp(now, 0)
@@ -73,11 +79,15 @@ pub fn billing_period(now: i64, billing_day: u32) -> Period {
 /// Which period the customer looks at.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PeriodChoice {
+    /// The billing period under way.
     This,
+    /// The billing period before the one under way.
     Last,
     /// First and last day (Unix seconds at 00:00 UTC), both included.
     Custom {
+        /// 00:00 UTC of the first day, in Unix seconds.
         first_day: i64,
+        /// 00:00 UTC of the last day, in Unix seconds.
         last_day: i64,
     },
 }
@@ -137,11 +147,15 @@ pub struct PlanAllowances {
     pub data: Option<u64>,
     /// Seconds.
     pub voice: Option<u64>,
+    /// Messages.
     pub sms: Option<u64>,
+    /// Messages.
     pub mms: Option<u64>,
 }
 
 impl PlanAllowances {
+    /// The allowance of one service, in its unit; `None` when the plan gives none.
+    #[must_use]
     pub fn of(&self, service: Service) -> Option<u64> {
         match service {
             Service::Data => self.data,
@@ -155,10 +169,14 @@ impl PlanAllowances {
 /// One gauge: how much of a service was used, against which allowance, and where it is heading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Gauge {
+    /// The service measured.
     pub service: Service,
     /// The zone the carrier's allowance covers (TelecomX: the home country), if any.
     pub zone: Option<String>,
+    /// Quantity used, in the service's unit.
     pub used: u64,
+    /// The allowance, in the service's unit; `None` when neither the carrier nor the plan gives
+    /// one.
     pub allowance: Option<u64>,
     /// The allowance comes from the carrier's records (true) or from the host's plan (false).
     pub from_carrier: bool,
@@ -168,6 +186,7 @@ pub struct Gauge {
 
 impl Gauge {
     /// Share of the allowance used (may exceed 1).
+    #[must_use]
     pub fn fraction(&self) -> Option<f64> {
         self.allowance.map(|a| {
             if a == 0 {
@@ -179,6 +198,7 @@ impl Gauge {
     }
 
     /// Whether the projection goes past the allowance.
+    #[must_use]
     pub fn heading_over(&self) -> bool {
         matches!((self.projected, self.allowance), (Some(p), Some(a)) if p > a)
     }
@@ -188,28 +208,38 @@ impl Gauge {
 /// carrier put it in.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RoamingPlace {
+    /// The visited country (or network name), else the zone, else "Abroad (place not reported)".
     pub name: String,
+    /// Data used there, in bytes.
     pub data_bytes: u64,
+    /// Voice used there, in seconds.
     pub voice_seconds: u64,
+    /// SMS and MMS there, in messages.
     pub messages: u64,
 }
 
 /// What the portal shows for one SIM over one period.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct SimSummary {
+    /// Per service: one gauge per zone the carrier gives an allowance for, else one against the
+    /// plan (for data always; for other services when used or planned).
     pub gauges: Vec<Gauge>,
+    /// Data used in the period, in bytes.
     pub data_bytes: u64,
+    /// The part of `data_bytes` used while roaming.
     pub roaming_data_bytes: u64,
     /// Roaming share of data; `None` without data.
     pub roaming_share: Option<f64>,
     /// Most data first.
     pub places: Vec<RoamingPlace>,
+    /// How many records the summary counts.
     pub records: usize,
     /// Some record is finer than a month: the period can be drawn day by day.
     pub has_daily: bool,
 }
 
 /// Linear projection of `used` at `now` to the end of `[start, end)`, while `now` is inside.
+#[must_use]
 pub fn project(used: u64, start: i64, end: i64, now: i64) -> Option<u64> {
     (now > start && now < end)
         .then(|| (used as f64 * (end - start) as f64 / (now - start) as f64).round() as u64)
@@ -218,6 +248,7 @@ pub fn project(used: u64, start: i64, end: i64, now: i64) -> Option<u64> {
 /// The summary of `subject`'s records in `set` over `period` (all records when `subject` is
 /// `None`). Carrier allowances (and their projections) come from the dashboard's [`totals`];
 /// a service without one is measured against the host's `plan`, projected over the period.
+#[must_use]
 pub fn summarize(
     set: &UsageSet,
     subject: Option<&Subject>,
@@ -311,6 +342,7 @@ pub fn summarize(
 
 /// A failed fetch as the customer should read it: what happened and what they can do, without
 /// the carrier's codes (those go to the host in `usagelens:error`).
+#[must_use]
 pub fn customer_message(error: &FetchError) -> &'static str {
     match error.kind {
         FetchErrorKind::Network | FetchErrorKind::Timeout | FetchErrorKind::Server => {
@@ -332,6 +364,7 @@ pub fn customer_message(error: &FetchError) -> &'static str {
 }
 
 /// The error's kind as the host reads it in `usagelens:error` (`detail.kind`).
+#[must_use]
 pub fn error_kind_name(kind: FetchErrorKind) -> &'static str {
     match kind {
         FetchErrorKind::InvalidInput => "invalid-input",

@@ -14,6 +14,7 @@ use crate::model::Warning;
 pub const MAX_FILE_BYTES: u64 = 512 * 1024 * 1024;
 
 /// "the file is 600.0 MB; the limit is 512 MB": what the app says of a file it will not read.
+#[must_use]
 pub fn too_large(what: &str, size: u64) -> String {
     let mb = |b: u64| b as f64 / (1024.0 * 1024.0);
     format!(
@@ -26,17 +27,23 @@ pub fn too_large(what: &str, size: u64) -> String {
 /// The encoding a body was decoded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum Encoding {
+    /// UTF-8, with or without a BOM.
     #[serde(rename = "utf-8")]
     Utf8,
+    /// UTF-16 little-endian (BOM `FF FE`, or guessed from where the zero bytes are).
     #[serde(rename = "utf-16le")]
     Utf16Le,
+    /// UTF-16 big-endian (BOM `FE FF`, or guessed from where the zero bytes are).
     #[serde(rename = "utf-16be")]
     Utf16Be,
+    /// Windows-1252, when nothing else fits.
     #[serde(rename = "windows-1252")]
     Windows1252,
 }
 
 impl Encoding {
+    /// A name for people: `UTF-8`, `UTF-16 LE`, `UTF-16 BE`, `Windows-1252`.
+    #[must_use]
     pub fn label(self) -> &'static str {
         match self {
             Encoding::Utf8 => "UTF-8",
@@ -51,8 +58,11 @@ impl Encoding {
 /// guessed rather than declared by a BOM or implied by valid UTF-8.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Decoded {
+    /// The decoded text, without BOM.
     pub text: String,
+    /// The encoding it was decoded from.
     pub encoding: Encoding,
+    /// Set when the encoding was guessed; names the encoding used.
     pub warning: Option<Warning>,
 }
 

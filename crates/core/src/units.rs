@@ -5,12 +5,15 @@ use crate::model::{Granularity, Unit};
 /// Binary (KiB, MiB: powers of 1024) or decimal (kB, MB: powers of 1000) byte units.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum ByteBase {
+    /// Powers of 1024: KiB, MiB, GiB ... (the default).
     #[default]
     Binary,
+    /// Powers of 1000: kB, MB, GB ...
     Decimal,
 }
 
 /// `1.50 MiB`, `12.3 GB`, `512 B`: three significant digits.
+#[must_use]
 pub fn format_bytes(bytes: u64, base: ByteBase) -> String {
     let (step, units): (f64, [&str; 7]) = match base {
         ByteBase::Binary => (1024.0, ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]),
@@ -39,6 +42,7 @@ fn three_digits(value: f64) -> String {
 }
 
 /// Voice time: `m:ss` under an hour, `h:mm:ss` from an hour on.
+#[must_use]
 pub fn format_duration(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, (seconds / 60) % 60, seconds % 60);
     if h > 0 {
@@ -49,6 +53,7 @@ pub fn format_duration(seconds: u64) -> String {
 }
 
 /// `12,345`.
+#[must_use]
 pub fn format_count(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::with_capacity(digits.len() + digits.len() / 3);
@@ -61,6 +66,9 @@ pub fn format_count(n: u64) -> String {
     out
 }
 
+/// A quantity in its unit for people: bytes by [`format_bytes`], seconds by
+/// [`format_duration`], messages by [`format_count`].
+#[must_use]
 pub fn format_quantity(quantity: u64, unit: Unit, base: ByteBase) -> String {
     match unit {
         Unit::Bytes => format_bytes(quantity, base),
@@ -70,6 +78,7 @@ pub fn format_quantity(quantity: u64, unit: Unit, base: ByteBase) -> String {
 }
 
 /// `2026-09-01` as Unix seconds at 00:00 UTC (date inputs, URL parameters).
+#[must_use]
 pub fn parse_day(text: &str) -> Option<i64> {
     chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d")
         .ok()?
@@ -78,6 +87,7 @@ pub fn parse_day(text: &str) -> Option<i64> {
 }
 
 /// Unix seconds as the UTC date `2026-09-01` (empty when out of range).
+#[must_use]
 pub fn format_day(unix: i64) -> String {
     chrono::DateTime::from_timestamp(unix, 0)
         .map(|d| d.format("%Y-%m-%d").to_string())
@@ -85,6 +95,7 @@ pub fn format_day(unix: i64) -> String {
 }
 
 /// A date as wide as its granularity, in UTC or at a fixed offset (the browser's local offset).
+#[must_use]
 pub fn format_date(unix: i64, granularity: Granularity, offset_minutes: i32) -> String {
     let Some(t) = chrono::DateTime::from_timestamp(unix + i64::from(offset_minutes) * 60, 0) else {
         return unix.to_string();

@@ -7,12 +7,19 @@ use crate::fetch::proxy::{decode_component as decode, encode_component};
 use crate::model::{Carrier, Direction, Service, Subject, SubjectKind};
 use crate::units::{format_day, parse_day, ByteBase};
 
+/// The dashboard's view as the URL keeps it; [`ViewState::default`] is the view a bare URL gives.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ViewState {
+    /// The record filter: `from`, `to`, `service`, `direction`, `zone`, `roaming`, `subject`,
+    /// `carrier`.
     pub filter: Filter,
+    /// The service the chart and breakdown measure (`metric`; data by default).
     pub metric: Service,
+    /// What the chart stacks by (`group`; zone by default).
     pub group_by: GroupBy,
+    /// Byte units (`units=decimal`; binary by default).
     pub byte_base: ByteBase,
+    /// True to show times in UTC (the default), false for the browser's local time (`tz=local`).
     pub utc: bool,
     /// Data sources to load again, e.g. `demo`.
     pub sources: Vec<String>,
@@ -33,6 +40,7 @@ impl Default for ViewState {
 
 impl ViewState {
     /// The query string without `?`; empty for the default view.
+    #[must_use]
     pub fn to_query(&self) -> String {
         let mut pairs: Vec<(&str, String)> = Vec::new();
         for s in &self.sources {
@@ -89,6 +97,7 @@ impl ViewState {
     }
 
     /// Reads a query (with or without `?`); returns the view and a warning per ignored parameter.
+    #[must_use]
     pub fn from_query(query: &str) -> (ViewState, Vec<String>) {
         let mut view = ViewState::default();
         let mut warnings = Vec::new();

@@ -138,16 +138,19 @@ impl Format {
     }
 
     /// The contract name, e.g. `telecomx-csv`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         self.entry().name
     }
 
     /// Whose format this is.
+    #[must_use]
     pub fn carrier(self) -> Carrier {
         self.entry().carrier
     }
 
     /// One line per format, for error messages that list what is known.
+    #[must_use]
     pub fn describe_all() -> String {
         Format::ALL
             .iter()
@@ -248,6 +251,7 @@ pub enum UsageQuery {
 
 impl UsageQuery {
     /// Whose API this query is for.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         match self {
             UsageQuery::Vodafone { .. } => Carrier::VodafoneVrs,
@@ -260,6 +264,7 @@ impl UsageQuery {
     }
 
     /// The subject the answer is about.
+    #[must_use]
     pub fn subject(&self) -> Subject {
         match self {
             UsageQuery::Vodafone { imsi } => Subject::new(SubjectKind::Imsi, imsi.clone()),
@@ -339,6 +344,7 @@ impl std::fmt::Debug for Credentials {
 
 impl Credentials {
     /// Whose credentials these are.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         match self {
             Credentials::VodafoneClient { .. } | Credentials::VodafoneBearer(_) => {
@@ -351,6 +357,7 @@ impl Credentials {
     }
 
     /// Every secret these credentials hold (for checks that none leaks into a URL or a log).
+    #[must_use]
     pub fn secrets(&self) -> Vec<&str> {
         match self {
             Credentials::VodafoneClient {
@@ -388,6 +395,7 @@ pub enum CredentialSlot {
 
 impl CredentialSlot {
     /// The field's name in `getCredentials` answers and form ids.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             CredentialSlot::User => "user",
@@ -399,6 +407,7 @@ impl CredentialSlot {
     }
 
     /// The slot's name in element ids (`ul-<name>`) and test ids (`fetch-<name>`).
+    #[must_use]
     pub fn id_name(self) -> &'static str {
         match self {
             CredentialSlot::User => "user",
@@ -446,6 +455,7 @@ impl std::fmt::Debug for CredentialValues {
 
 impl CredentialValues {
     /// The value of one slot.
+    #[must_use]
     pub fn get(&self, slot: CredentialSlot) -> &str {
         match slot {
             CredentialSlot::User => &self.user,
@@ -522,6 +532,7 @@ pub struct PlannedRequest {
 
 impl PlannedRequest {
     /// A GET of `path`.
+    #[must_use]
     pub fn get(path: String) -> PlannedRequest {
         PlannedRequest {
             method: Method::Get,
@@ -532,6 +543,7 @@ impl PlannedRequest {
     }
 
     /// A POST of `body` to `path` (headers, the content type included, added after).
+    #[must_use]
     pub fn post(path: &str, body: String) -> PlannedRequest {
         PlannedRequest {
             method: Method::Post,
@@ -542,6 +554,7 @@ impl PlannedRequest {
     }
 
     /// Adds a header.
+    #[must_use]
     pub fn header(mut self, name: &str, value: String) -> PlannedRequest {
         self.headers.push((name.to_owned(), value));
         self
@@ -588,6 +601,7 @@ pub enum DeviceListQuery {
 
 impl DeviceListQuery {
     /// Whose account this lists.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         match self {
             DeviceListQuery::ControlCenter { .. } => Carrier::ControlCenter,
@@ -596,6 +610,7 @@ impl DeviceListQuery {
     }
 
     /// The carrier state the listing keeps, if any.
+    #[must_use]
     pub fn status(&self) -> Option<&str> {
         match self {
             DeviceListQuery::ControlCenter { status, .. }
@@ -628,10 +643,12 @@ pub trait DeviceListing: Sync {
     fn check(&self, query: &DeviceListQuery) -> Result<(), String>;
 
     /// The request of one page.
+    #[must_use]
     fn page_request(&self, page: &DeviceListPage<'_>) -> PlannedRequest;
 
     /// One device of a page (`None` when it has no valid identifier); a cursor-paged carrier
     /// also sets `page.last_id`.
+    #[must_use]
     fn device(
         &self,
         device: &serde_json::Map<String, serde_json::Value>,
@@ -639,14 +656,17 @@ pub trait DeviceListing: Sync {
     ) -> Option<crate::fetch::devices::ListedDevice>;
 
     /// Whether the carrier says it has more pages.
+    #[must_use]
     fn more(&self, root: &serde_json::Map<String, serde_json::Value>) -> bool;
 
     /// The next page is asked for by the last id seen (else by page number).
+    #[must_use]
     fn cursor_paging(&self) -> bool {
         false
     }
 
     /// The carrier's documented meaning of an error answer to a listing request.
+    #[must_use]
     fn error_advice(&self, status: u16, code: &str) -> Option<(FetchErrorKind, &'static str)>;
 }
 
@@ -657,22 +677,27 @@ pub type ErrorAdvice = (FetchErrorKind, String);
 /// with [`Carrier::spec`](crate::model::Carrier::spec).
 pub trait CarrierSpec: Sync {
     /// Which carrier this is.
+    #[must_use]
     fn carrier(&self) -> Carrier;
 
     // --- identifiers ---
 
     /// The identifier kinds the carrier takes, the usual one first.
+    #[must_use]
     fn subject_kinds(&self) -> &'static [SubjectKind];
 
     /// Whether a device may be named by a `name=value` label instead of an identifier.
+    #[must_use]
     fn takes_labels(&self) -> bool {
         false
     }
 
     /// The period fields a form shows.
+    #[must_use]
     fn period_input(&self) -> PeriodInput;
 
     /// The kind of a bare identifier string given for this carrier.
+    #[must_use]
     fn default_subject_kind(&self, id: &str) -> SubjectKind {
         let _ = id;
         self.subject_kinds()[0]
@@ -680,24 +705,29 @@ pub trait CarrierSpec: Sync {
 
     /// The names a subject list may give this carrier by (lower case, words joined by `-`),
     /// besides [`Carrier::as_str`].
+    #[must_use]
     fn list_names(&self) -> &'static [&'static str];
 
     // --- credentials ---
 
     /// The credential fields a form shows; `token` asks for the fields of the pasted-token
     /// alternative (only for carriers where [`CarrierSpec::takes_token`]).
+    #[must_use]
     fn credential_fields(&self, token: bool) -> &'static [CredentialField];
 
     /// Whether the carrier takes a pasted access token instead of its other credentials.
+    #[must_use]
     fn takes_token(&self) -> bool {
         false
     }
 
     /// The carrier's credentials from the slots' values (a token, when given and taken, wins).
+    #[must_use]
     fn credentials(&self, values: &CredentialValues) -> Credentials;
 
     /// Tokens (and sessions) are shared by subjects with the same scope: Vodafone's tokens work
     /// for one country only, so its scope is the IMSI's country code; others have one scope.
+    #[must_use]
     fn token_scope(&self, subject: &Subject) -> String {
         let _ = subject;
         String::new()
@@ -706,9 +736,11 @@ pub trait CarrierSpec: Sync {
     // --- where requests go ---
 
     /// The carrier's own API base, from its documents.
+    #[must_use]
     fn default_base(&self) -> &'static str;
 
     /// The path prefix of the carrier on the usagelens proxy (`/<prefix>/...`).
+    #[must_use]
     fn proxy_prefix(&self) -> &'static str;
 
     // --- fetching ---
@@ -723,50 +755,59 @@ pub trait CarrierSpec: Sync {
     fn check_credentials(&self, credentials: &Credentials) -> Result<(), String>;
 
     /// A token the user pasted, used as it is (never refreshed).
+    #[must_use]
     fn pasted_token<'a>(&self, credentials: &'a Credentials) -> Option<&'a str> {
         let _ = credentials;
         None
     }
 
     /// The access-token request, for credentials that fetch one.
+    #[must_use]
     fn token_request(&self, credentials: &Credentials) -> Option<PlannedRequest> {
         let _ = credentials;
         None
     }
 
     /// The session login, for carriers that log in after the token.
+    #[must_use]
     fn login_request(&self, credentials: &Credentials, token: &str) -> Option<PlannedRequest> {
         let _ = (credentials, token);
         None
     }
 
     /// The usage request of one page.
+    #[must_use]
     fn usage_request(&self, page: &UsagePage<'_>) -> PlannedRequest;
 
     /// Cursor paging over `(earliest, latest)` in windows of at most this many seconds: the
     /// carrier answers `hasMoreData`/202 and the next page starts after the last row. `None`
     /// for carriers that answer in one page.
+    #[must_use]
     fn paging(&self, query: &UsageQuery) -> Option<Paging> {
         let _ = query;
         None
     }
 
     /// Reading options the query implies (Control Center cycle to date: the billing day).
+    #[must_use]
     fn billing_day(&self, query: &UsageQuery) -> Option<u32> {
         let _ = query;
         None
     }
 
     /// The notice for an HTTP 204 answer.
+    #[must_use]
     fn no_usage_notice(&self) -> &'static str {
         "The carrier has no usage for this request (HTTP 204)."
     }
 
     /// The carrier's documented meaning of an error answer (status and error code), where it
     /// has one; the fetch job falls back to the generic meanings.
+    #[must_use]
     fn error_advice(&self, status: u16, code: &str) -> Option<ErrorAdvice>;
 
     /// Listing the account's devices, where the carrier can.
+    #[must_use]
     fn device_listing(&self) -> Option<&'static dyn DeviceListing> {
         None
     }
@@ -790,6 +831,7 @@ pub struct Paging {
 impl Carrier {
     /// Everything usagelens knows about this carrier. This is the one exhaustive match on the
     /// carriers outside their folders.
+    #[must_use]
     pub fn spec(self) -> &'static dyn CarrierSpec {
         match self {
             Carrier::VodafoneVrs => &vodafone::Vodafone,
@@ -801,6 +843,7 @@ impl Carrier {
 
     /// The carrier a subject list names: its contract name or one of its
     /// [`CarrierSpec::list_names`], in any case, with `_` or spaces for `-`.
+    #[must_use]
     pub fn from_list_name(name: &str) -> Option<Carrier> {
         let name = name.trim().to_ascii_lowercase().replace(['_', ' '], "-");
         Carrier::ALL
@@ -810,6 +853,7 @@ impl Carrier {
 }
 
 /// Standard base64 (RFC 4648) for Basic auth headers.
+#[must_use]
 pub fn base64(input: &[u8]) -> String {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     let mut out = String::with_capacity(input.len().div_ceil(3) * 4);

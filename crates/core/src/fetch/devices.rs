@@ -31,23 +31,33 @@ pub use crate::carriers::control_center::CONTROL_CENTER_MAX_PAGE_SIZE;
 /// One device of the account, with what the listing says about it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListedDevice {
+    /// The device's identifier, validated.
     pub subject: Subject,
+    /// Its state (Control Center `status`, ThingSpace `state`).
     pub status: Option<String>,
+    /// Its rate plan (Control Center `ratePlan`, ThingSpace `servicePlan`).
     pub rate_plan: Option<String>,
+    /// Its communication plan (Control Center `communicationPlan`; ThingSpace gives none).
     pub communication_plan: Option<String>,
 }
 
 /// What a finished listing produced (also when it stopped early: the devices so far are kept).
 #[derive(Clone, Debug, Default)]
+#[must_use = "the outcome holds the devices listed and the error that ended the listing"]
 pub struct DeviceListOutcome {
+    /// The devices listed, with a valid identifier and past the status filter.
     pub devices: Vec<ListedDevice>,
     /// Devices listed by the carrier but left out by the status filter.
     pub filtered_out: usize,
     /// Devices whose identifier does not validate (or that have none): not listed.
     pub invalid: usize,
+    /// Pages read.
     pub pages: u32,
+    /// The error that ended the listing; `None` when it completed.
     pub error: Option<FetchError>,
+    /// The access token, for the next job with the same credentials.
     pub token: Option<Token>,
+    /// The ThingSpace session, for the next job with the same credentials.
     pub session: Option<Token>,
 }
 
@@ -133,20 +143,26 @@ impl DeviceListJob {
         })
     }
 
+    /// The carrier whose account is listed.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         self.query.carrier()
     }
 
     /// Devices listed so far.
+    #[must_use]
     pub fn devices(&self) -> &[ListedDevice] {
         &self.outcome.devices
     }
 
     /// Pages read so far.
+    #[must_use]
     pub fn pages(&self) -> u32 {
         self.outcome.pages
     }
 
+    /// True once the listing is over (completed, failed or cancelled).
+    #[must_use]
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
     }
@@ -163,6 +179,7 @@ impl DeviceListJob {
         }
     }
 
+    /// Ends the listing and hands over everything it produced.
     pub fn finish(mut self) -> DeviceListOutcome {
         self.outcome.token = self.token;
         self.outcome.session = self.session;
@@ -514,6 +531,7 @@ impl DeviceListJob {
 /// One page of a device list, read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct DevicePage {
+    /// The page's devices with a valid identifier.
     pub devices: Vec<ListedDevice>,
     /// Entries without a valid identifier.
     pub invalid: usize,
@@ -580,6 +598,7 @@ pub fn read_page(carrier: Carrier, body: &str) -> Result<DevicePage, String> {
 }
 
 /// The listed devices as the fleet form's list: `identifier,carrier,kind`, one a line.
+#[must_use]
 pub fn fleet_list_csv(carrier: Carrier, devices: &[ListedDevice]) -> String {
     let mut out = String::with_capacity(40 * (devices.len() + 1));
     out.push_str("identifier,carrier,kind\n");

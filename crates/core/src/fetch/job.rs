@@ -213,6 +213,7 @@ impl FetchJob {
     /// Reuses a ThingSpace session from an earlier job, so a fleet logs in once rather than per
     /// device. A stale session is ignored; one that expires in flight is renewed by the usual
     /// re-login.
+    #[must_use]
     pub fn with_session(mut self, session: Option<Token>, now_ms: u64) -> FetchJob {
         if self.phase == Phase::Login {
             if let Some(session) = session.filter(|s| s.is_fresh(now_ms)) {
@@ -223,6 +224,8 @@ impl FetchJob {
         self
     }
 
+    /// The carrier the job fetches from.
+    #[must_use]
     pub fn carrier(&self) -> Carrier {
         self.query.carrier()
     }
@@ -232,10 +235,13 @@ impl FetchJob {
     }
 
     /// Pages of usage read so far.
+    #[must_use]
     pub fn pages(&self) -> u32 {
         self.outcome.pages
     }
 
+    /// True once the job is over (completed, failed or cancelled).
+    #[must_use]
     pub fn is_done(&self) -> bool {
         self.phase == Phase::Done
     }

@@ -17,13 +17,18 @@ use std::fmt;
 
 use crate::model::{Carrier, UsageSet, Warning};
 
+/// The HTTP methods the carriers' APIs use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Method {
+    /// HTTP `GET`.
     Get,
+    /// HTTP `POST`.
     Post,
 }
 
 impl Method {
+    /// `GET` or `POST`.
+    #[must_use]
     pub fn as_str(self) -> &'static str {
         match self {
             Method::Get => "GET",
@@ -35,7 +40,9 @@ impl Method {
 /// What a request is for, for progress display and logs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Purpose {
+    /// The access token request.
     Token,
+    /// The session login (ThingSpace).
     Login,
     /// A usage page, numbered from 1.
     Usage(u32),
@@ -44,11 +51,17 @@ pub enum Purpose {
 /// One HTTP request, fully described; the executor sends it as it is.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RequestPlan {
+    /// The HTTP method.
     pub method: Method,
+    /// The full URL, routed by the [`ProxyConfig`].
     pub url: String,
+    /// Header names and values, in order; some hold secrets (see [`RequestPlan::describe`]).
     pub headers: Vec<(String, String)>,
+    /// The request body, if any.
     pub body: Option<String>,
+    /// What the request is for.
     pub purpose: Purpose,
+    /// How long to wait for the answer, in milliseconds.
     pub timeout_ms: u32,
 }
 
@@ -57,6 +70,7 @@ const SECRET_HEADERS: [&str; 2] = ["authorization", "vz-m2m-token"];
 
 impl RequestPlan {
     /// A one-line description for logs: secrets in headers and bodies are replaced by `***`.
+    #[must_use]
     pub fn describe(&self) -> String {
         let headers: Vec<String> = self
             .headers
@@ -93,12 +107,17 @@ impl fmt::Debug for RequestPlan {
 /// What came back.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {
+    /// The HTTP status code.
     pub status: u16,
+    /// The response headers, names in any case.
     pub headers: Vec<(String, String)>,
+    /// The body, as text.
     pub body: String,
 }
 
 impl HttpResponse {
+    /// An answer with `status` and `body`, without headers.
+    #[must_use]
     pub fn new(status: u16, body: impl Into<String>) -> HttpResponse {
         HttpResponse {
             status,
@@ -107,11 +126,15 @@ impl HttpResponse {
         }
     }
 
+    /// Adds a header.
+    #[must_use]
     pub fn with_header(mut self, name: &str, value: &str) -> HttpResponse {
         self.headers.push((name.to_owned(), value.to_owned()));
         self
     }
 
+    /// The value of the first header named `name` (ASCII case ignored).
+    #[must_use]
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
@@ -123,6 +146,7 @@ impl HttpResponse {
 /// A request that got no HTTP answer usagelens can use.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum TransportError {
+    /// No answer within the request's timeout.
     Timeout,
     /// The browser refused or the network failed (often CORS: the proxy is not configured).
     Network(String),
@@ -133,25 +157,36 @@ pub enum TransportError {
     /// `bytes` as its `Content-Length` announced (`announced`), or what had arrived when
     /// reading stopped.
     TooLarge {
+        /// The size in bytes: as announced, or as read when reading stopped.
         bytes: u64,
+        /// True when `bytes` is the announced `Content-Length`.
         announced: bool,
     },
 }
 
+/// What kind of failure ended a fetch.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FetchErrorKind {
     /// An identifier, date or option is wrong; nothing was sent.
     InvalidInput,
     /// Credentials or token refused.
     Auth,
+    /// Access denied (HTTP 403, or a carrier code that means it).
     Forbidden,
+    /// Not found (HTTP 404, or a carrier code that means it), e.g. an unknown device.
     NotFound,
     /// The carrier rejected a parameter.
     BadRequest,
+    /// HTTP 429, still after the retries the [`RetryPolicy`] allows.
     RateLimited,
+    /// A server error (5xx), still after the retries the [`RetryPolicy`] allows.
     Server,
+    /// No answer in time (or the proxy's gateway timeout), still after the allowed retries.
     Timeout,
+    /// No answer at all: a failed connection, a missing proxy, or a proxy that cannot reach the
+    /// carrier.
     Network,
+    /// Stopped by the caller.
     Cancelled,
     /// The carrier answered something usagelens cannot read.
     BadResponse,
@@ -162,14 +197,21 @@ pub enum FetchErrorKind {
 /// A failed fetch, with a message that says what happened and what to do.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchError {
+    /// What kind of failure this is.
     pub kind: FetchErrorKind,
+    /// The carrier the fetch was for.
     pub carrier: Carrier,
+    /// The HTTP status of the answer that ended the fetch; `None` when no answer did.
     pub http_status: Option<u16>,
+    /// The carrier's own error code, from the answer's body.
     pub carrier_code: Option<String>,
+    /// What happened and what to do, for people.
     pub message: String,
 }
 
 impl FetchError {
+    /// An error without HTTP status or carrier code.
+    #[must_use]
     pub fn new(kind: FetchErrorKind, carrier: Carrier, message: impl Into<String>) -> FetchError {
         FetchError {
             kind,
@@ -205,7 +247,9 @@ pub struct RetryPolicy {
     /// Retries after a request got no answer at all (a dropped connection; also what a
     /// missing or wrong proxy looks like to the page, hence only one).
     pub max_network_errors: u32,
+    /// The first retry's backoff in milliseconds, before jitter; doubled for each retry after.
     pub base_delay_ms: u64,
+    /// The longest wait before a retry, in milliseconds (backoff and `Retry-After` alike).
     pub max_delay_ms: u64,
 }
 
@@ -224,6 +268,7 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// Backoff before retry `attempt` (1-based): base x 2^(attempt-1), capped, with "full
     /// jitter" between half and all of it so clients spread out.
+    #[must_use]
     pub fn backoff_ms(&self, attempt: u32, random: u64) -> u64 {
         let exp = self
             .base_delay_ms
@@ -237,6 +282,7 @@ impl RetryPolicy {
 /// Why `value` cannot go out as an HTTP header value, if it cannot. Browsers refuse the whole
 /// request otherwise (the Fetch standard takes Latin-1 text, without NUL or line breaks once
 /// the ends are trimmed), and gloo-net's header setter throws through the wasm module.
+#[must_use]
 pub fn header_value_problem(value: &str) -> Option<String> {
     const HTTP_WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
     // Line breaks at the ends are trimmed by the browser; inside they are refused.
@@ -260,6 +306,7 @@ pub fn header_value_problem(value: &str) -> Option<String> {
 /// `Sun, 06 Nov 1994 08:49:37 GMT`, RFC 850 `Sunday, 06-Nov-94 08:49:37 GMT` and asctime
 /// `Sun Nov  6 08:49:37 1994`), in milliseconds from `now_ms`, at most
 /// [`MAX_RETRY_AFTER_MS`](crate::limits::MAX_RETRY_AFTER_MS).
+#[must_use]
 pub fn retry_after_ms(value: &str, now_ms: u64) -> Option<u64> {
     let v = value.trim();
     let wait = if v.bytes().all(|b| b.is_ascii_digit()) && !v.is_empty() {
@@ -289,8 +336,11 @@ fn http_date_ms(v: &str) -> Option<i64> {
 /// Per-job settings.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FetchConfig {
+    /// How requests reach the carriers.
     pub proxy: ProxyConfig,
+    /// Per-request timeout, in milliseconds.
     pub timeout_ms: u32,
+    /// When to retry, how often, and how long to wait.
     pub retry: RetryPolicy,
     /// ThingSpace: most pages one job requests.
     pub max_pages: u32,
@@ -314,7 +364,10 @@ impl Default for FetchConfig {
 /// A bearer token and when it stops being valid (milliseconds, caller's clock).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token {
+    /// The token itself: a secret (`Debug` does not show it).
     pub value: String,
+    /// When it stops being valid, in the caller's clock (milliseconds); `u64::MAX` for a pasted
+    /// token.
     pub expires_at_ms: u64,
 }
 
@@ -327,6 +380,7 @@ impl fmt::Debug for Token {
 impl Token {
     /// Tokens are dropped a minute early so none expires in flight (a token that lives less
     /// than that is used once by the job that fetched it, see `FetchJob`).
+    #[must_use]
     pub fn is_fresh(&self, now_ms: u64) -> bool {
         now_ms.saturating_add(crate::limits::TOKEN_EXPIRY_MARGIN_MS) < self.expires_at_ms
     }
@@ -334,12 +388,16 @@ impl Token {
 
 /// What the driver asks of the executor.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use = "a job only moves on when its step is carried out"]
 pub enum Step {
+    /// Send this request, then feed back its answer or its transport error.
     Send(RequestPlan),
     /// Call `poll` again at this time (backoff or Retry-After).
     Wait {
+        /// In the caller's clock, milliseconds.
         until_ms: u64,
     },
+    /// The job is over: take what it produced with `finish`.
     Done,
 }
 
@@ -347,13 +405,21 @@ pub enum Step {
 /// readers' warnings, notices (e.g. "no usage"), the error that ended it, and the tokens worth
 /// keeping for the next job.
 #[derive(Clone, Debug, Default)]
+#[must_use = "the outcome holds the records read and the error that ended the job"]
 pub struct FetchOutcome {
+    /// The records and events read, including those read before a later step failed.
     pub set: UsageSet,
+    /// The readers' warnings, over all pages.
     pub warnings: Vec<Warning>,
+    /// Notices for people, e.g. that the subject has no usage.
     pub notices: Vec<String>,
+    /// The error that ended the job; `None` when it completed.
     pub error: Option<FetchError>,
+    /// Usage pages read.
     pub pages: u32,
+    /// The access token, for the next job with the same credentials; never a pasted one.
     pub token: Option<Token>,
+    /// The ThingSpace session, for the next job with the same credentials.
     pub session: Option<Token>,
 }
 

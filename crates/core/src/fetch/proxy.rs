@@ -4,6 +4,7 @@
 
 use crate::model::Carrier;
 
+/// How requests reach the carriers (see the module documentation).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ProxyConfig {
     /// No proxy: only works where the carrier allows the page's origin (none of the four do).
@@ -18,11 +19,13 @@ pub enum ProxyConfig {
 }
 
 /// The carrier's own API base, from its document (see [`crate::carriers::CarrierSpec`]).
+#[must_use]
 pub fn default_base(carrier: Carrier) -> &'static str {
     carrier.spec().default_base()
 }
 
 /// Percent-encodes everything but RFC 3986 unreserved characters.
+#[must_use]
 pub fn encode_component(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for b in text.bytes() {
@@ -36,6 +39,7 @@ pub fn encode_component(text: &str) -> String {
 }
 
 /// Reverses [`encode_component`] (and reads `+` as a space, as forms write it).
+#[must_use]
 pub fn decode_component(text: &str) -> String {
     let bytes = text.as_bytes();
     let hex = |b: u8| (b as char).to_digit(16);
@@ -62,6 +66,7 @@ pub fn decode_component(text: &str) -> String {
 impl ProxyConfig {
     /// Every carrier behind one reverse proxy at `base`, each at `/<its proxy prefix>`
     /// (deploy/nginx's layout: `https://app.example/thingspace/...`).
+    #[must_use]
     pub fn per_carrier(base: &str) -> ProxyConfig {
         let base = base.trim().trim_end_matches('/');
         ProxyConfig::PerCarrierBase(
@@ -73,6 +78,7 @@ impl ProxyConfig {
     }
 
     /// The URL to request for `path` (starting with `/`) of `carrier`'s API.
+    #[must_use]
     pub fn route(&self, carrier: Carrier, path: &str) -> String {
         let target = format!("{}{path}", default_base(carrier));
         match self {

@@ -1,8 +1,8 @@
 //! The four carrier readers and format detection.
 //!
-//! Each reader turns one response body into normalized [`Record`]s appended to a [`UsageSet`],
-//! plus typed events and warnings. Readers never panic: bad input is a [`ParseError`] that names
-//! the field, line or value.
+//! Each reader turns one response body into normalized [`Record`](crate::model::Record)s
+//! appended to a [`UsageSet`], plus typed events and warnings. Readers never panic: bad input is
+//! a [`ParseError`] that names the field, line or value.
 
 pub(crate) mod json_util;
 
@@ -33,11 +33,15 @@ pub struct ParseOptions {
 }
 
 impl ParseOptions {
+    /// Reads the body as `carrier`'s (sets [`ParseOptions::carrier`]).
+    #[must_use]
     pub fn carrier(mut self, carrier: Carrier) -> ParseOptions {
         self.carrier = Some(carrier);
         self
     }
 
+    /// The subject the body is about (sets [`ParseOptions::subject`]).
+    #[must_use]
     pub fn subject(mut self, subject: Subject) -> ParseOptions {
         self.subject = Some(subject);
         self
@@ -45,6 +49,7 @@ impl ParseOptions {
 }
 
 /// The default identifier kind of each carrier, for a subject given as a bare string.
+#[must_use]
 pub fn default_subject_kind(carrier: Option<Carrier>, id: &str) -> SubjectKind {
     match carrier {
         Some(carrier) => carrier.spec().default_subject_kind(id),
@@ -54,6 +59,7 @@ pub fn default_subject_kind(carrier: Option<Carrier>, id: &str) -> SubjectKind {
 
 /// Guesses an identifier's kind from its shape (used when the caller gives a bare string and the
 /// carrier does not fix the kind). Ambiguous shapes fall back to `label`.
+#[must_use]
 pub fn guess_subject_kind(id: &str) -> SubjectKind {
     let digits = !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit());
     let hex = !id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit());
@@ -72,7 +78,9 @@ pub fn guess_subject_kind(id: &str) -> SubjectKind {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ParseReport {
+    /// The carrier whose reader read the body.
     pub carrier: Carrier,
+    /// The format the body was read as.
     pub format: Format,
     /// The subject the records belong to (from the body, else from the options).
     pub subject: Option<Subject>,
@@ -82,6 +90,7 @@ pub struct ParseReport {
     /// Index range of the events this body added to `UsageSet::events`.
     #[serde(skip)]
     pub events: std::ops::Range<usize>,
+    /// What the reader noticed, at most [`MAX_WARNINGS`] and one that counts the rest.
     pub warnings: Vec<Warning>,
     /// ThingSpace: true when the carrier has more rows (HTTP 202); `None` for other carriers.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -94,9 +103,13 @@ pub struct ParseReport {
 /// What each reader returns; `parse` wraps it into a [`ParseReport`].
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ReadOutcome {
+    /// The subject the records belong to.
     pub subject: Option<Subject>,
+    /// What the reader noticed (not yet capped).
     pub warnings: Vec<Warning>,
+    /// ThingSpace: true when the carrier has more rows; `None` for other carriers.
     pub has_more_data: Option<bool>,
+    /// ThingSpace: the last row's timestamp (Unix seconds), where the next page starts.
     pub last_timestamp: Option<i64>,
 }
 
@@ -205,6 +218,7 @@ fn detect_json(body: &str) -> Result<Format, ParseError> {
 /// `{"errorCode","errorMessage"}`, OAuth `{"error","error_description"}`, TMF630
 /// `{"code","reason"}`, and `{"error","message"}`. `None` when the body is none of them.
 /// Used by detection (a saved error response) and by the fetch layer (a live one).
+#[must_use]
 pub fn carrier_error_fields(body: &str) -> Option<(Option<String>, Option<String>)> {
     let value: serde_json::Value = serde_json::from_str(body).ok()?;
     let text = |v: Option<&serde_json::Value>| match v {
@@ -352,6 +366,7 @@ pub use crate::limits::MAX_WARNINGS;
 
 /// The first [`MAX_WARNINGS`] warnings, then one that counts the rest by kind (a warning's kind
 /// is its message up to the first number or quoted value).
+#[must_use]
 pub fn cap_warnings(mut warnings: Vec<Warning>) -> Vec<Warning> {
     if warnings.len() <= MAX_WARNINGS {
         return warnings;

@@ -60,13 +60,16 @@ const MAPPED: [&str; 9] = [
 /// cycle-to-date period starts better than a billing day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KnownCycle {
+    /// The device's ICCID.
     pub iccid: String,
     /// Unix seconds, half-open.
     pub start: i64,
+    /// Unix seconds, exclusive.
     pub end: i64,
 }
 
 /// The usageInZone cycles in `set`: Control Center cycle records that are not cycle-to-date.
+#[must_use]
 pub fn known_cycles(set: &UsageSet) -> Vec<KnownCycle> {
     let mut cycles: Vec<KnownCycle> = Vec::new();
     for record in set.records.iter() {
@@ -97,7 +100,9 @@ pub fn known_cycles(set: &UsageSet) -> Vec<KnownCycle> {
 /// A device that has reached its overage limit, as its latest cycle-to-date answer says.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OverageFlag {
+    /// The device.
     pub subject: Subject,
+    /// Its rate plan, from the answer.
     pub rate_plan: Option<String>,
     /// `overageLimitOverride` as the answer gave it (`DEFAULT`, `TEMPORARY_OVERRIDE`, ...).
     pub override_setting: Option<String>,
@@ -107,6 +112,7 @@ pub struct OverageFlag {
 
 /// The devices whose latest cycle-to-date answer in `set` says `overageLimitReached`, in the
 /// order of their identifiers. A later answer saying `false` clears an earlier flag.
+#[must_use]
 pub fn overage_flags(set: &UsageSet) -> Vec<OverageFlag> {
     // Per subject: the latest answer's end and its context.
     let mut latest: std::collections::HashMap<Sym, (i64, Sym)> = std::collections::HashMap::new();
@@ -152,6 +158,7 @@ pub fn overage_flags(set: &UsageSet) -> Vec<OverageFlag> {
 }
 
 /// Whether `body` has the shape of a cycle-to-date answer (a scan of key names, any case).
+#[must_use]
 pub fn looks_like(body: &str) -> bool {
     SHAPE_KEYS
         .iter()
@@ -165,6 +172,8 @@ fn contains_ignore_case(haystack: &[u8], needle: &[u8]) -> bool {
             .any(|w| w.eq_ignore_ascii_case(needle))
 }
 
+/// Reads a ctdUsages body into `set` by the module's rules; `options` gives the billing day,
+/// the fetch time and the known cycles that date the period.
 pub fn read(
     text_body: &str,
     options: &ParseOptions,
@@ -366,6 +375,7 @@ fn read_device(
 
 /// The latest cycle start strictly before `end`: midnight UTC of `billing_day` (or the month's
 /// last day when it is shorter) of `end`'s month or the month before.
+#[must_use]
 pub fn cycle_start_before(end: i64, billing_day: u32) -> i64 {
     use chrono::{Datelike, NaiveDate};
     let Some(at) = chrono::DateTime::from_timestamp(end, 0) else {

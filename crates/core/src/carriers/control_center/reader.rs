@@ -32,6 +32,7 @@ use crate::readers::json_util::{
 };
 use crate::readers::{ParseOptions, ReadOutcome};
 
+/// Reads a usageInZone body into `set` by the module's rules.
 pub fn read(
     text_body: &str,
     options: &ParseOptions,

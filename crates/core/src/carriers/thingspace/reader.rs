@@ -26,6 +26,7 @@ use crate::readers::{ParseOptions, ReadOutcome};
 
 const DAY: u32 = 86_400;
 
+/// Reads a usage history body into `set` by the module's rules, with what paging needs.
 pub fn read(
     text_body: &str,
     options: &ParseOptions,

@@ -180,6 +180,7 @@ impl CarrierSpec for Vodafone {
 }
 
 /// A version-4 UUID from 128 random bits (the caller supplies them: no RNG in the core).
+#[must_use]
 pub fn uuid_v4(random: u128) -> String {
     let mut b = random.to_be_bytes();
     b[6] = (b[6] & 0x0f) | 0x40;

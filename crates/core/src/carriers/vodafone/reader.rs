@@ -41,6 +41,7 @@ const TYPED: [&str; 11] = [
     "vplmn_tag",
 ];
 
+/// Reads a TMF635 `Usage` body into `set` by the module's rules; the IMSI comes from `options`.
 pub fn read(
     text_body: &str,
     options: &ParseOptions,
