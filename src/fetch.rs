@@ -9,9 +9,9 @@ use std::sync::Arc;
 
 use gloo_net::http::Request;
 use usagelens_core::fetch::{
-    retry_after_ms, FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
+    retry_after_ms, FetchJob, FetchOutcome, HttpResponse, Method, Purpose, RateLimiter, Step,
+    TransportError,
 };
-use usagelens_core::fleet::RateLimiter;
 use usagelens_core::limits::MAX_ANSWER_BYTES;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;

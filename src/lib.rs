@@ -2,6 +2,7 @@
 //! (`parseUsage`) that pages and embedding hosts call.
 
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod components;
 pub mod embed;

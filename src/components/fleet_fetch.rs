@@ -5,11 +5,11 @@ use std::rc::Rc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use usagelens_core::fetch::{
-    Credentials, DeviceRef, FetchConfig, FetchErrorKind, FetchJob, ProxyConfig, Token, UsageQuery,
+    Credentials, DeviceRef, FetchConfig, FetchErrorKind, FetchJob, ProxyConfig, RateLimiter, Token,
+    UsageQuery,
 };
 use usagelens_core::fleet::{
     parse_subject_list, Fetched, FleetEntry, FleetProgress, FleetRun, FleetStep, FlushPacer,
-    RateLimiter,
 };
 use usagelens_core::sorting::sort_by_shared;
 use usagelens_core::units::parse_day;

@@ -6,9 +6,11 @@
 pub mod carriers;
 pub mod devices;
 pub mod proxy;
+pub mod rate_limit;
 
 pub use carriers::{Credentials, DeviceRef, UsageQuery};
 pub use proxy::ProxyConfig;
+pub use rate_limit::RateLimiter;
 
 use std::fmt;
 

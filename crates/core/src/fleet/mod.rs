@@ -1,0 +1,25 @@
+//! Fleets: many subjects across carriers.
+//!
+//! - [`list`]: [`parse_subject_list`] reads the list users paste or import (CSV, one identifier
+//!   per row, with an optional carrier and kind column), validating every identifier before
+//!   anything is sent.
+//! - [`run`]: [`FleetRun`], the sans-IO scheduler: which subject to start next under the
+//!   concurrency limit, pause, cancel, retry of the failed ones, progress and ETA.
+//! - [`flush`]: [`FlushPacer`], when a running fetch moves its results into the view.
+//! - [`summary`]: [`fleet_summary`] answers the fleet questions in one pass: per-subject totals
+//!   (top-N), how many subjects used how much (distribution), and who is over an allowance.
+//! - [`carrier_rules`]: what the fleet knows of each carrier (list names, identifier kinds).
+//!
+//! Requests per carrier are spaced by [`RateLimiter`](crate::fetch::RateLimiter).
+
+pub mod carrier_rules;
+pub mod flush;
+pub mod list;
+pub mod run;
+pub mod summary;
+
+pub use carrier_rules::{kinds_of, parse_carrier_name};
+pub use flush::FlushPacer;
+pub use list::{parse_subject_list, FleetEntry, ListProblem, SubjectList};
+pub use run::{EntryState, Fetched, FleetProgress, FleetRun, FleetStep, Problem, ProblemGroup};
+pub use summary::{fleet_summary, DistributionBin, FleetSummary, OverAllowance, SubjectTotal};
