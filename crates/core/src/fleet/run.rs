@@ -153,17 +153,32 @@ impl FleetRun {
 
     /// The next thing to do.
     pub fn next(&mut self, now_ms: u64) -> FleetStep {
-        if self.cancelled || (self.queue.is_empty() && self.running == 0) {
-            return if self.running == 0 {
-                FleetStep::Finished
-            } else {
-                FleetStep::Idle
-            };
+        self.next_where(now_ms, |_| true)
+    }
+
+    /// [`FleetRun::next`], starting the first waiting entry that `may_start` lets go (the
+    /// others keep their place in the queue): the controller holds back the subjects whose
+    /// credentials are still being tried by another.
+    pub fn next_where(
+        &mut self,
+        now_ms: u64,
+        mut may_start: impl FnMut(&FleetEntry) -> bool,
+    ) -> FleetStep {
+        if self.is_finished() {
+            return FleetStep::Finished;
+        }
+        if self.cancelled || self.queue.is_empty() {
+            return FleetStep::Idle;
         }
         if self.paused || self.running >= self.concurrency {
             return FleetStep::Idle;
         }
-        match self.queue.pop_front() {
+        let entries = &self.entries;
+        let at = self
+            .queue
+            .iter()
+            .position(|&i| entries.get(i).is_some_and(&mut may_start));
+        match at.and_then(|at| self.queue.remove(at)) {
             Some(index) => {
                 self.started_ms.get_or_insert(now_ms);
                 self.running += 1;
@@ -172,6 +187,17 @@ impl FleetRun {
             }
             None => FleetStep::Idle,
         }
+    }
+
+    /// Whether any entry is waiting to start.
+    pub fn has_waiting(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Whether nothing is running and nothing will start (what [`FleetRun::next`] says with
+    /// [`FleetStep::Finished`]).
+    pub fn is_finished(&self) -> bool {
+        self.running == 0 && (self.cancelled || self.queue.is_empty())
     }
 
     /// Records how a started entry ended: `records` read, and the error that stopped it, if
