@@ -10,6 +10,7 @@ pub mod fetch;
 pub mod portal;
 pub mod remember;
 pub mod state;
+pub mod use_fleet_fetch;
 
 use wasm_bindgen::prelude::*;
 
