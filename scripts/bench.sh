@@ -9,5 +9,6 @@ cd "$root"
 "$root/scripts/setup.sh"
 export PATH="$HOME/.cargo/bin:$root/node_modules/.bin:$PATH"
 cargo bench -p usagelens-core --bench readers
-trunk build --release --offline
+# The benchmark's hooks (src/bench.rs) are built only with the `bench` feature.
+trunk build --release --offline --features bench
 node tests/bench/browser.mjs

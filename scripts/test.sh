@@ -20,6 +20,9 @@ leptosfmt --check src tests
 rustfmt --check --edition 2021 fuzz/fuzz_targets/*.rs
 cargo clippy --workspace --all-targets -- -D warnings
 cargo clippy -p usagelens --target wasm32-unknown-unknown --all-targets -- -D warnings
+# The benchmark's code (src/bench.rs, the core's bench module and aggregate benchmark) is built
+# only with the `bench` feature: linted here so it does not rot.
+cargo clippy --workspace --all-targets --features usagelens/bench,usagelens-core/bench -- -D warnings
 
 layer "native tests"
 cargo test --workspace

@@ -1,6 +1,8 @@
 //! Measurement hooks for the browser benchmark (`scripts/bench.sh`): read bodies into a resident
 //! set without building JS objects, generate a fleet, hand it to the running dashboard, and
-//! report wasm memory. Timing is done by the page (`performance.now()`), never here.
+//! report wasm memory. Timing is done by the page (`performance.now()`), never here. Built only
+//! with the `bench` feature (`trunk build --release --features bench`), so the production module
+//! exports none of them.
 
 use std::cell::RefCell;
 
@@ -42,7 +44,7 @@ pub fn bench_read_bodies(bodies: js_sys::Array) -> Result<f64, JsError> {
 pub fn bench_generate_fleet(subjects: u32, days: u32) -> f64 {
     STAGED.with(|staged| {
         let mut set = staged.borrow_mut();
-        *set = usagelens_core::fleet::synthetic_fleet(subjects, days);
+        *set = usagelens_core::bench::synthetic_fleet(subjects, days);
         set.len() as f64
     })
 }

@@ -1,5 +1,6 @@
 //! The one executor: sends a core [`FetchJob`]'s request plans with gloo-net (through whatever
-//! proxy the job was configured with), sleeps when it says wait, and feeds answers back.
+//! proxy the job was configured with), sleeps when it says wait, and feeds answers back; a
+//! fleet's [`FleetController`] is driven the same way by [`run_fleet_worker`].
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -9,9 +10,9 @@ use std::sync::Arc;
 
 use gloo_net::http::Request;
 use usagelens_core::fetch::{
-    retry_after_ms, FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
+    FetchJob, FetchOutcome, HttpResponse, Method, Purpose, Step, TransportError,
 };
-use usagelens_core::fleet::RateLimiter;
+use usagelens_core::fleet::{FleetController, FleetPoll};
 use usagelens_core::limits::MAX_ANSWER_BYTES;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::JsFuture;
@@ -120,21 +121,9 @@ async fn sleep_until(until_ms: u64, cancel: &CancelFlag) {
 /// Runs `job` to the end and returns what it produced (partial results included when a later
 /// step failed or the user cancelled).
 pub async fn run_job(
-    job: FetchJob,
-    cancel: CancelFlag,
-    on_progress: impl Fn(Progress),
-) -> FetchOutcome {
-    run_job_limited(job, cancel, on_progress, None).await
-}
-
-/// [`run_job`] with every request first taking a slot from a shared per-carrier rate limiter,
-/// which hears every 429 (fleet fetches: many jobs, one limit per carrier, learned from 429s
-/// where the user set none).
-pub async fn run_job_limited(
     mut job: FetchJob,
     cancel: CancelFlag,
     on_progress: impl Fn(Progress),
-    limiter: Option<Rc<RefCell<RateLimiter>>>,
 ) -> FetchOutcome {
     loop {
         if cancel.is_cancelled() {
@@ -160,42 +149,52 @@ pub async fn run_job_limited(
                     },
                     pages: job.pages(),
                 });
-                if let Some(limiter) = &limiter {
-                    loop {
-                        let slot = limiter.borrow_mut().acquire(job.carrier(), now_ms());
-                        match slot {
-                            Ok(()) => break,
-                            Err(until) => sleep_until(until.max(now_ms() + 1), &cancel).await,
-                        }
-                        if cancel.is_cancelled() {
-                            break;
-                        }
-                    }
-                    if cancel.is_cancelled() {
-                        // Nothing was sent: the loop's top cancels the job.
-                        continue;
-                    }
-                }
-                let sent_ms = now_ms();
                 match send(&plan, &cancel).await {
-                    Ok(response) => {
-                        let now = now_ms();
-                        if let (Some(limiter), 429) = (&limiter, response.status) {
-                            let retry_after = response
-                                .header("Retry-After")
-                                .and_then(|v| retry_after_ms(v, now));
-                            limiter
-                                .borrow_mut()
-                                .refused(job.carrier(), sent_ms, now, retry_after);
-                        }
-                        job.handle_response(&response, now, random_u64())
-                    }
+                    Ok(response) => job.handle_response(&response, now_ms(), random_u64()),
                     Err(error) => job.handle_transport_error(&error, now_ms(), random_u64()),
                 }
             }
         }
     }
     job.finish()
+}
+
+/// How long a fleet worker with nothing to send sleeps before asking again.
+const FLEET_IDLE_MS: u64 = 100;
+
+/// One worker of a fleet fetch: sends the requests the controller hands out, one at a time, and
+/// hands their answers back, until the controller says the run is over. A fetch runs as many
+/// workers as subjects it fetches at once; `after` runs whenever a subject's fetch ended (to
+/// show progress and results). A wait (a backoff, a `Retry-After`, a rate limit) is slept in
+/// short slices, so an answer, a Cancel or a changed limit is heard within one.
+pub async fn run_fleet_worker(
+    fleet: Rc<RefCell<FleetController>>,
+    cancel: CancelFlag,
+    after: impl Fn(),
+) {
+    loop {
+        let ended = fleet.borrow().ended();
+        let step = fleet.borrow_mut().poll(now_ms(), &mut random_u64);
+        match step {
+            FleetPoll::Send { ticket, plan } => {
+                let answer = send(&plan, &cancel).await;
+                let now = now_ms();
+                let mut fleet = fleet.borrow_mut();
+                match answer {
+                    Ok(response) => fleet.handle_response(ticket, &response, now, random_u64()),
+                    Err(error) => fleet.handle_transport_error(ticket, &error, now, random_u64()),
+                }
+            }
+            FleetPoll::Wait { until_ms } => {
+                sleep(until_ms.saturating_sub(now_ms()).clamp(1, WAIT_SLICE_MS)).await
+            }
+            FleetPoll::Idle => sleep(FLEET_IDLE_MS).await,
+            FleetPoll::Finished => break,
+        }
+        if fleet.borrow().ended() != ended {
+            after();
+        }
+    }
 }
 
 /// Runs an account's device listing to the end (or the cancel), telling `on_page` the pages read

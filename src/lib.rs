@@ -2,6 +2,7 @@
 //! (`parseUsage`) that pages and embedding hosts call.
 
 pub mod api;
+#[cfg(feature = "bench")]
 pub mod bench;
 pub mod components;
 pub mod embed;
@@ -10,6 +11,7 @@ pub mod host;
 pub mod portal;
 pub mod remember;
 pub mod state;
+pub mod use_fleet_fetch;
 pub mod viewer_config;
 
 use wasm_bindgen::prelude::*;

@@ -26,6 +26,7 @@ use crate::viewer_config::{Theme, ViewerConfig};
 #[component]
 pub fn App() -> impl IntoView {
     let state = AppState::new();
+    #[cfg(feature = "bench")]
     crate::bench::register_app(state);
     let config = RwSignal::new(ViewerConfig::default());
     let credentials = StoredValue::new_local(None);

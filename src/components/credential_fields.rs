@@ -77,12 +77,13 @@ impl Default for CredentialInputs {
 pub fn CredentialFields(
     #[prop(into)] carrier: Signal<Carrier>,
     inputs: CredentialInputs,
-    id_prefix: &'static str,
+    #[prop(into)] id_prefix: String,
     #[prop(optional)] testid_prefix: Option<&'static str>,
     #[prop(into, optional)] disabled: Signal<bool>,
 ) -> impl IntoView {
+    let id_prefix = StoredValue::new(id_prefix);
     let field = move |slot: CredentialSlot, label: &'static str, secret: bool| {
-        let id = format!("{id_prefix}{}", slot.id_name());
+        let id = format!("{}{}", id_prefix.get_value(), slot.id_name());
         let testid = testid_prefix.map(|p| format!("{p}{}", slot.id_name()));
         let value = inputs.signal(slot);
         view! {
@@ -106,7 +107,7 @@ pub fn CredentialFields(
         let spec = carrier.get().spec();
         let use_token = inputs.use_token;
         let token_choice = spec.takes_token().then(|| {
-            let id = format!("{id_prefix}use-token");
+            let id = format!("{}use-token", id_prefix.get_value());
             let testid = testid_prefix.map(|p| format!("{p}use-token"));
             view! {
                 <div class="ul-field ul-check">

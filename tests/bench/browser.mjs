@@ -18,10 +18,11 @@
 //      vs JSON.parse of the input, on a ~100k-record ThingSpace body and a TelecomX CSV.
 // Prints a table and writes target/bench/browser.json. Arguments pick sections (default all):
 //   node tests/bench/browser.mjs read api fleet filter fetch
-// BENCH_DIST=<dir> measures another build (default dist/), e.g. an older commit's, beside this
-// one: browser figures move with the machine from one hour to the next, so compare builds in
+// The build must have the benchmark's hooks: `trunk build --release --offline --features bench`
+// (scripts/bench.sh does). BENCH_DIST=<dir> measures another build (default dist/), e.g. an older
+// commit's, beside this one: browser figures move with the machine from one hour to the next, so compare builds in
 // interleaved runs.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startStack, launchBrowser, openApp, root, shots } from '../e2e/harness.mjs';
 
@@ -36,6 +37,10 @@ const settleSource = `async (done) => { for (let i = 0; i < 4000 && !done(); i++
 const log = (...a) => console.log(...a);
 
 const dist = process.env.BENCH_DIST || 'dist';
+if (!/benchGenerateFleet/.test(readdirSync(join(root, dist)).filter((f) => f.endsWith('.js')).map((f) => readFileSync(join(root, dist, f), 'utf8')).join(''))) {
+  console.error(`${dist}/ was built without the benchmark's hooks: trunk build --release --offline --features bench`);
+  process.exit(1);
+}
 const stack = await startStack({ sandbox: true, sandboxArgs: ['--latency-ms', '50', '--fleet', '400'], dist });
 const browser = await launchBrowser({ ignoreCertificateErrors: true });
 try {

@@ -1,5 +1,6 @@
 //! What the dashboard computes when a fleet is shown or a filter changes, on the records the
-//! browser benchmark uses (`fleet::synthetic_fleet`): `cargo bench -p usagelens-core --bench aggregate`.
+//! browser benchmark uses (`bench::synthetic_fleet`):
+//! `cargo bench -p usagelens-core --features bench --bench aggregate`.
 //! Each panel's pass is measured alone, so a regression points at its function.
 
 use criterion::{criterion_group, criterion_main, Criterion};
@@ -7,7 +8,8 @@ use usagelens_core::aggregate::{
     breakdown, distinct_values, downsample, filtered_indices, limit_series, sorted_page,
     time_series, totals, Bucket, Filter, GroupBy, SortKey,
 };
-use usagelens_core::fleet::{fleet_summary, synthetic_fleet};
+use usagelens_core::bench::synthetic_fleet;
+use usagelens_core::fleet::fleet_summary;
 use usagelens_core::Service;
 
 fn bench(c: &mut Criterion) {

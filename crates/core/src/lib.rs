@@ -3,6 +3,8 @@
 //! it runs under native `cargo test`.
 
 pub mod aggregate;
+#[cfg(feature = "bench")]
+pub mod bench;
 pub mod carriers;
 mod error;
 pub mod export;

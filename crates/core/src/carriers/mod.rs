@@ -619,6 +619,29 @@ impl DeviceListQuery {
     }
 }
 
+/// What the account loader's form says: the day devices changed since (`yyyy-mm-dd`), the
+/// account name, and a status to keep (empty: any).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct AccountFilter {
+    /// The day devices changed since, `yyyy-mm-dd`.
+    pub since: String,
+    /// The carrier's account name.
+    pub account_name: String,
+    /// Only devices in this state (empty: any).
+    pub status: String,
+}
+
+/// What the account loader's form asks for a carrier's listing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AccountFields {
+    /// The day devices changed since.
+    pub since: bool,
+    /// The account name.
+    pub account_name: bool,
+    /// The states a listing can keep.
+    pub statuses: &'static [&'static str],
+}
+
 /// One page request of a device listing.
 #[derive(Clone, Copy, Debug)]
 pub struct DeviceListPage<'a> {
@@ -639,6 +662,12 @@ pub struct DeviceListPage<'a> {
 /// Listing an account's devices (a fleet from the account), for carriers that can. The
 /// generic phases (token, login, pages, retries) are [`crate::fetch::devices::DeviceListJob`]'s.
 pub trait DeviceListing: Sync {
+    /// What the account loader's form asks for this listing.
+    fn fields(&self) -> AccountFields;
+
+    /// The listing query for what the account loader's form says, or what is missing.
+    fn query(&self, filter: &AccountFilter) -> Result<DeviceListQuery, String>;
+
     /// Checks a listing query before anything is sent; the message names the field.
     fn check(&self, query: &DeviceListQuery) -> Result<(), String>;
 
@@ -724,6 +753,13 @@ pub trait CarrierSpec: Sync {
     /// The carrier's credentials from the slots' values (a token, when given and taken, wins).
     #[must_use]
     fn credentials(&self, values: &CredentialValues) -> Credentials;
+
+    /// The carrier's credentials buy an access token (and maybe a session) that later requests
+    /// of the same [`CarrierSpec::token_scope`] reuse: a fleet then tries a scope's first
+    /// subject alone, and the others wait for its token rather than each asking for one.
+    fn issues_tokens(&self) -> bool {
+        false
+    }
 
     /// Tokens (and sessions) are shared by subjects with the same scope: Vodafone's tokens work
     /// for one country only, so its scope is the IMSI's country code; others have one scope.

@@ -6,12 +6,14 @@
 pub mod devices;
 mod job;
 pub mod proxy;
+pub mod rate_limit;
 
 pub use crate::carriers::{Credentials, DeviceRef, UsageQuery};
 pub(crate) use job::{
     final_transport_error, read_session_answer, read_token_answer, SESSION_LIFETIME_MS,
 };
 pub use proxy::ProxyConfig;
+pub use rate_limit::RateLimiter;
 
 use std::fmt;
 

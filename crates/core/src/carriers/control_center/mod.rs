@@ -14,9 +14,10 @@ pub mod reader;
 use serde_json::{Map, Value};
 
 use super::{
-    basic, checked_id, not_ours, query_not_ours, require_filled, CarrierSpec, CredentialField,
-    CredentialSlot, CredentialValues, Credentials, DeviceListPage, DeviceListQuery, DeviceListing,
-    ErrorAdvice, PeriodInput, PlannedRequest, UsagePage, UsageQuery, UsageRequest,
+    basic, checked_id, not_ours, query_not_ours, require_filled, AccountFields, AccountFilter,
+    CarrierSpec, CredentialField, CredentialSlot, CredentialValues, Credentials, DeviceListPage,
+    DeviceListQuery, DeviceListing, ErrorAdvice, PeriodInput, PlannedRequest, UsagePage,
+    UsageQuery, UsageRequest,
 };
 use crate::fetch::devices::{field_text, flag, DevicePage, ListedDevice};
 use crate::fetch::proxy::encode_component;
@@ -36,6 +37,32 @@ pub const CONTROL_CENTER_MAX_PAGE_SIZE: u32 = 50;
 pub struct ControlCenterDevices;
 
 impl DeviceListing for ControlCenterDevices {
+    fn fields(&self) -> AccountFields {
+        AccountFields {
+            since: true,
+            account_name: false,
+            statuses: &[
+                "ACTIVATED",
+                "ACTIVATION_READY",
+                "DEACTIVATED",
+                "INVENTORY",
+                "RETIRED",
+                "TEST_READY",
+            ],
+        }
+    }
+
+    fn query(&self, filter: &AccountFilter) -> Result<DeviceListQuery, String> {
+        let since = chrono::NaiveDate::parse_from_str(&filter.since, "%Y-%m-%d").map_err(|_| {
+            "choose the day to list devices changed since (Control Center requires one)".to_owned()
+        })?;
+        Ok(DeviceListQuery::ControlCenter {
+            modified_since: since,
+            page_size: CONTROL_CENTER_MAX_PAGE_SIZE,
+            status: Some(filter.status.clone()).filter(|s| !s.trim().is_empty()),
+        })
+    }
+
     fn check(&self, query: &DeviceListQuery) -> Result<(), String> {
         let DeviceListQuery::ControlCenter { page_size, .. } = query else {
             return Err(query_not_ours(Carrier::ControlCenter));

@@ -17,10 +17,10 @@ pub mod reader;
 use serde_json::{Map, Value};
 
 use super::{
-    checked_id, client_credentials_request, not_ours, query_not_ours, require_filled, CarrierSpec,
-    CredentialField, CredentialSlot, CredentialValues, Credentials, DeviceListPage,
-    DeviceListQuery, DeviceListing, DeviceRef, ErrorAdvice, Paging, PeriodInput, PlannedRequest,
-    UsagePage, UsageQuery, UsageRequest,
+    checked_id, client_credentials_request, not_ours, query_not_ours, require_filled,
+    AccountFields, AccountFilter, CarrierSpec, CredentialField, CredentialSlot, CredentialValues,
+    Credentials, DeviceListPage, DeviceListQuery, DeviceListing, DeviceRef, ErrorAdvice, Paging,
+    PeriodInput, PlannedRequest, UsagePage, UsageQuery, UsageRequest,
 };
 use crate::fetch::devices::{field_text, flag, DevicePage, ListedDevice};
 use crate::fetch::{FetchConfig, FetchErrorKind as K};
@@ -37,6 +37,21 @@ pub struct Thingspace;
 pub struct ThingspaceDevices;
 
 impl DeviceListing for ThingspaceDevices {
+    fn fields(&self) -> AccountFields {
+        AccountFields {
+            since: false,
+            account_name: true,
+            statuses: &["active", "deactive", "suspend", "pending resume"],
+        }
+    }
+
+    fn query(&self, filter: &AccountFilter) -> Result<DeviceListQuery, String> {
+        Ok(DeviceListQuery::Thingspace {
+            account_name: filter.account_name.clone(),
+            status: Some(filter.status.clone()).filter(|s| !s.trim().is_empty()),
+        })
+    }
+
     fn check(&self, query: &DeviceListQuery) -> Result<(), String> {
         let DeviceListQuery::Thingspace { account_name, .. } = query else {
             return Err(query_not_ours(Carrier::Thingspace));
@@ -151,6 +166,10 @@ impl CarrierSpec for Thingspace {
     }
 
     fn takes_labels(&self) -> bool {
+        true
+    }
+
+    fn issues_tokens(&self) -> bool {
         true
     }
 

@@ -86,6 +86,10 @@ impl CarrierSpec for Vodafone {
         }
     }
 
+    fn issues_tokens(&self) -> bool {
+        true
+    }
+
     fn token_scope(&self, subject: &Subject) -> String {
         // The MCC: Vodafone's tokens work for one country.
         subject.id.chars().take(3).collect()
