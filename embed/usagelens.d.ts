@@ -125,7 +125,9 @@ export interface DictionaryColumn<T> {
 
 /** The records of a `parseUsage(text, {format: 'columns'})` result, one entry per record in
  * every column (record i is `carrier.values[carrier.index[i]]`, `quantity[i]`, ...). The fields
- * and values are those of the record form (schema/usage-record.schema.json). */
+ * and values are those of the record form (schema/usage-record.schema.json). The four
+ * `Float64Array`s are views into one buffer, and the `index` arrays into another (transferring
+ * one column's `buffer` to a worker transfers its siblings too). */
 export interface UsageColumns {
   length: number;
   carrier: DictionaryColumn<CarrierName>;
