@@ -8,9 +8,12 @@
 //! write, the text's UTF-8 decode and the parse (about 2x the parse alone on a TelecomX CSV).
 //! Records built in JS from dictionaries share their strings and take a fraction of that.
 
+use std::collections::BTreeMap;
+use std::hash::Hash;
+
 use rustc_hash::FxHashMap;
 
-use crate::model::{format_timestamp, Context, UsageSet};
+use crate::model::{format_timestamp, Context, Network, UsageSet};
 
 /// Largest integer a JS number holds exactly (2^53 - 1).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -212,24 +215,6 @@ impl DictBuilder {
         self.by_key[slot] = i;
         i
     }
-
-    /// The index of an optional value: `null` (looked up once) or the value as `render` writes
-    /// it.
-    fn index_of<T>(
-        &mut self,
-        value: Option<T>,
-        buffer: &mut String,
-        render: impl FnOnce(&mut String, T),
-    ) -> u32 {
-        match value {
-            None => self.index(None, buffer, |o| o.push_str("null")),
-            Some(v) => {
-                buffer.clear();
-                render(buffer, v);
-                self.intern(buffer)
-            }
-        }
-    }
 }
 
 /// Appends the JSON of a serializable value; the model's types always serialize.
@@ -259,37 +244,117 @@ fn push_json_opt(out: &mut String, text: Option<&str>) {
     }
 }
 
-/// Interns a context's six fields (home and visited network, rate plan and its version, source,
-/// attributes) into their dictionaries; their indices, in that order.
-fn context_dicts(context: Option<&Context>, d: &mut [DictBuilder], b: &mut String) -> [u32; 6] {
-    let Some(c) = context else {
-        let mut indices = [0u32; 6];
-        for (dict, index) in d.iter_mut().zip(&mut indices) {
-            *index = dict.index(None, b, |o| o.push_str("null"));
+/// A dictionary keyed by the value itself, borrowed from the set: a value many contexts share (a
+/// rate plan, an account's attributes) is rendered once, and looking it up renders nothing.
+/// Distinct values render to distinct JSON texts, so the values stay distinct.
+struct ValueDict<K> {
+    values: Vec<String>,
+    by_value: FxHashMap<K, u32>,
+    null: Option<u32>,
+}
+
+impl<K> Default for ValueDict<K> {
+    fn default() -> Self {
+        ValueDict {
+            values: Vec::new(),
+            by_value: FxHashMap::default(),
+            null: None,
         }
-        // No context: no attributes.
-        indices[5] = d[5].index_of(Some(()), b, |o, ()| o.push_str("{}"));
-        return indices;
-    };
-    [
-        d[0].index_of(c.home_network.as_ref(), b, push_json),
-        d[1].index_of(c.visited_network.as_ref(), b, push_json),
-        d[2].index_of(c.rate_plan.as_deref(), b, push_json_str),
-        d[3].index_of(c.rate_plan_version.as_deref(), b, push_json_str),
-        d[4].index_of(c.source.as_deref(), b, push_json_str),
-        d[5].index_of(Some(&c.attributes), b, |o, attributes| {
-            o.push('{');
-            for (i, (k, v)) in attributes.iter().enumerate() {
-                if i > 0 {
-                    o.push(',');
-                }
-                push_json_str(o, k);
-                o.push(':');
-                push_json_str(o, v);
+    }
+}
+
+impl<K: Hash + Eq + Copy> ValueDict<K> {
+    /// The index of `value` (`None`: `null`), rendered by `render` the first time.
+    fn index(
+        &mut self,
+        value: Option<K>,
+        buffer: &mut String,
+        render: impl FnOnce(&mut String, K),
+    ) -> u32 {
+        let Some(v) = value else {
+            if let Some(i) = self.null {
+                return i;
             }
-            o.push('}');
-        }),
-    ]
+            let i = self.values.len() as u32;
+            self.values.push("null".to_owned());
+            self.null = Some(i);
+            return i;
+        };
+        if let Some(&i) = self.by_value.get(&v) {
+            return i;
+        }
+        buffer.clear();
+        render(buffer, v);
+        let i = self.values.len() as u32;
+        self.values.push(buffer.clone());
+        self.by_value.insert(v, i);
+        i
+    }
+}
+
+/// The attributes of a record without a context.
+static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
+
+/// The six dictionaries a record takes from its context: home and visited network, rate plan
+/// and its version, source, attributes.
+#[derive(Default)]
+struct ContextDicts<'a> {
+    networks: [ValueDict<&'a Network>; 2],
+    texts: [ValueDict<&'a str>; 3],
+    attributes: ValueDict<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> ContextDicts<'a> {
+    /// A context's six indices, in the order above.
+    fn indices(&mut self, context: Option<&'a Context>, b: &mut String) -> [u32; 6] {
+        let [home, visited] = &mut self.networks;
+        let [plan, version, source] = &mut self.texts;
+        [
+            home.index(context.and_then(|c| c.home_network.as_ref()), b, push_json),
+            visited.index(
+                context.and_then(|c| c.visited_network.as_ref()),
+                b,
+                push_json,
+            ),
+            plan.index(
+                context.and_then(|c| c.rate_plan.as_deref()),
+                b,
+                push_json_str,
+            ),
+            version.index(
+                context.and_then(|c| c.rate_plan_version.as_deref()),
+                b,
+                push_json_str,
+            ),
+            source.index(context.and_then(|c| c.source.as_deref()), b, push_json_str),
+            self.attributes.index(
+                Some(context.map_or(&NO_ATTRIBUTES, |c| &c.attributes)),
+                b,
+                |o, attributes| {
+                    o.push('{');
+                    for (i, (k, v)) in attributes.iter().enumerate() {
+                        if i > 0 {
+                            o.push(',');
+                        }
+                        push_json_str(o, k);
+                        o.push(':');
+                        push_json_str(o, v);
+                    }
+                    o.push('}');
+                },
+            ),
+        ]
+    }
+
+    /// The six dictionaries' values, in the order above.
+    fn into_values(self) -> impl Iterator<Item = Vec<String>> {
+        let [home, visited] = self.networks;
+        let [plan, version, source] = self.texts;
+        [home.values, visited.values]
+            .into_iter()
+            .chain([plan.values, version.values, source.values])
+            .chain([self.attributes.values])
+    }
 }
 
 /// The times dictionary: each distinct second once, as the record form's quoted text.
@@ -339,9 +404,9 @@ pub fn record_columns(set: &UsageSet, times: TimeForm) -> Result<RecordColumns, 
     let mut columns: Vec<&mut [u32]> = indices.chunks_mut(len.max(1)).collect();
     let split = DICT_FIELDS.len().min(columns.len());
     let (columns, time_columns) = columns.split_at_mut(split);
-    let mut d: Vec<DictBuilder> = (0..DICT_FIELDS.len())
-        .map(|_| DictBuilder::default())
-        .collect();
+    // The record's own fields (carrier to roaming), then those it takes from its context.
+    let mut d: Vec<DictBuilder> = (0..8).map(|_| DictBuilder::default()).collect();
+    let mut context_dicts = ContextDicts::default();
     let mut time_dict = TimeDict::default();
     let mut buffer = String::new();
     // Per context handle + 1 (0: no context), its six dictionary indices.
@@ -406,7 +471,7 @@ pub fn record_columns(set: &UsageSet, times: TimeForm) -> Result<RecordColumns, 
         let from_context = match context_indices[key] {
             Some(indices) => indices,
             None => {
-                let found = context_dicts(set.context(r.context), &mut d[8..], b);
+                let found = context_dicts.indices(set.context(r.context), b);
                 context_indices[key] = Some(found);
                 found
             }
@@ -418,7 +483,11 @@ pub fn record_columns(set: &UsageSet, times: TimeForm) -> Result<RecordColumns, 
             column[i] = index;
         }
     }
-    let mut dicts: Vec<Vec<String>> = d.into_iter().map(|b| b.values).collect();
+    let mut dicts: Vec<Vec<String>> = d
+        .into_iter()
+        .map(|b| b.values)
+        .chain(context_dicts.into_values())
+        .collect();
     if text_times {
         dicts.push(time_dict.values);
     }
