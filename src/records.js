@@ -46,16 +46,23 @@ export function buildRecords(len, numbers, indices, dicts) {
 
 /** Completes the columnar result's `columns` (`{<field>: {values}}` for every dictionary field)
  * with `length`, the typed arrays and each dictionary's `index`. `numbers` (start, end, quantity,
- * allowance) and `indices` (the dictionary fields, in `names` order) are copied once each, out of
- * wasm memory; the columns are views into those two copies. */
+ * allowance) are copied out of wasm memory once, the four columns being views into that copy;
+ * `indices` (the dictionary fields, in `names` order, 32 bits each) are copied into the narrowest
+ * array that holds each field's indices, and a field with one value gets a zero-filled array
+ * without a copy: a ThingSpace body's fourteen 32-bit index columns were 5.7 of the 9 MB this
+ * copied, most of them one value repeated (docs/performance.md). */
 export function completeColumns(columns, len, numbers, indices, names) {
   const floats = numbers.slice();
-  const ints = indices.slice();
   columns.length = len;
   ['start', 'end', 'quantity', 'allowance'].forEach((name, k) => {
     columns[name] = floats.subarray(k * len, (k + 1) * len);
   });
   names.forEach((name, k) => {
-    columns[name].index = ints.subarray(k * len, (k + 1) * len);
+    const column = columns[name];
+    const distinct = column.values.length;
+    const wide = indices.subarray(k * len, (k + 1) * len);
+    column.index = distinct <= 1 ? new Uint8Array(len)
+      : distinct <= 0x100 ? new Uint8Array(wide)
+        : distinct <= 0x10000 ? new Uint16Array(wide) : wide.slice();
   });
 }

@@ -138,8 +138,16 @@ fn reassemble(columns: &JsValue) -> Array {
     let len = get(columns, "length").as_f64().unwrap() as u32;
     let dict = |name: &str, i: u32| -> JsValue {
         let column = get(columns, name);
-        let index: js_sys::Uint32Array = get(&column, "index").dyn_into().expect("Uint32Array");
         let values: Array = get(&column, "values").dyn_into().unwrap();
+        let index = get(&column, "index");
+        // The narrowest array that holds every index.
+        let narrowest = match values.length() {
+            0..=256 => index.is_instance_of::<js_sys::Uint8Array>(),
+            257..=65_536 => index.is_instance_of::<js_sys::Uint16Array>(),
+            _ => index.is_instance_of::<js_sys::Uint32Array>(),
+        };
+        assert!(narrowest, "{name}: {} values", values.length());
+        let index = js_sys::Uint32Array::new(&index);
         values.get(index.get_index(i))
     };
     let floats = |name: &str| -> js_sys::Float64Array {
@@ -196,10 +204,15 @@ fn reassemble(columns: &JsValue) -> Array {
 fn object_form_columns_and_the_previous_path_give_the_same_records_on_every_fixture() {
     let columns_option = js_sys::JSON::parse(r#"{"format":"columns"}"#).unwrap();
     let non_ascii = non_ascii_csv();
-    let bodies = FIXTURES
-        .iter()
-        .copied()
-        .chain([("non-ASCII CSV", non_ascii.as_str())]);
+    // 300 accounts: the attributes' index needs 16 bits.
+    let mut accounts = String::from("number,name,ratePlan,year,month,Data Homeland bytes\n");
+    for i in 0..300 {
+        accounts.push_str(&format!("+45{i:08},Account {i},Plan,2024,{},{}\n", i % 12 + 1, i));
+    }
+    let bodies = FIXTURES.iter().copied().chain([
+        ("non-ASCII CSV", non_ascii.as_str()),
+        ("300 accounts CSV", accounts.as_str()),
+    ]);
     for (name, body) in bodies {
         let previous = usagelens::api::parse_usage_field_by_field(body, JsValue::UNDEFINED)
             .unwrap_or_else(|_| panic!("{name}"));
