@@ -117,15 +117,19 @@ export function mountUsageViewer(element: HTMLElement, config?: ViewerConfig): V
 
 export interface UsageNetwork { mcc: string | null; mnc: string | null; country: string | null; name: string | null }
 
-/** One dictionary-encoded column: the distinct values, and each record's index into them. */
+/** One dictionary-encoded column: the distinct values, and each record's index into them, in
+ * the narrowest array that holds every index (`Uint8Array` up to 256 values, `Uint16Array` up to
+ * 65,536, else `Uint32Array`). */
 export interface DictionaryColumn<T> {
   values: T[];
-  index: Uint32Array;
+  index: Uint8Array | Uint16Array | Uint32Array;
 }
 
 /** The records of a `parseUsage(text, {format: 'columns'})` result, one entry per record in
  * every column (record i is `carrier.values[carrier.index[i]]`, `quantity[i]`, ...). The fields
- * and values are those of the record form (schema/usage-record.schema.json). */
+ * and values are those of the record form (schema/usage-record.schema.json). The four
+ * `Float64Array`s are views into one buffer (transferring one's `buffer` to a worker transfers
+ * the other three too). */
 export interface UsageColumns {
   length: number;
   carrier: DictionaryColumn<CarrierName>;

@@ -2,6 +2,7 @@
 # Builds the embeddable viewer into dist-embed/ with stable file names:
 #   usagelens.js, usagelens_bg.wasm   the ES module and its wasm (mountUsageViewer, parseUsage);
 #                                     the styles travel inside, into each viewer's shadow root
+#   snippets/                         a JS module usagelens.js imports (src/records.js)
 #   usagelens.d.ts                    TypeScript declarations of the embedding API
 #   index.html, demo/                 the example host page (two viewers side by side)
 #   portal.html, portal.js, portal.css an example operator portal (portal mode, one customer's SIMs)

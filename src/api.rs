@@ -2,7 +2,7 @@
 
 use js_sys::Reflect;
 use serde::{Deserialize, Serialize};
-use usagelens_core::record_output::{record_columns, write_records_json};
+use usagelens_core::record_output::{record_columns, TimeForm, DICT_FIELDS};
 use usagelens_core::{
     default_subject_kind, parse, Carrier, ParseError, ParseOptions, RecordJson, Subject,
     SubjectKind, UsageEvent, UsageSet, Warning,
@@ -152,124 +152,198 @@ fn js_options(options: JsValue) -> Result<(ParseOptions, ResultFormat), JsError>
     Ok((core_options, options.format))
 }
 
-/// The whole result as the JSON text of `{carrier, format, subject, records, events, warnings,
-/// hasMoreData?}`: the records written by the core's fast writer, the rest by serde.
-pub fn parse_to_json_text(text: &str, options: &ParseOptions) -> Result<String, String> {
-    parse_to_json_text_with(text, options, None)
+#[wasm_bindgen(module = "/src/records.js")]
+extern "C" {
+    #[wasm_bindgen(js_name = buildRecords)]
+    fn build_records(
+        len: u32,
+        numbers: &js_sys::Float64Array,
+        indices: &js_sys::Uint32Array,
+        dicts: &JsValue,
+    ) -> JsValue;
+
+    #[wasm_bindgen(js_name = completeColumns)]
+    fn complete_columns(
+        columns: &JsValue,
+        len: u32,
+        numbers: &js_sys::Float64Array,
+        indices: &js_sys::Uint32Array,
+        names: &js_sys::Array,
+    );
 }
 
-/// [`parse_to_json_text`] with the decoder's warning (a guessed file encoding) first.
-fn parse_to_json_text_with(
-    text: &str,
-    options: &ParseOptions,
-    decoded: Option<Warning>,
-) -> Result<String, String> {
-    let mut set = UsageSet::new();
-    let mut report = parse(text, options, &mut set).map_err(|e| e.to_string())?;
-    if let Some(w) = decoded {
-        report.warnings.insert(0, w);
-    }
-    let head = serde_json::to_string(&ResultHead {
-        carrier: report.carrier,
-        format: report.format.as_str(),
-        subject: &report.subject,
-    })
-    .map_err(|e| format!("parseUsage result: {e}"))?;
-    let tail = serde_json::to_string(&ResultTail {
-        events: &set.events,
-        warnings: &report.warnings,
-        has_more_data: report.has_more_data,
-    })
-    .map_err(|e| format!("parseUsage result: {e}"))?;
-    // head is `{...}`, tail is `{...}`: splice the records between them.
-    let mut out = String::with_capacity(head.len() + tail.len() + set.records.len() * 400);
-    out.push_str(&head[..head.len() - 1]);
-    out.push_str(",\"records\":");
-    write_records_json(&set, &mut out).map_err(|e| format!("parseUsage result: {e}"))?;
-    out.push(',');
-    out.push_str(&tail[1..]);
-    Ok(out)
+fn result_error(e: impl std::fmt::Display) -> JsError {
+    JsError::new(&format!("parseUsage result: {e}"))
 }
 
 fn set_field(target: &JsValue, key: &str, value: &JsValue) -> Result<(), JsError> {
     Reflect::set(target, &JsValue::from_str(key), value)
         .map(|_| ())
-        .map_err(|_| JsError::new(&format!("parseUsage result: cannot set {key}")))
+        .map_err(|_| result_error(format_args!("cannot set {key}")))
+}
+
+fn get_field(target: &JsValue, key: &str) -> Result<JsValue, JsError> {
+    Reflect::get(target, &JsValue::from_str(key))
+        .map_err(|_| result_error(format_args!("no {key}")))
 }
 
 fn parse_json(text: &str) -> Result<JsValue, JsError> {
     js_sys::JSON::parse(text).map_err(|e| {
-        JsError::new(&format!(
-            "parseUsage result: the browser refused the result JSON: {}",
+        result_error(format_args!(
+            "the browser refused the result JSON: {}",
             e.as_string().unwrap_or_default()
         ))
     })
 }
 
-/// The columnar result: `{carrier, format, subject, columns, events, warnings, hasMoreData?}`.
-/// Numbers go over as typed arrays (one copy each); the dictionaries' distinct values, few and
-/// small, go over as one JSON text.
-fn parse_to_columns(
+/// The result `{carrier, format, subject, <records or columns>, events, warnings, hasMoreData?}`:
+/// the body read, its records as columns (`record_output`), and the JS object built by one
+/// `JSON.parse` of everything but the records' own columns, which `src/records.js` turns into
+/// record objects or typed arrays in one call.
+fn parse_to_js(
     text: &str,
     options: &ParseOptions,
     decoded: Option<Warning>,
+    format: ResultFormat,
 ) -> Result<JsValue, JsError> {
     let mut set = UsageSet::new();
     let mut report = parse(text, options, &mut set).map_err(|e| JsError::new(&e.to_string()))?;
     if let Some(w) = decoded {
         report.warnings.insert(0, w);
     }
-    let columns =
-        record_columns(&set).map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
+    let times = match format {
+        ResultFormat::Records => TimeForm::Text,
+        ResultFormat::Columns => TimeForm::Millis,
+    };
+    let columns = record_columns(&set, times).map_err(result_error)?;
     let head = serde_json::to_string(&ResultHead {
         carrier: report.carrier,
         format: report.format.as_str(),
         subject: &report.subject,
     })
-    .map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
+    .map_err(result_error)?;
     let tail = serde_json::to_string(&ResultTail {
         events: &set.events,
         warnings: &report.warnings,
         has_more_data: report.has_more_data,
     })
-    .map_err(|e| JsError::new(&format!("parseUsage result: {e}")))?;
-    let mut json = String::new();
+    .map_err(result_error)?;
+    drop(set);
+    // head is `{...}`, tail is `{...}`: the records' key goes between them, holding for now the
+    // dictionaries (objects) or `{<field>: {values}}` (columns).
+    let mut json = String::with_capacity(head.len() + tail.len() + 64);
     json.push_str(&head[..head.len() - 1]);
-    json.push_str(",\"columns\":{");
-    for (i, (name, dict)) in columns.dicts.iter().enumerate() {
-        if i > 0 {
-            json.push(',');
+    match format {
+        ResultFormat::Records => {
+            json.push_str(",\"records\":");
+            json.push_str(&columns.dicts_json());
         }
-        json.push('"');
-        json.push_str(name);
-        json.push_str("\":{\"values\":");
-        json.push_str(&dict.values_json());
-        json.push('}');
+        ResultFormat::Columns => {
+            json.push_str(",\"columns\":{");
+            for (d, name) in DICT_FIELDS.iter().enumerate() {
+                if d > 0 {
+                    json.push(',');
+                }
+                json.push('"');
+                json.push_str(name);
+                json.push_str("\":{\"values\":");
+                json.push_str(&columns.dict_json(d));
+                json.push('}');
+            }
+            json.push('}');
+        }
     }
-    json.push_str("},");
+    json.push(',');
     json.push_str(&tail[1..]);
     let result = parse_json(&json)?;
-    let cols = Reflect::get(&result, &JsValue::from_str("columns"))
-        .map_err(|_| JsError::new("parseUsage result: no columns"))?;
-    set_field(&cols, "length", &JsValue::from_f64(columns.len as f64))?;
-    for (name, values) in [
-        ("start", &columns.start_ms),
-        ("end", &columns.end_ms),
-        ("quantity", &columns.quantity),
-        ("allowance", &columns.allowance),
-    ] {
-        set_field(&cols, name, &js_sys::Float64Array::from(values.as_slice()))?;
-    }
-    for (name, dict) in &columns.dicts {
-        let column = Reflect::get(&cols, &JsValue::from_str(name))
-            .map_err(|_| JsError::new(&format!("parseUsage result: no column {name}")))?;
-        set_field(
-            &column,
-            "index",
-            &js_sys::Uint32Array::from(dict.index.as_slice()),
-        )?;
+    drop(json);
+    let len = columns.len as u32;
+    // SAFETY (both views): they are made last and read by the JS call right after, which does
+    // not call into wasm, so wasm memory cannot grow (and detach them) while they are in use;
+    // `columns` outlives the call.
+    match format {
+        ResultFormat::Records => {
+            let dicts = get_field(&result, "records")?;
+            let records = unsafe {
+                build_records(
+                    len,
+                    &js_sys::Float64Array::view(&columns.numbers),
+                    &js_sys::Uint32Array::view(&columns.indices),
+                    &dicts,
+                )
+            };
+            set_field(&result, "records", &records)?;
+        }
+        ResultFormat::Columns => {
+            let names: js_sys::Array = DICT_FIELDS.iter().map(|n| JsValue::from_str(n)).collect();
+            let target = get_field(&result, "columns")?;
+            unsafe {
+                complete_columns(
+                    &target,
+                    len,
+                    &js_sys::Float64Array::view(&columns.numbers),
+                    &js_sys::Uint32Array::view(&columns.indices),
+                    &names,
+                )
+            };
+        }
     }
     Ok(result)
+}
+
+#[wasm_bindgen]
+extern "C" {
+    /// The browser's `TextEncoder`, for its `encodeInto`.
+    type TextEncoder;
+    #[wasm_bindgen(constructor)]
+    fn new() -> TextEncoder;
+    #[wasm_bindgen(method, js_name = encodeInto)]
+    fn encode_into(
+        this: &TextEncoder,
+        source: &js_sys::JsString,
+        destination: &js_sys::Uint8Array,
+    ) -> EncodeIntoResult;
+
+    type EncodeIntoResult;
+    #[wasm_bindgen(method, getter)]
+    fn read(this: &EncodeIntoResult) -> u32;
+    #[wasm_bindgen(method, getter)]
+    fn written(this: &EncodeIntoResult) -> u32;
+}
+
+/// A JS string as UTF-8 in wasm memory, written there by the browser's `TextEncoder.encodeInto`
+/// in one call: wasm-bindgen's own conversion (`as_string`) copies ASCII one character at a time
+/// in JS, which took a quarter of `parseUsage(body, {format: 'columns'})` on a 6 MB body, about
+/// four times what `encodeInto` takes (docs/performance.md). Lone surrogates become U+FFFD, as
+/// with `as_string`.
+pub fn js_string_to_rust(text: &js_sys::JsString) -> String {
+    let units = text.length() as usize;
+    // ASCII needs one byte a UTF-16 unit; anything else gets room as it comes.
+    let mut bytes: Vec<u8> = Vec::with_capacity(units);
+    let encoder = TextEncoder::new();
+    let mut rest = text.clone();
+    let mut rest_units = units;
+    loop {
+        let spare = bytes.spare_capacity_mut();
+        // SAFETY: the view covers the vector's spare capacity and is used only by the
+        // `encodeInto` call below, during which nothing allocates in wasm (so memory cannot grow
+        // and detach it); `set_len` then counts only the bytes `encodeInto` wrote there.
+        let read = unsafe {
+            let view = js_sys::Uint8Array::view_mut_raw(spare.as_mut_ptr().cast(), spare.len());
+            let done = encoder.encode_into(&rest, &view);
+            bytes.set_len(bytes.len() + done.written() as usize);
+            done.read() as usize
+        };
+        if read >= rest_units {
+            break;
+        }
+        // encodeInto stops before a character that does not fit: at most 3 bytes a unit left.
+        rest = rest.slice(read as u32, rest_units as u32);
+        rest_units -= read;
+        bytes.reserve(rest_units * 3);
+    }
+    // encodeInto writes whole characters of well-formed UTF-8 only.
+    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
 }
 
 /// `parseUsage(text, options?)`: reads a carrier response body (format detected from its shape)
@@ -277,16 +351,17 @@ fn parse_to_columns(
 /// `options.format = 'columns'` the records as `columns` (see `embed/usagelens.d.ts`).
 /// Throws an `Error` whose message says what is wrong and where.
 ///
-/// The records are written as one JSON text in wasm and built by the browser's `JSON.parse`:
-/// building them field by field through wasm-bindgen took 1.3 s for 113k records, this takes
-/// little more than the parse (docs/performance.md).
+/// The records leave wasm as columns (numbers, and dictionary indices into each field's distinct
+/// values) and are built in one JS call (`src/records.js`): building them field by field through
+/// wasm-bindgen took 1.3 s for 113k records, and writing them as one JSON text for `JSON.parse`
+/// about twice the parse alone; this takes less than the parse (docs/performance.md).
 #[wasm_bindgen(js_name = parseUsage)]
 pub fn parse_usage_input(input: JsValue, options: JsValue) -> Result<JsValue, JsError> {
     let (options, format) = js_options(options)?;
     // Text is read as it is; bytes (a file's, as a host reads them) are decoded as the app
     // decodes a dropped file: BOM, UTF-8, UTF-16 or Windows-1252 (usagelens_core::text).
-    let (text, decoded) = match input.as_string() {
-        Some(text) => (text, None),
+    let (text, decoded) = match input.dyn_ref::<js_sys::JsString>() {
+        Some(text) => (js_string_to_rust(text), None),
         None => {
             let bytes = if let Some(array) = input.dyn_ref::<js_sys::Uint8Array>() {
                 array.to_vec()
@@ -308,14 +383,7 @@ pub fn parse_usage_input(input: JsValue, options: JsValue) -> Result<JsValue, Js
             (decoded.text, decoded.warning)
         }
     };
-    match format {
-        ResultFormat::Records => {
-            let json =
-                parse_to_json_text_with(&text, &options, decoded).map_err(|e| JsError::new(&e))?;
-            parse_json(&json)
-        }
-        ResultFormat::Columns => parse_to_columns(&text, &options, decoded),
-    }
+    parse_to_js(&text, &options, decoded, format)
 }
 
 /// `parseUsage` with a body already in Rust (tests, the benchmark page).

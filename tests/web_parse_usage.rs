@@ -2,7 +2,7 @@
 //! camelCase) and the thrown `Error` for bad input, after which the module still works.
 #![cfg(target_arch = "wasm32")]
 
-use js_sys::{Array, Reflect};
+use js_sys::{Array, Object, Reflect};
 use usagelens::api::parse_usage;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_test::*;
@@ -138,8 +138,16 @@ fn reassemble(columns: &JsValue) -> Array {
     let len = get(columns, "length").as_f64().unwrap() as u32;
     let dict = |name: &str, i: u32| -> JsValue {
         let column = get(columns, name);
-        let index: js_sys::Uint32Array = get(&column, "index").dyn_into().expect("Uint32Array");
         let values: Array = get(&column, "values").dyn_into().unwrap();
+        let index = get(&column, "index");
+        // The narrowest array that holds every index.
+        let narrowest = match values.length() {
+            0..=256 => index.is_instance_of::<js_sys::Uint8Array>(),
+            257..=65_536 => index.is_instance_of::<js_sys::Uint16Array>(),
+            _ => index.is_instance_of::<js_sys::Uint32Array>(),
+        };
+        assert!(narrowest, "{name}: {} values", values.length());
+        let index = js_sys::Uint32Array::new(&index);
         values.get(index.get_index(i))
     };
     let floats = |name: &str| -> js_sys::Float64Array {
@@ -195,7 +203,17 @@ fn reassemble(columns: &JsValue) -> Array {
 #[wasm_bindgen_test]
 fn object_form_columns_and_the_previous_path_give_the_same_records_on_every_fixture() {
     let columns_option = js_sys::JSON::parse(r#"{"format":"columns"}"#).unwrap();
-    for (name, body) in FIXTURES {
+    let non_ascii = non_ascii_csv();
+    // 300 accounts: the attributes' index needs 16 bits.
+    let mut accounts = String::from("number,name,ratePlan,year,month,Data Homeland bytes\n");
+    for i in 0..300 {
+        accounts.push_str(&format!("+45{i:08},Account {i},Plan,2024,{},{}\n", i % 12 + 1, i));
+    }
+    let bodies = FIXTURES.iter().copied().chain([
+        ("non-ASCII CSV", non_ascii.as_str()),
+        ("300 accounts CSV", accounts.as_str()),
+    ]);
+    for (name, body) in bodies {
         let previous = usagelens::api::parse_usage_field_by_field(body, JsValue::UNDEFINED)
             .unwrap_or_else(|_| panic!("{name}"));
         let fast = parse_usage(body, JsValue::UNDEFINED).unwrap_or_else(|_| panic!("{name}"));
@@ -233,4 +251,75 @@ fn an_unknown_format_option_is_named() {
     let err: JsValue = parse_usage(THINGSPACE, option).unwrap_err().into();
     let message: String = err.dyn_into::<js_sys::Error>().unwrap().message().into();
     assert!(message.contains("rows"), "{message}");
+}
+
+/// A TelecomX CSV whose account names are not ASCII (two- and three-byte characters and one
+/// outside the BMP): the string goes into wasm through `TextEncoder.encodeInto`, which stops
+/// where its first buffer (one byte a UTF-16 unit) fills.
+fn non_ascii_csv() -> String {
+    let mut csv =
+        String::from("number,name,ratePlan,year,month,Data Homeland bytes,SMS Homeland\n");
+    for i in 0..40 {
+        csv.push_str(&format!(
+            "+45{i:08},Ærøskøbing Ålund €{i} 😀,Plan ø {},2024,{},{},{}\n",
+            i % 3,
+            i % 12 + 1,
+            1000 + i,
+            i % 5
+        ));
+    }
+    csv
+}
+
+#[wasm_bindgen_test]
+fn non_ascii_text_reads_as_its_utf8_bytes_do() {
+    let csv = non_ascii_csv();
+    let from_text = parse_usage(&csv, JsValue::UNDEFINED).unwrap();
+    let bytes = js_sys::Uint8Array::from(csv.as_bytes());
+    let from_bytes = usagelens::api::parse_usage_input(bytes.into(), JsValue::UNDEFINED).unwrap();
+    assert_eq!(stringify(&from_text), stringify(&from_bytes));
+    let previous = usagelens::api::parse_usage_field_by_field(&csv, JsValue::UNDEFINED).unwrap();
+    assert_eq!(stringify(&from_text), stringify(&previous));
+    let records: Array = get(&from_text, "records").dyn_into().unwrap();
+    let name = get(&get(&records.get(0), "attributes"), "accountName");
+    assert_eq!(name.as_string().as_deref(), Some("Ærøskøbing Ålund €0 😀"));
+    // A JS string holding a lone surrogate is read as U+FFFD, as wasm-bindgen's own conversion
+    // reads it.
+    let lone = js_sys::JSON::parse(&format!(
+        "\"{}\"",
+        csv.replacen("Ærø", "\\ud800", 1).replace('\n', "\\n")
+    ))
+    .unwrap();
+    let result = usagelens::api::parse_usage_input(lone, JsValue::UNDEFINED).unwrap();
+    let records: Array = get(&result, "records").dyn_into().unwrap();
+    let name = get(&get(&records.get(0), "attributes"), "accountName");
+    assert_eq!(
+        name.as_string().as_deref(),
+        Some("\u{fffd}skøbing Ålund €0 😀")
+    );
+}
+
+#[wasm_bindgen_test]
+fn every_record_owns_its_subject_networks_and_attributes() {
+    let options = js_sys::JSON::parse(r#"{"subject":"+4500000001"}"#).unwrap();
+    let result = parse_usage(&non_ascii_csv(), options).unwrap();
+    let records: Array = get(&result, "records").dyn_into().unwrap();
+    let (first, second) = (records.get(0), records.get(1));
+    for key in ["subject", "attributes"] {
+        let (a, b) = (get(&first, key), get(&second, key));
+        assert_eq!(stringify(&a), stringify(&b), "{key}: one row, equal values");
+        assert!(!Object::is(&a, &b), "{key}: not one shared object");
+    }
+    Reflect::set(
+        &get(&first, "attributes"),
+        &"msisdn".into(),
+        &"changed".into(),
+    )
+    .unwrap();
+    assert_eq!(
+        get(&get(&second, "attributes"), "msisdn")
+            .as_string()
+            .as_deref(),
+        Some("+4500000000")
+    );
 }

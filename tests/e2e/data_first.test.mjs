@@ -1,11 +1,20 @@
-// Data first: once usage is loaded the import area folds into a one-line bar, and the KPIs and
-// chart are on the first screen at 1280 x 900 with the allowances beginning there; at 390 x 844
-// the KPIs begin on the first screen. (Issue 20 asks for the whole allowances card at 1280 x 900
-// and the whole KPI block at 390 x 844: not met yet with the demo's six sources.)
-import { test, before, after } from 'node:test';
+// Data first (issue 20): once usage is loaded the import area folds into a one-line bar, and
+// with the demo's six sources the KPIs, the chart and the whole allowances card are on the first
+// screen at 1280 x 900, and the whole KPI block at 390 x 844. The two first screens are
+// screenshotted (target/e2e/first-screen-1280.png, first-screen-390.png), and axe finds nothing
+// serious or critical in either layout.
+import { test, before, after, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { startStack, launchBrowser, openApp, shots } from './harness.mjs';
+import { startStack, launchBrowser, openApp, assertNoCspViolations, shots } from './harness.mjs';
+
+// Every test fails if a page broke the Content-Security-Policy (styles are set through the CSS
+// object model, never as inline style attributes).
+afterEach(assertNoCspViolations);
+
+const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 let stack;
 let browser;
@@ -27,45 +36,89 @@ async function inViewport(page, selector) {
   });
 }
 
+async function assertOnFirstScreen(page, selectors) {
+  for (const selector of selectors) {
+    const { box, inside } = await inViewport(page, selector);
+    assert.ok(inside, `${selector} is whole on the first screen: ${JSON.stringify(box)}`);
+  }
+}
+
 async function loadDemo(page) {
   await page.getByTestId('load-demo').click();
   await page.getByTestId('data-bar-summary').filter({ hasText: '6 sources' }).waitFor();
   await page.getByTestId('chart').waitFor();
+  await page.getByTestId('allowances').waitFor();
   await page.waitForFunction(() => !document.querySelector('.ul-header .ul-progress'));
 }
 
-/** The element's top lies inside the viewport (it begins on the first screen). */
-async function beginsInViewport(page, selector) {
-  return page.locator(selector).first().evaluate((e) => {
-    const r = e.getBoundingClientRect();
-    return { box: { top: Math.round(r.top), bottom: Math.round(r.bottom) }, inside: r.height > 0 && r.top >= 0 && r.top < window.innerHeight - 40 };
+async function seriousViolations(page) {
+  await page.evaluate(axeSource);
+  const violations = await page.evaluate(async () => {
+    const result = await window.axe.run(document, { resultTypes: ['violations'] });
+    return result.violations.map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map((n) => n.target.join(' ')) }));
   });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
-test('at 1280 x 900 the demo puts the KPIs and the chart on the first screen, the allowances begin there', async () => {
+test('at 1280 x 900 the KPIs, the chart and the whole allowances card are on the first screen', async () => {
   const { page, context, errors } = await openApp(browser, stack.appUrl, { viewport: { width: 1280, height: 900 } });
   await loadDemo(page);
   assert.equal(await page.locator('#ul-import-area').isHidden(), true, 'the import area is folded');
   assert.equal(await page.getByTestId('data-bar').count(), 1);
-  for (const selector of ['[data-testid="data-bar"]', '.ul-kpis', '[data-testid="chart"] svg']) {
-    const { box, inside } = await inViewport(page, selector);
-    assert.ok(inside, `${selector} is on the first screen: ${JSON.stringify(box)}`);
-  }
-  const allowances = await beginsInViewport(page, '[data-testid="allowances"]');
-  assert.ok(allowances.inside, `the allowances begin on the first screen: ${JSON.stringify(allowances.box)}`);
-  await page.screenshot({ path: join(shots, 'data-first-1280x900.png') });
+  await assertOnFirstScreen(page, ['[data-testid="data-bar"]', '.ul-kpis', '[data-testid="chart"]', '[data-testid="chart"] svg', '[data-testid="allowances"]']);
+  // The allowances sit beside the chart, not under it.
+  const chart = await inViewport(page, '[data-testid="chart"]');
+  const allowances = await inViewport(page, '[data-testid="allowances"]');
+  assert.ok(allowances.box.left >= chart.box.right, `beside the chart: ${JSON.stringify({ chart: chart.box, allowances: allowances.box })}`);
+  await page.screenshot({ path: join(shots, 'first-screen-1280.png') });
+  assert.deepEqual(await seriousViolations(page), []);
   assert.deepEqual(errors, []);
   await context.close();
 });
 
-test('at 390 x 844 the data bar is on the first screen and the KPIs begin there', async () => {
-  const { page, context } = await openApp(browser, stack.appUrl, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
+test('at 390 x 844 the data bar and the whole KPI block are on the first screen', async () => {
+  const { page, context, errors } = await openApp(browser, stack.appUrl, { viewport: { width: 390, height: 844 }, colorScheme: 'dark' });
   await loadDemo(page);
-  const bar = await inViewport(page, '[data-testid="data-bar"]');
-  assert.ok(bar.inside, `the data bar is on the first screen: ${JSON.stringify(bar.box)}`);
-  const kpis = await beginsInViewport(page, '.ul-kpis');
-  assert.ok(kpis.inside, `the KPIs begin on the first screen: ${JSON.stringify(kpis.box)}`);
-  await page.screenshot({ path: join(shots, 'data-first-390x844.png') });
+  await assertOnFirstScreen(page, ['.ul-header', '[data-testid="data-bar"]', '.ul-kpis']);
+  for (const kpi of ['kpi-data', 'kpi-voice', 'kpi-sms', 'kpi-mms']) {
+    await assertOnFirstScreen(page, [`[data-testid="${kpi}"]`]);
+  }
+  // The filters are one row that scrolls sideways inside its card; the page itself does not.
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `page scrolls sideways by ${overflow}px`);
+  const filters = await page.locator('.ul-filters').evaluate((e) => ({ height: e.getBoundingClientRect().height, scrolls: e.scrollWidth > e.clientWidth }));
+  assert.ok(filters.scrolls && filters.height < 100, `one scrolling row of filters: ${JSON.stringify(filters)}`);
+  // A filter at the row's end comes into view when the keyboard reaches it.
+  await page.locator('#ul-tz').focus();
+  const tz = await inViewport(page, '#ul-tz');
+  assert.ok(tz.inside, `the last filter scrolls into view on focus: ${JSON.stringify(tz.box)}`);
+  await page.locator('#ul-tz').blur();
+  await page.evaluate(() => { document.querySelector('.ul-filters').scrollLeft = 0; window.scrollTo(0, 0); });
+  await page.screenshot({ path: join(shots, 'first-screen-390.png') });
+  assert.deepEqual(await seriousViolations(page), []);
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('the allowances card lists the most used of the latest period first, the rest behind Show all', async () => {
+  const { page, context } = await openApp(browser, stack.appUrl);
+  await loadDemo(page);
+  const card = page.getByTestId('allowances');
+  const total = Number((await page.getByTestId('allowances-summary').innerText()).match(/^\d+/)[0]);
+  assert.ok(total > 5, `the demo has more allowances than the card shows at first: ${total}`);
+  assert.equal(await card.locator('.ul-allowance').count(), 5);
+  const shares = await card.locator('.ul-allowance-pct').allInnerTexts();
+  const numbers = shares.map((s) => Number.parseFloat(s));
+  assert.deepEqual(numbers, [...numbers].sort((a, b) => b - a), `fullest first: ${shares}`);
+  assert.match(await page.getByTestId('allowances-summary').innerText(), /over/, 'the overages are counted');
+  const more = page.getByTestId('allowances-all');
+  assert.equal(await more.getAttribute('aria-expanded'), 'false');
+  assert.equal(await more.innerText(), `Show all ${total}`);
+  await more.click();
+  assert.equal(await more.getAttribute('aria-expanded'), 'true');
+  assert.equal(await card.locator('.ul-allowance').count(), total);
+  await more.click();
+  assert.equal(await card.locator('.ul-allowance').count(), 5);
   await context.close();
 });
 

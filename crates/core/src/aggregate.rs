@@ -158,6 +158,8 @@ impl Totals {
 /// How much of an included allowance one period used, and where it is heading.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AllowanceUse {
+    /// The SIM or account the allowance belongs to (a fleet has one per subject).
+    pub subject: Option<Subject>,
     /// The service the allowance is for.
     pub service: Service,
     /// The allowance's zone; `None` for records without one.
@@ -214,32 +216,36 @@ pub fn totals(set: &UsageSet, filter: &Filter, now: i64) -> Totals {
     }
     let mut list: Vec<AllowanceUse> = allowances
         .into_iter()
-        .map(|((service, zone, start, end, _), (used, allowance))| {
-            let projected_at_end = (now > start && now < end).then(|| {
-                let elapsed = (now - start) as f64;
-                (used as f64 * (end - start) as f64 / elapsed).round() as u64
-            });
-            AllowanceUse {
-                service,
-                zone: set.resolve(zone).map(str::to_owned),
-                period_start: start,
-                period_end: end,
-                used,
-                allowance,
-                fraction_used: if allowance == 0 {
-                    0.0
-                } else {
-                    used as f64 / allowance as f64
-                },
-                projected_at_end,
-            }
-        })
+        .map(
+            |((service, zone, start, end, subject), (used, allowance))| {
+                let projected_at_end = (now > start && now < end).then(|| {
+                    let elapsed = (now - start) as f64;
+                    (used as f64 * (end - start) as f64 / elapsed).round() as u64
+                });
+                AllowanceUse {
+                    subject: set.subject(subject).cloned(),
+                    service,
+                    zone: set.resolve(zone).map(str::to_owned),
+                    period_start: start,
+                    period_end: end,
+                    used,
+                    allowance,
+                    fraction_used: if allowance == 0 {
+                        0.0
+                    } else {
+                        used as f64 / allowance as f64
+                    },
+                    projected_at_end,
+                }
+            },
+        )
         .collect();
     sort_by_shared(&mut list, |a, b| {
         b.period_start
             .cmp(&a.period_start)
             .then(a.service.cmp(&b.service))
             .then(a.zone.cmp(&b.zone))
+            .then(a.subject.cmp(&b.subject))
     });
     t.allowance = list;
     t

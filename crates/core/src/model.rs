@@ -8,6 +8,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
+use std::hash::BuildHasher;
 
 use rustc_hash::FxHashMap;
 
@@ -628,10 +629,7 @@ impl Warning {
 }
 
 fn context_has_unsafe_text(context: &Context) -> bool {
-    let unsafe_text = |t: &Option<String>| {
-        t.as_deref()
-            .is_some_and(|t| t.chars().any(is_unsafe_display_char))
-    };
+    let unsafe_text = |t: &Option<String>| t.as_deref().is_some_and(has_unsafe_display_char);
     let network_unsafe = |n: &Option<Network>| {
         n.as_ref().is_some_and(|n| {
             [&n.mcc, &n.mnc, &n.country, &n.name]
@@ -651,7 +649,7 @@ fn context_has_unsafe_text(context: &Context) -> bool {
         || context
             .attributes
             .iter()
-            .any(|(k, v)| k.chars().chain(v.chars()).any(is_unsafe_display_char))
+            .any(|(k, v)| has_unsafe_display_char(k) || has_unsafe_display_char(v))
 }
 
 /// The public JSON form of a record (see `schema/usage-record.schema.json`).
@@ -822,7 +820,12 @@ pub struct UsageSet {
     subjects: Vec<Subject>,
     subject_index: FxHashMap<Subject, u32>,
     contexts: Vec<Context>,
-    context_index: FxHashMap<Context, u32>,
+    /// Each context's hash to the last context interned with it; `context_next` chains the
+    /// earlier ones with the same hash. Contexts are stored once: keyed by the context itself,
+    /// every new one was cloned into the map and the map's growth moved the ~300-byte keys
+    /// (a third of reading a CSV with thousands of accounts, in wasm).
+    context_index: FxHashMap<u64, u32>,
+    context_next: Vec<u32>,
     /// How many strings from bodies held control or bidirectional-override characters (stored
     /// escaped), and the first of them as stored: the reader warns with it.
     escaped_strings: u64,
@@ -840,10 +843,20 @@ pub fn is_unsafe_display_char(c: char) -> bool {
         | '\u{feff}')
 }
 
+/// Whether `text` holds an [`is_unsafe_display_char`]. Printable ASCII and tab (nearly every
+/// body string) are told apart byte by byte before any character is decoded.
+#[inline]
+pub fn has_unsafe_display_char(text: &str) -> bool {
+    !text
+        .bytes()
+        .all(|b| (b' '..=b'~').contains(&b) || b == b'\t')
+        && text.chars().any(is_unsafe_display_char)
+}
+
 /// `text` with every [`is_unsafe_display_char`] written as `\uXXXX`; `None` when it has none.
 #[must_use]
 pub fn escape_unsafe_display(text: &str) -> Option<String> {
-    if !text.chars().any(is_unsafe_display_char) {
+    if !has_unsafe_display_char(text) {
         return None;
     }
     let mut out = String::with_capacity(text.len() + 8);
@@ -943,13 +956,26 @@ impl UsageSet {
         &self.subjects
     }
 
+    /// The interned context equal to `context` (whose hash is `hash`), if any.
+    fn find_context(&self, hash: u64, context: &Context) -> Option<u32> {
+        let mut i = *self.context_index.get(&hash)?;
+        while i != u32::MAX {
+            if self.contexts[i as usize] == *context {
+                return Some(i);
+            }
+            i = self.context_next[i as usize];
+        }
+        None
+    }
+
     /// The handle of `context`, added if new; [`Sym::NONE`] for an empty context.
     /// Display-unsafe text is stored escaped.
     pub fn intern_context(&mut self, context: Context) -> Sym {
         if context == Context::default() {
             return Sym::NONE;
         }
-        if let Some(&i) = self.context_index.get(&context) {
+        let hash = rustc_hash::FxBuildHasher.hash_one(&context);
+        if let Some(i) = self.find_context(hash, &context) {
             return Sym(i);
         }
         let mut context = context;
@@ -991,13 +1017,12 @@ impl UsageSet {
                 clean(&mut v);
                 context.attributes.insert(k, v);
             }
-            if let Some(&i) = self.context_index.get(&context) {
-                return Sym(i);
-            }
+            return self.intern_context(context);
         }
         let i = self.contexts.len() as u32;
-        self.contexts.push(context.clone());
-        self.context_index.insert(context, i);
+        self.contexts.push(context);
+        let previous = self.context_index.insert(hash, i).unwrap_or(u32::MAX);
+        self.context_next.push(previous);
         Sym(i)
     }
 
@@ -1240,6 +1265,66 @@ mod tests {
             vec![1..3, 4..8]
         );
         assert_eq!(set.subject_runs(&[], &[], &[subject(1)]).0, vec![]);
+    }
+
+    #[test]
+    fn contexts_intern_once_by_value_and_escaped_twins_share_a_handle() {
+        let mut set = UsageSet::new();
+        let context = |plan: &str, msisdn: &str| Context {
+            rate_plan: Some(plan.to_owned()),
+            attributes: [("msisdn".to_owned(), msisdn.to_owned())].into(),
+            ..Context::default()
+        };
+        assert_eq!(set.intern_context(Context::default()), Sym::NONE);
+        let handles: Vec<Sym> = (0..5000)
+            .map(|i| set.intern_context(context(&format!("Plan {}", i % 7), &i.to_string())))
+            .collect();
+        for (i, &h) in handles.iter().enumerate() {
+            assert_eq!(
+                set.intern_context(context(&format!("Plan {}", i % 7), &i.to_string())),
+                h
+            );
+            assert_eq!(
+                set.context(h),
+                Some(&context(&format!("Plan {}", i % 7), &i.to_string()))
+            );
+        }
+        assert_eq!(handles.iter().collect::<HashSet<_>>().len(), 5000);
+        // Two contexts with one hash are both kept and both found (a chain of two).
+        let (a, b) = (context("a", "1"), context("b", "2"));
+        let mut chained = UsageSet::new();
+        let hash = rustc_hash::FxBuildHasher.hash_one(&a);
+        chained.contexts = vec![a.clone(), b.clone()];
+        chained.context_index.insert(hash, 1);
+        chained.context_next = vec![u32::MAX, 0];
+        assert_eq!(chained.find_context(hash, &a), Some(0));
+        assert_eq!(chained.find_context(hash, &b), Some(1));
+        assert_eq!(chained.find_context(hash, &context("c", "3")), None);
+        // A plan with a right-to-left override is stored escaped, once, like its escaped spelling.
+        let reversed = set.intern_context(context("Plan \u{202e}X", "1"));
+        assert_eq!(
+            set.context(reversed).and_then(|c| c.rate_plan.as_deref()),
+            Some("Plan \\u202EX")
+        );
+        assert_eq!(set.intern_context(context("Plan \\u202EX", "1")), reversed);
+        assert_eq!(set.intern_context(context("Plan \u{202e}X", "1")), reversed);
+        assert_eq!(set.escaped_strings().0, 2);
+    }
+
+    #[test]
+    fn unsafe_display_chars_are_found_past_printable_ascii() {
+        assert!(!has_unsafe_display_char("Plan 7, 12 GB\t"));
+        assert!(!has_unsafe_display_char("Dänemark"));
+        for bad in [
+            "a\u{202e}b",
+            "\u{0}",
+            "x\ny",
+            "\u{7f}",
+            "é\u{200b}",
+            "\u{feff}",
+        ] {
+            assert!(has_unsafe_display_char(bad), "{bad:?}");
+        }
     }
 
     #[test]

@@ -1,15 +1,19 @@
-//! A set's records in bulk, for the JS API (`parseUsage`): one JSON text the browser parses in a
-//! single `JSON.parse`, or columns (numbers in flat vectors, strings dictionary-encoded).
+//! A set's records in bulk for the JS API (`parseUsage`): numbers in flat vectors, every other
+//! field dictionary-encoded (each distinct value rendered once, as JSON), for the page to build
+//! its typed arrays or its record objects from (`src/records.js`) in one pass, without a call
+//! into wasm per record or per field.
 //!
 //! Building every record as a JS object field by field from wasm took 1.3 s for 113k records;
-//! writing the same JSON text here and letting the browser's own parser build the objects costs
-//! little more than that parse. Everything a record shares with others (subject, zone, context)
-//! is rendered once per handle and copied per record, and timestamps are formatted without
-//! chrono, so the writer runs at memory speed.
+//! writing the records as one JSON text here for `JSON.parse` still cost, in the browser, the
+//! write, the text's UTF-8 decode and the parse (about 2x the parse alone on a TelecomX CSV).
+//! Records built in JS from dictionaries share their strings and take a fraction of that.
 
-use std::collections::HashMap;
+use std::collections::BTreeMap;
+use std::hash::Hash;
 
-use crate::model::{format_timestamp, Record, Sym, UsageSet};
+use rustc_hash::FxHashMap;
+
+use crate::model::{format_timestamp, Context, Network, UsageSet};
 
 /// Largest integer a JS number holds exactly (2^53 - 1).
 pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
@@ -30,73 +34,6 @@ impl std::fmt::Display for UnsafeNumber {
             self.record, self.field, self.value
         )
     }
-}
-
-/// JSON of a serializable value; the model's types always serialize.
-fn json<T: serde::Serialize + ?Sized>(value: &T) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
-}
-
-/// Renders a per-handle fragment once and remembers where it sits in one shared buffer.
-struct FragmentCache {
-    text: String,
-    /// (start, end) in `text` per handle index; `u32::MAX` start = not rendered yet.
-    spans: Vec<(u32, u32)>,
-    none: Option<(u32, u32)>,
-}
-
-impl FragmentCache {
-    fn new() -> FragmentCache {
-        FragmentCache {
-            text: String::new(),
-            spans: Vec::new(),
-            none: None,
-        }
-    }
-
-    #[inline]
-    fn get(&mut self, sym: Sym, render: impl FnOnce(&mut String)) -> &str {
-        let known = match sym.index() {
-            Some(i) => self.spans.get(i).copied().filter(|s| s.0 != u32::MAX),
-            None => self.none,
-        };
-        let (a, b) = match known {
-            Some(span) => span,
-            None => {
-                let a = self.text.len() as u32;
-                render(&mut self.text);
-                let span = (a, self.text.len() as u32);
-                match sym.index() {
-                    Some(i) => {
-                        if self.spans.len() <= i {
-                            self.spans.resize(i + 1, (u32::MAX, 0));
-                        }
-                        self.spans[i] = span;
-                    }
-                    None => self.none = Some(span),
-                }
-                span
-            }
-        };
-        &self.text[a as usize..b as usize]
-    }
-}
-
-/// Appends `n` in decimal.
-#[inline]
-fn push_u64(out: &mut String, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    // ASCII digits only.
-    out.push_str(std::str::from_utf8(&digits[i..]).unwrap_or("0"));
 }
 
 /// Year, month, day of a day count since 1970-01-01 (Hinnant's `civil_from_days`).
@@ -150,225 +87,9 @@ fn push_timestamp(out: &mut String, t: i64) {
     out.push_str(std::str::from_utf8(&b).unwrap_or("null"));
 }
 
-/// Appends the records as a JSON array, byte for byte what `serde_json` writes for
-/// [`UsageSet::records_json`] (the public record form).
-pub fn write_records_json(set: &UsageSet, out: &mut String) -> Result<(), UnsafeNumber> {
-    let mut subjects = FragmentCache::new();
-    let mut zones = FragmentCache::new();
-    // Per context: everything between "homeNetwork" and "ratePlanVersion", and "source" with
-    // "attributes" (the allowance, per record, sits between them).
-    let mut context_head = FragmentCache::new();
-    let mut context_tail = FragmentCache::new();
-    out.reserve(set.records.len() * 400);
-    out.push('[');
-    for (i, r) in set.records.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        write_record(
-            set,
-            r,
-            i,
-            out,
-            &mut subjects,
-            &mut zones,
-            &mut context_head,
-            &mut context_tail,
-        )?;
-    }
-    out.push(']');
-    Ok(())
-}
-
-#[allow(clippy::too_many_arguments)]
-#[inline]
-fn write_record(
-    set: &UsageSet,
-    r: &Record,
-    index: usize,
-    out: &mut String,
-    subjects: &mut FragmentCache,
-    zones: &mut FragmentCache,
-    context_head: &mut FragmentCache,
-    context_tail: &mut FragmentCache,
-) -> Result<(), UnsafeNumber> {
-    if r.quantity > MAX_SAFE_INTEGER {
-        return Err(UnsafeNumber {
-            record: index,
-            field: "quantity",
-            value: r.quantity,
-        });
-    }
-    out.push_str("{\"carrier\":\"");
-    out.push_str(r.carrier.as_str());
-    out.push_str("\",\"subject\":");
-    out.push_str(subjects.get(r.subject, |s| {
-        s.push_str(&json(&set.subject(r.subject)));
-    }));
-    out.push_str(",\"start\":");
-    push_timestamp(out, r.start);
-    out.push_str(",\"end\":");
-    push_timestamp(out, r.end());
-    out.push_str(",\"granularity\":\"");
-    out.push_str(r.granularity.as_str());
-    out.push_str("\",\"service\":\"");
-    out.push_str(r.service.as_str());
-    out.push_str("\",\"direction\":\"");
-    out.push_str(r.direction.as_str());
-    out.push_str("\",\"quantity\":");
-    push_u64(out, r.quantity);
-    out.push_str(",\"unit\":\"");
-    out.push_str(r.unit().as_str());
-    out.push_str("\",\"zone\":");
-    out.push_str(zones.get(r.zone, |s| s.push_str(&json(&set.resolve(r.zone)))));
-    out.push_str(",\"roaming\":");
-    out.push_str(match r.roaming.as_option() {
-        None => "null",
-        Some(true) => "true",
-        Some(false) => "false",
-    });
-    out.push_str(context_head.get(r.context, |s| {
-        let c = set.context(r.context);
-        s.push_str(",\"homeNetwork\":");
-        s.push_str(&json(&c.and_then(|c| c.home_network.as_ref())));
-        s.push_str(",\"visitedNetwork\":");
-        s.push_str(&json(&c.and_then(|c| c.visited_network.as_ref())));
-        s.push_str(",\"ratePlan\":");
-        s.push_str(&json(&c.and_then(|c| c.rate_plan.as_ref())));
-        s.push_str(",\"ratePlanVersion\":");
-        s.push_str(&json(&c.and_then(|c| c.rate_plan_version.as_ref())));
-    }));
-    out.push_str(",\"allowance\":");
-    match r.allowance() {
-        None => out.push_str("null"),
-        Some(a) if a > MAX_SAFE_INTEGER => {
-            return Err(UnsafeNumber {
-                record: index,
-                field: "allowance",
-                value: a,
-            })
-        }
-        Some(a) => push_u64(out, a),
-    }
-    out.push_str(context_tail.get(r.context, |s| {
-        let c = set.context(r.context);
-        s.push_str(",\"source\":");
-        s.push_str(&json(&c.and_then(|c| c.source.as_ref())));
-        s.push_str(",\"attributes\":");
-        match c {
-            Some(c) => s.push_str(&json(&c.attributes)),
-            None => s.push_str("{}"),
-        }
-    }));
-    out.push('}');
-    Ok(())
-}
-
-/// One dictionary-encoded column: the distinct values (as JSON texts) and each record's index
-/// into them.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct DictColumn {
-    /// Each distinct value as JSON (`"text"`, `null`, `true`, `{...}`), first-seen order.
-    pub values: Vec<String>,
-    pub index: Vec<u32>,
-}
-
-impl DictColumn {
-    /// The values as one JSON array.
-    pub fn values_json(&self) -> String {
-        let mut s =
-            String::with_capacity(self.values.iter().map(|v| v.len() + 1).sum::<usize>() + 2);
-        s.push('[');
-        for (i, v) in self.values.iter().enumerate() {
-            if i > 0 {
-                s.push(',');
-            }
-            s.push_str(v);
-        }
-        s.push(']');
-        s
-    }
-}
-
-/// Assigns dictionary indices per distinct JSON text, and remembers the index per handle so
-/// each handle is rendered and hashed once, not once per record.
-struct DictBuilder {
-    column: DictColumn,
-    seen: HashMap<String, u32>,
-    by_handle: Vec<u32>,
-    none: u32,
-}
-
-impl DictBuilder {
-    fn new(len: usize) -> DictBuilder {
-        DictBuilder {
-            column: DictColumn {
-                values: Vec::new(),
-                index: Vec::with_capacity(len),
-            },
-            seen: HashMap::new(),
-            by_handle: Vec::new(),
-            none: u32::MAX,
-        }
-    }
-
-    fn intern(&mut self, value: String) -> u32 {
-        if let Some(&i) = self.seen.get(&value) {
-            return i;
-        }
-        let i = self.column.values.len() as u32;
-        self.column.values.push(value.clone());
-        self.seen.insert(value, i);
-        i
-    }
-
-    /// Pushes the index for a small fixed value (an enum's name).
-    #[inline]
-    fn push_small(&mut self, key: usize, render: impl FnOnce() -> String) {
-        let known = self.by_handle.get(key).copied().unwrap_or(u32::MAX);
-        let i = if known != u32::MAX {
-            known
-        } else {
-            let i = self.intern(render());
-            if self.by_handle.len() <= key {
-                self.by_handle.resize(key + 1, u32::MAX);
-            }
-            self.by_handle[key] = i;
-            i
-        };
-        self.column.index.push(i);
-    }
-
-    /// Pushes the index for an interned handle.
-    #[inline]
-    fn push_sym(&mut self, sym: Sym, render: impl FnOnce() -> String) {
-        match sym.index() {
-            Some(key) => self.push_small(key, render),
-            None => {
-                if self.none == u32::MAX {
-                    self.none = self.intern(render());
-                }
-                self.column.index.push(self.none);
-            }
-        }
-    }
-}
-
-/// The records as columns: `start`/`end` in milliseconds since the epoch, quantities and
-/// allowances (`NaN` = none) as floats, every other field dictionary-encoded.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RecordColumns {
-    pub len: usize,
-    pub start_ms: Vec<f64>,
-    pub end_ms: Vec<f64>,
-    pub quantity: Vec<f64>,
-    pub allowance: Vec<f64>,
-    /// (field name in the public record form, column), in the record form's field order.
-    pub dicts: Vec<(&'static str, DictColumn)>,
-}
-
-/// The dictionary-encoded fields, in the public record form's order.
-pub const DICT_FIELDS: [&str; 13] = [
+/// The dictionary-encoded fields, in the record form's order (`start` and `end`, when they are
+/// text, come after them: see [`TimeForm`]).
+pub const DICT_FIELDS: [&str; 14] = [
     "carrier",
     "subject",
     "granularity",
@@ -382,79 +103,400 @@ pub const DICT_FIELDS: [&str; 13] = [
     "ratePlan",
     "ratePlanVersion",
     "source",
+    "attributes",
 ];
 
-pub fn record_columns(set: &UsageSet) -> Result<RecordColumns, UnsafeNumber> {
-    let len = set.records.len();
-    let mut c = RecordColumns {
-        len,
-        start_ms: Vec::with_capacity(len),
-        end_ms: Vec::with_capacity(len),
-        quantity: Vec::with_capacity(len),
-        allowance: Vec::with_capacity(len),
-        dicts: Vec::new(),
-    };
-    let mut d: Vec<DictBuilder> = (0..DICT_FIELDS.len() + 1)
-        .map(|_| DictBuilder::new(len))
-        .collect();
-    for (i, r) in set.records.iter().enumerate() {
-        if r.quantity > MAX_SAFE_INTEGER {
-            return Err(UnsafeNumber {
-                record: i,
-                field: "quantity",
-                value: r.quantity,
-            });
-        }
-        c.start_ms.push(r.start as f64 * 1000.0);
-        c.end_ms.push(r.end() as f64 * 1000.0);
-        c.quantity.push(r.quantity as f64);
-        c.allowance.push(match r.allowance() {
-            None => f64::NAN,
-            Some(a) if a > MAX_SAFE_INTEGER => {
-                return Err(UnsafeNumber {
-                    record: i,
-                    field: "allowance",
-                    value: a,
-                })
+/// How [`record_columns`] gives `start` and `end`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimeForm {
+    /// Milliseconds since the epoch, the first two number columns (the columnar result).
+    Millis,
+    /// The record form's RFC 3339 text, dictionary-encoded: two index columns after
+    /// [`DICT_FIELDS`]' into one more dictionary, of times (the record objects).
+    Text,
+}
+
+/// The records as columns.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecordColumns {
+    pub len: usize,
+    /// `len` numbers a column, one column after the other: with [`TimeForm::Millis`] `start`,
+    /// `end`, `quantity`, `allowance`; with [`TimeForm::Text`] `quantity`, `allowance`. `NaN` is
+    /// "no allowance".
+    pub numbers: Vec<f64>,
+    /// `len` indices a column, one column after the other: [`DICT_FIELDS`], then with
+    /// [`TimeForm::Text`] `start` and `end`.
+    pub indices: Vec<u32>,
+    /// Each dictionary's distinct values as JSON texts, first seen first: [`DICT_FIELDS`], then
+    /// with [`TimeForm::Text`] the times.
+    pub dicts: Vec<Vec<String>>,
+}
+
+impl RecordColumns {
+    /// Dictionary `d`'s values as one JSON array.
+    pub fn dict_json(&self, d: usize) -> String {
+        let values = &self.dicts[d];
+        let mut s = String::with_capacity(values.iter().map(|v| v.len() + 1).sum::<usize>() + 2);
+        s.push('[');
+        for (i, v) in values.iter().enumerate() {
+            if i > 0 {
+                s.push(',');
             }
-            Some(a) => a as f64,
-        });
-        let quoted = |s: &str| json(s);
-        d[0].push_small(r.carrier as usize, || quoted(r.carrier.as_str()));
-        d[1].push_sym(r.subject, || json(&set.subject(r.subject)));
-        d[2].push_small(r.granularity as usize, || quoted(r.granularity.as_str()));
-        d[3].push_small(r.service as usize, || quoted(r.service.as_str()));
-        d[4].push_small(r.direction as usize, || quoted(r.direction.as_str()));
-        d[5].push_small(r.unit() as usize, || quoted(r.unit().as_str()));
-        d[6].push_sym(r.zone, || json(&set.resolve(r.zone)));
-        d[7].push_small(r.roaming as usize, || json(&r.roaming.as_option()));
-        let context = set.context(r.context);
-        d[8].push_sym(r.context, || {
-            json(&context.and_then(|c| c.home_network.as_ref()))
-        });
-        d[9].push_sym(r.context, || {
-            json(&context.and_then(|c| c.visited_network.as_ref()))
-        });
-        d[10].push_sym(r.context, || {
-            json(&context.and_then(|c| c.rate_plan.as_ref()))
-        });
-        d[11].push_sym(r.context, || {
-            json(&context.and_then(|c| c.rate_plan_version.as_ref()))
-        });
-        d[12].push_sym(r.context, || json(&context.and_then(|c| c.source.as_ref())));
-        d[13].push_sym(r.context, || match context {
-            Some(c) => json(&c.attributes),
-            None => "{}".to_owned(),
-        });
+            s.push_str(v);
+        }
+        s.push(']');
+        s
     }
-    c.dicts = DICT_FIELDS
-        .iter()
-        .copied()
-        .chain(["attributes"])
-        .zip(d)
-        .map(|(name, b)| (name, b.column))
+
+    /// Every dictionary's values as one JSON array of arrays.
+    pub fn dicts_json(&self) -> String {
+        let parts: Vec<String> = (0..self.dicts.len()).map(|d| self.dict_json(d)).collect();
+        format!("[{}]", parts.join(","))
+    }
+
+    /// Record `i`'s index into dictionary `d`.
+    pub fn index(&self, d: usize, i: usize) -> u32 {
+        self.indices[d * self.len + i]
+    }
+}
+
+/// One dictionary being built: each distinct JSON text once, and the index per key (an enum's
+/// discriminant or a handle's index) so each key is rendered and looked up once, not once per
+/// record. Values are rendered into one reused buffer and looked up by reference: only a value
+/// not seen before is allocated.
+#[derive(Default)]
+struct DictBuilder {
+    values: Vec<String>,
+    seen: FxHashMap<Box<str>, u32>,
+    /// Per key + 1 (0: none), the index, or `u32::MAX` before the key is seen.
+    by_key: Vec<u32>,
+}
+
+impl DictBuilder {
+    fn intern(&mut self, value: &str) -> u32 {
+        if let Some(&i) = self.seen.get(value) {
+            return i;
+        }
+        let i = self.values.len() as u32;
+        self.values.push(value.to_owned());
+        self.seen.insert(value.into(), i);
+        i
+    }
+
+    /// The index for the value behind `key` (`None`: the absent value), rendering it into
+    /// `buffer` the first time.
+    #[inline(always)]
+    fn index(
+        &mut self,
+        key: Option<usize>,
+        buffer: &mut String,
+        render: impl FnOnce(&mut String),
+    ) -> u32 {
+        let slot = key.map_or(0, |k| k + 1);
+        match self.by_key.get(slot) {
+            Some(&i) if i != u32::MAX => i,
+            _ => self.first_index(slot, buffer, render),
+        }
+    }
+
+    #[inline(never)]
+    fn first_index(
+        &mut self,
+        slot: usize,
+        buffer: &mut String,
+        render: impl FnOnce(&mut String),
+    ) -> u32 {
+        buffer.clear();
+        render(buffer);
+        let i = self.intern(buffer);
+        if self.by_key.len() <= slot {
+            self.by_key.resize(slot + 1, u32::MAX);
+        }
+        self.by_key[slot] = i;
+        i
+    }
+}
+
+/// Appends the JSON of a serializable value; the model's types always serialize.
+fn push_json<T: serde::Serialize + ?Sized>(out: &mut String, value: &T) {
+    match serde_json::to_string(value) {
+        Ok(text) => out.push_str(&text),
+        Err(_) => out.push_str("null"),
+    }
+}
+
+/// Appends `text` as a JSON string (what serde_json writes for it).
+fn push_json_str(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= b' ' && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        push_json(out, text);
+    }
+}
+
+/// Appends an optional string as JSON (`null` for none).
+fn push_json_opt(out: &mut String, text: Option<&str>) {
+    match text {
+        Some(t) => push_json_str(out, t),
+        None => out.push_str("null"),
+    }
+}
+
+/// A dictionary keyed by the value itself, borrowed from the set: a value many contexts share (a
+/// rate plan, an account's attributes) is rendered once, and looking it up renders nothing.
+/// Distinct values render to distinct JSON texts, so the values stay distinct.
+struct ValueDict<K> {
+    values: Vec<String>,
+    by_value: FxHashMap<K, u32>,
+    null: Option<u32>,
+}
+
+impl<K> Default for ValueDict<K> {
+    fn default() -> Self {
+        ValueDict {
+            values: Vec::new(),
+            by_value: FxHashMap::default(),
+            null: None,
+        }
+    }
+}
+
+impl<K: Hash + Eq + Copy> ValueDict<K> {
+    /// The index of `value` (`None`: `null`), rendered by `render` the first time.
+    fn index(
+        &mut self,
+        value: Option<K>,
+        buffer: &mut String,
+        render: impl FnOnce(&mut String, K),
+    ) -> u32 {
+        let Some(v) = value else {
+            if let Some(i) = self.null {
+                return i;
+            }
+            let i = self.values.len() as u32;
+            self.values.push("null".to_owned());
+            self.null = Some(i);
+            return i;
+        };
+        if let Some(&i) = self.by_value.get(&v) {
+            return i;
+        }
+        buffer.clear();
+        render(buffer, v);
+        let i = self.values.len() as u32;
+        self.values.push(buffer.clone());
+        self.by_value.insert(v, i);
+        i
+    }
+}
+
+/// The attributes of a record without a context.
+static NO_ATTRIBUTES: BTreeMap<String, String> = BTreeMap::new();
+
+/// The six dictionaries a record takes from its context: home and visited network, rate plan
+/// and its version, source, attributes.
+#[derive(Default)]
+struct ContextDicts<'a> {
+    networks: [ValueDict<&'a Network>; 2],
+    texts: [ValueDict<&'a str>; 3],
+    attributes: ValueDict<&'a BTreeMap<String, String>>,
+}
+
+impl<'a> ContextDicts<'a> {
+    /// A context's six indices, in the order above.
+    fn indices(&mut self, context: Option<&'a Context>, b: &mut String) -> [u32; 6] {
+        let [home, visited] = &mut self.networks;
+        let [plan, version, source] = &mut self.texts;
+        [
+            home.index(context.and_then(|c| c.home_network.as_ref()), b, push_json),
+            visited.index(
+                context.and_then(|c| c.visited_network.as_ref()),
+                b,
+                push_json,
+            ),
+            plan.index(
+                context.and_then(|c| c.rate_plan.as_deref()),
+                b,
+                push_json_str,
+            ),
+            version.index(
+                context.and_then(|c| c.rate_plan_version.as_deref()),
+                b,
+                push_json_str,
+            ),
+            source.index(context.and_then(|c| c.source.as_deref()), b, push_json_str),
+            self.attributes.index(
+                Some(context.map_or(&NO_ATTRIBUTES, |c| &c.attributes)),
+                b,
+                |o, attributes| {
+                    o.push('{');
+                    for (i, (k, v)) in attributes.iter().enumerate() {
+                        if i > 0 {
+                            o.push(',');
+                        }
+                        push_json_str(o, k);
+                        o.push(':');
+                        push_json_str(o, v);
+                    }
+                    o.push('}');
+                },
+            ),
+        ]
+    }
+
+    /// The six dictionaries' values, in the order above.
+    fn into_values(self) -> impl Iterator<Item = Vec<String>> {
+        let [home, visited] = self.networks;
+        let [plan, version, source] = self.texts;
+        [home.values, visited.values]
+            .into_iter()
+            .chain([plan.values, version.values, source.values])
+            .chain([self.attributes.values])
+    }
+}
+
+/// The times dictionary: each distinct second once, as the record form's quoted text.
+#[derive(Default)]
+struct TimeDict {
+    values: Vec<String>,
+    seen: FxHashMap<i64, u32>,
+    /// The last start and the last end looked up, with their indices: a row's records share
+    /// their times.
+    recent: [Option<(i64, u32)>; 2],
+}
+
+impl TimeDict {
+    /// The index of second `t`; `which` is 0 for a start, 1 for an end.
+    #[inline]
+    fn index(&mut self, t: i64, which: usize, buffer: &mut String) -> u32 {
+        if let Some((last, i)) = self.recent[which] {
+            if last == t {
+                return i;
+            }
+        }
+        let next = self.values.len() as u32;
+        let i = *self.seen.entry(t).or_insert(next);
+        if i == next {
+            buffer.clear();
+            push_timestamp(buffer, t);
+            self.values.push(buffer.clone());
+        }
+        self.recent[which] = Some((t, i));
+        i
+    }
+}
+
+/// The set's records as columns (see [`RecordColumns`]); an error names the first quantity or
+/// allowance a JS number cannot hold exactly.
+pub fn record_columns(set: &UsageSet, times: TimeForm) -> Result<RecordColumns, UnsafeNumber> {
+    let len = set.records.len();
+    let text_times = times == TimeForm::Text;
+    let (number_columns, index_columns) = if text_times {
+        (2, DICT_FIELDS.len() + 2)
+    } else {
+        (4, DICT_FIELDS.len())
+    };
+    let mut numbers = vec![0f64; number_columns * len];
+    let mut indices = vec![0u32; index_columns * len];
+    // One slice per index column: DICT_FIELDS', then (text times) start's and end's.
+    let mut columns: Vec<&mut [u32]> = indices.chunks_mut(len.max(1)).collect();
+    let split = DICT_FIELDS.len().min(columns.len());
+    let (columns, time_columns) = columns.split_at_mut(split);
+    // The record's own fields (carrier to roaming), then those it takes from its context.
+    let mut d: Vec<DictBuilder> = (0..8).map(|_| DictBuilder::default()).collect();
+    let mut context_dicts = ContextDicts::default();
+    let mut time_dict = TimeDict::default();
+    let mut buffer = String::new();
+    // Per context handle + 1 (0: no context), its six dictionary indices.
+    let mut context_indices: Vec<Option<[u32; 6]>> = Vec::new();
+    let q = number_columns - 2;
+    for (i, r) in set.records.iter().enumerate() {
+        let unsafe_number = |field, value| UnsafeNumber {
+            record: i,
+            field,
+            value,
+        };
+        if r.quantity > MAX_SAFE_INTEGER {
+            return Err(unsafe_number("quantity", r.quantity));
+        }
+        numbers[q * len + i] = r.quantity as f64;
+        numbers[(q + 1) * len + i] = match r.allowance() {
+            None => f64::NAN,
+            Some(a) if a > MAX_SAFE_INTEGER => return Err(unsafe_number("allowance", a)),
+            Some(a) => a as f64,
+        };
+        let b = &mut buffer;
+        if text_times {
+            time_columns[0][i] = time_dict.index(r.start, 0, b);
+            time_columns[1][i] = time_dict.index(r.end(), 1, b);
+        } else {
+            numbers[i] = r.start as f64 * 1000.0;
+            numbers[len + i] = r.end() as f64 * 1000.0;
+        }
+        let small = [
+            d[0].index(Some(r.carrier as usize), b, |o| {
+                push_json_str(o, r.carrier.as_str())
+            }),
+            d[1].index(r.subject.index(), b, |o| {
+                push_json(o, &set.subject(r.subject))
+            }),
+            d[2].index(Some(r.granularity as usize), b, |o| {
+                push_json_str(o, r.granularity.as_str())
+            }),
+            d[3].index(Some(r.service as usize), b, |o| {
+                push_json_str(o, r.service.as_str())
+            }),
+            d[4].index(Some(r.direction as usize), b, |o| {
+                push_json_str(o, r.direction.as_str())
+            }),
+            d[5].index(Some(r.unit() as usize), b, |o| {
+                push_json_str(o, r.unit().as_str())
+            }),
+            d[6].index(r.zone.index(), b, |o| push_json_opt(o, set.resolve(r.zone))),
+            d[7].index(Some(r.roaming as usize), b, |o| {
+                o.push_str(match r.roaming.as_option() {
+                    None => "null",
+                    Some(true) => "true",
+                    Some(false) => "false",
+                })
+            }),
+        ];
+        // The six fields a record takes from its context, looked up once per context.
+        let key = r.context.index().map_or(0, |k| k + 1);
+        if context_indices.len() <= key {
+            context_indices.resize(key + 1, None);
+        }
+        let from_context = match context_indices[key] {
+            Some(indices) => indices,
+            None => {
+                let found = context_dicts.indices(set.context(r.context), b);
+                context_indices[key] = Some(found);
+                found
+            }
+        };
+        for (column, index) in columns
+            .iter_mut()
+            .zip(small.into_iter().chain(from_context))
+        {
+            column[i] = index;
+        }
+    }
+    let mut dicts: Vec<Vec<String>> = d
+        .into_iter()
+        .map(|b| b.values)
+        .chain(context_dicts.into_values())
         .collect();
-    Ok(c)
+    if text_times {
+        dicts.push(time_dict.values);
+    }
+    Ok(RecordColumns {
+        len,
+        numbers,
+        indices,
+        dicts,
+    })
 }
 
 #[cfg(test)]
@@ -487,15 +529,6 @@ mod tests {
             let mut s = String::new();
             push_timestamp(&mut s, t);
             assert_eq!(s, format!("\"{}\"", format_timestamp(t)), "{t}");
-        }
-    }
-
-    #[test]
-    fn push_u64_writes_decimal() {
-        for n in [0u64, 9, 10, 1234567890, u64::MAX] {
-            let mut s = String::new();
-            push_u64(&mut s, n);
-            assert_eq!(s, n.to_string());
         }
     }
 }

@@ -42,6 +42,14 @@ fn every_demo_file_reads_and_totals_equal_record_sums() {
     assert_eq!(t.records, set.len());
     assert!(t.roaming_data_bytes > 0 && t.roaming_data_bytes < t.data_bytes);
     assert!(!t.allowance.is_empty(), "TelecomX carries allowances");
+    // Each allowance names its SIM or account: the demo's two TelecomX accounts each have some.
+    let owners: std::collections::BTreeSet<_> =
+        t.allowance.iter().map(|a| a.subject.clone()).collect();
+    assert!(owners.len() >= 2 && !owners.contains(&None), "{owners:?}");
+    assert!(t
+        .allowance
+        .windows(2)
+        .all(|w| w[0].period_start >= w[1].period_start));
     assert_eq!(set.subjects().len(), 5);
 }
 

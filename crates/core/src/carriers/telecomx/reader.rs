@@ -84,6 +84,28 @@ fn month_of(unix: i64) -> Option<(i64, u32)> {
     })
 }
 
+/// Start of `year`-`month` and its length in seconds (30 days for the last month chrono
+/// holds), without going through a date-time per row as [`month_of`] does.
+fn month_span(year: i32, month: u32) -> Option<(i64, u32)> {
+    let start = month_start(year, month)?;
+    let next = if month == 12 {
+        year.checked_add(1).and_then(|y| month_start(y, 1))
+    } else {
+        month_start(year, month + 1)
+    };
+    let length = next.and_then(|end| u32::try_from(end - start).ok());
+    Some((start, length.unwrap_or(30 * 86_400)))
+}
+
+/// A cell without the whitespace around it; a cell that starts and ends with printable ASCII
+/// (nearly all) is returned as it is, without `str::trim`'s Unicode whitespace check.
+fn trim_cell(cell: &str) -> &str {
+    match (cell.as_bytes().first(), cell.as_bytes().last()) {
+        (Some(a), Some(b)) if a.is_ascii_graphic() && b.is_ascii_graphic() => cell,
+        _ => cell.trim(),
+    }
+}
+
 fn month_start(year: i32, month: u32) -> Option<i64> {
     chrono::NaiveDate::from_ymd_opt(year, month, 1)?
         .and_hms_opt(0, 0, 0)
@@ -1061,7 +1083,7 @@ impl RowPlan<'_> {
             |at: Option<usize>| at.and_then(|i| fields.get(i).copied()).unwrap_or_default();
         let number = |at: Option<usize>| -> Result<Option<i64>, ParseError> {
             let Some(i) = at else { return Ok(None) };
-            let v = fields.get(i).copied().unwrap_or_default().trim();
+            let v = trim_cell(fields.get(i).copied().unwrap_or_default());
             if v.is_empty() {
                 return Ok(None);
             }
@@ -1088,15 +1110,14 @@ impl RowPlan<'_> {
         };
         let year = number(self.year_at)?.unwrap_or(0);
         let month = number(self.month_at)?.unwrap_or(0);
-        let start = i32::try_from(year)
+        let (start, duration) = i32::try_from(year)
             .ok()
             .zip(u32::try_from(month).ok())
-            .and_then(|(y, m)| month_start(y, m))
+            .and_then(|(y, m)| month_span(y, m))
             .ok_or_else(|| {
                 ParseError::invalid_field("year/month", format!("{year}-{month} is not a month"))
                     .at_line(line)
             })?;
-        let (_, duration) = month_of(start).unwrap_or((start, 30 * 86_400));
         let context = contexts.get(
             set,
             text_at(self.plan_at),
@@ -1115,7 +1136,7 @@ impl RowPlan<'_> {
             )
         };
         for cell in &self.cells {
-            let raw = fields.get(cell.index).copied().unwrap_or_default().trim();
+            let raw = trim_cell(fields.get(cell.index).copied().unwrap_or_default());
             if raw.is_empty() {
                 continue;
             }
@@ -1235,6 +1256,34 @@ fn csv_error(err: &csv::Error, what: &str, body: &str, delimiter: u8) -> ParseEr
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn month_span_is_month_of_its_start_and_trim_cell_is_trim() {
+        let years = [
+            -262_143, -1, 0, 1, 1900, 1970, 2000, 2024, 2100, 9999, 262_142, 262_143,
+        ];
+        for year in years {
+            for month in 0..=13 {
+                let expected = month_start(year, month)
+                    .map(|start| month_of(start).unwrap_or((start, 30 * 86_400)));
+                assert_eq!(month_span(year, month), expected, "{year}-{month}");
+            }
+        }
+        for cell in [
+            "",
+            " ",
+            "12",
+            " 12",
+            "12 ",
+            "\u{a0}12\u{3000}",
+            "a b",
+            "\t7\r",
+            "ø",
+            "x",
+        ] {
+            assert_eq!(trim_cell(cell), cell.trim(), "{cell:?}");
+        }
+    }
 
     /// The splitter takes the documented CSV (quoted headers and plans) and plain exports; a
     /// body it silently declined would still read, only slower, so this is checked here.
