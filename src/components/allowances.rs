@@ -87,40 +87,64 @@ pub fn Allowances() -> impl IntoView {
         let title = name.clone();
         view! {
             <li class="ul-allowance" class:ul-allowance-over=over>
-                <span class="ul-allowance-name" title=title>{name}</span>
-                <span class="ul-allowance-pct" class:ul-over=over>{format!("{pct}%")}</span>
-                <progress max="100" value=pct.min(100.0) aria-label=format!("{pct}% used")></progress>
-                <span class="ul-allowance-detail" title=whose>{detail}</span>
+                <span class="ul-allowance-name" title=title>
+                    {name}
+                </span>
+                <span class="ul-allowance-pct" class:ul-over=over>
+                    {format!("{pct}%")}
+                </span>
+                <progress
+                    max="100"
+                    value=pct.min(100.0)
+                    aria-label=format!("{pct}% used")
+                ></progress>
+                <span class="ul-allowance-detail" title=whose>
+                    {detail}
+                </span>
             </li>
         }
     };
     view! {
         <Show when=move || allowances.with(|a| !a.is_empty())>
-            <section class="ul-card ul-allowances" aria-labelledby="ul-allowance-title" data-testid="allowances">
+            <section
+                class="ul-card ul-allowances"
+                aria-labelledby="ul-allowance-title"
+                data-testid="allowances"
+            >
                 <div class="ul-allowances-head">
                     <h2 id="ul-allowance-title">"Allowances"</h2>
-                    <span class="ul-allowances-summary" data-testid="allowances-summary">{summary}</span>
+                    <span class="ul-allowances-summary" data-testid="allowances-summary">
+                        {summary}
+                    </span>
                 </div>
                 <ul id="ul-allowance-list">
                     {move || {
                         let named = several_subjects();
                         let all = show_all.get();
-                        allowances.with(|list| {
-                            list.iter()
-                                .take(if all { usize::MAX } else { SHOWN })
-                                .map(|a| row(a.clone(), named))
-                                .collect_view()
-                        })
+                        allowances
+                            .with(|list| {
+                                list.iter()
+                                    .take(if all { usize::MAX } else { SHOWN })
+                                    .map(|a| row(a.clone(), named))
+                                    .collect_view()
+                            })
                     }}
                 </ul>
                 <Show when=move || allowances.with(|a| a.len() > SHOWN)>
-                    <button class="ul-button ul-ghost ul-allowances-more" type="button" data-testid="allowances-all"
-                        aria-expanded=move || show_all.get().to_string() aria-controls="ul-allowance-list"
-                        on:click=move |_| show_all.update(|s| *s = !*s)>
-                        {move || if show_all.get() {
-                            "Show fewer".to_owned()
-                        } else {
-                            format!("Show all {}", allowances.with(Vec::len))
+                    <button
+                        class="ul-button ul-ghost ul-allowances-more"
+                        type="button"
+                        data-testid="allowances-all"
+                        aria-expanded=move || show_all.get().to_string()
+                        aria-controls="ul-allowance-list"
+                        on:click=move |_| show_all.update(|s| *s = !*s)
+                    >
+                        {move || {
+                            if show_all.get() {
+                                "Show fewer".to_owned()
+                            } else {
+                                format!("Show all {}", allowances.with(Vec::len))
+                            }
                         }}
                     </button>
                 </Show>

@@ -265,13 +265,14 @@ pub fn Dashboard(
                         class="ul-button ul-ghost"
                         type="button"
                         on:click=move |_| {
-                            config.update(|c| {
-                                c.theme = match c.theme {
-                                    Theme::Auto => Theme::Dark,
-                                    Theme::Dark => Theme::Light,
-                                    Theme::Light => Theme::Auto,
-                                }
-                            })
+                            config
+                                .update(|c| {
+                                    c.theme = match c.theme {
+                                        Theme::Auto => Theme::Dark,
+                                        Theme::Dark => Theme::Light,
+                                        Theme::Light => Theme::Auto,
+                                    }
+                                })
                         }
                     >
                         {move || format!("Theme: {}", theme())}
@@ -279,27 +280,42 @@ pub fn Dashboard(
                 </div>
             </header>
             <main class="ul-main">
-                {(!url_warnings.is_empty()).then(|| view! {
-                    <p class="ul-note" role="status">{url_warnings.join("; ")}</p>
-                })}
+                {(!url_warnings.is_empty())
+                    .then(|| {
+                        view! {
+                            <p class="ul-note" role="status">
+                                {url_warnings.join("; ")}
+                            </p>
+                        }
+                    })}
                 // Data first: once usage is loaded, the import area folds into one line and the
                 // view of the data takes the first screen. Folded with `hidden`, not removed, so
                 // a form's fields and a running fleet fetch carry on.
                 <Show when=has_records>
-                    <DataBar open=Signal::derive(import_shown) show=show_import controls="ul-import-area" />
+                    <DataBar
+                        open=Signal::derive(import_shown)
+                        show=show_import
+                        controls="ul-import-area"
+                    />
                 </Show>
                 <div id="ul-import-area" class="ul-import-area" hidden=move || !import_shown()>
                     <ImportPanel />
                     <Show when=move || !config.with(|c| c.read_only)>
-                        <details class="ul-live-wrap" data-testid="fetch-live"
+                        <details
+                            class="ul-live-wrap"
+                            data-testid="fetch-live"
                             prop:open=move || live_open.get()
-                            on:toggle=move |ev| live_open.set(details_open(&ev))>
+                            on:toggle=move |ev| live_open.set(details_open(&ev))
+                        >
                             <summary>"Fetch live from a carrier"</summary>
                             <LiveFetch />
                         </details>
-                        <details class="ul-live-wrap" data-testid="fleet-wrap"
+                        <details
+                            class="ul-live-wrap"
+                            data-testid="fleet-wrap"
                             prop:open=move || fleet_open.get()
-                            on:toggle=move |ev| fleet_open.set(details_open(&ev))>
+                            on:toggle=move |ev| fleet_open.set(details_open(&ev))
+                        >
                             <summary>"Fetch a fleet (many SIMs at once)"</summary>
                             <FleetFetch />
                         </details>

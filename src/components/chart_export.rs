@@ -106,8 +106,22 @@ pub fn ChartExport(svg: NodeRef<Svg>) -> impl IntoView {
     };
     view! {
         <div class="ul-chart-export">
-            <button type="button" class="ul-button ul-ghost" data-testid="export-svg" on:click=move |_| save(false)>"Chart as SVG"</button>
-            <button type="button" class="ul-button ul-ghost" data-testid="export-png" on:click=move |_| save(true)>"Chart as PNG"</button>
+            <button
+                type="button"
+                class="ul-button ul-ghost"
+                data-testid="export-svg"
+                on:click=move |_| save(false)
+            >
+                "Chart as SVG"
+            </button>
+            <button
+                type="button"
+                class="ul-button ul-ghost"
+                data-testid="export-png"
+                on:click=move |_| save(true)
+            >
+                "Chart as PNG"
+            </button>
         </div>
     }
 }

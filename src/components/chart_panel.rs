@@ -112,7 +112,9 @@ pub fn ChartPanel() -> impl IntoView {
         };
         Some(view! {
             <p class="ul-chart-note" data-testid="chart-period-note">
-                {format!("{what} cannot be split into {unit}: they are drawn as spans over their period below the bars, not as bars. Pick a coarser interval to compare them as bars.")}
+                {format!(
+                    "{what} cannot be split into {unit}: they are drawn as spans over their period below the bars, not as bars. Pick a coarser interval to compare them as bars.",
+                )}
             </p>
         })
     };
@@ -172,32 +174,126 @@ pub fn ChartPanel() -> impl IntoView {
                 <h2 id="ul-chart-title">"Usage over time"</h2>
                 <div class="ul-controls">
                     <label for="ul-metric">"Show"</label>
-                    <select id="ul-metric" on:change=move |ev| if let Some(s) = Service::parse(&event_target_value(&ev)) { state.metric.set(s) }>
-                        {Service::ALL.map(|s| view! { <option value=s.as_str() selected=move || state.metric.get() == s>{s.as_str()}</option> }).collect_view()}
+                    <select
+                        id="ul-metric"
+                        on:change=move |ev| {
+                            if let Some(s) = Service::parse(&event_target_value(&ev)) {
+                                state.metric.set(s)
+                            }
+                        }
+                    >
+                        {Service::ALL
+                            .map(|s| {
+                                view! {
+                                    <option
+                                        value=s.as_str()
+                                        selected=move || state.metric.get() == s
+                                    >
+                                        {s.as_str()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                     <label for="ul-group">"stacked by"</label>
-                    <select id="ul-group" on:change=move |ev| if let Some(g) = GroupBy::parse(&event_target_value(&ev)) { state.group_by.set(g) }>
-                        {GroupBy::ALL.map(|g| view! { <option value=g.as_str() selected=move || state.group_by.get() == g>{g.label()}</option> }).collect_view()}
+                    <select
+                        id="ul-group"
+                        on:change=move |ev| {
+                            if let Some(g) = GroupBy::parse(&event_target_value(&ev)) {
+                                state.group_by.set(g)
+                            }
+                        }
+                    >
+                        {GroupBy::ALL
+                            .map(|g| {
+                                view! {
+                                    <option
+                                        value=g.as_str()
+                                        selected=move || state.group_by.get() == g
+                                    >
+                                        {g.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                     <label for="ul-interval">"per"</label>
-                    <select id="ul-interval" data-testid="chart-interval" on:change=move |ev| if let Some(b) = Bucket::parse(&event_target_value(&ev)) { interval.set(b) }>
-                        {Bucket::CHOICES.map(|b| view! { <option value=b.as_str() selected=move || series.with(|s| s.bucket) == b>{b.label()}</option> }).collect_view()}
+                    <select
+                        id="ul-interval"
+                        data-testid="chart-interval"
+                        on:change=move |ev| {
+                            if let Some(b) = Bucket::parse(&event_target_value(&ev)) {
+                                interval.set(b)
+                            }
+                        }
+                    >
+                        {Bucket::CHOICES
+                            .map(|b| {
+                                view! {
+                                    <option
+                                        value=b.as_str()
+                                        selected=move || series.with(|s| s.bucket) == b
+                                    >
+                                        {b.label()}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                     <label for="ul-series-count">"top"</label>
-                    <select id="ul-series-count" on:change=move |ev| if let Ok(n) = event_target_value(&ev).parse() { max_series.set(n) }>
-                        {SERIES_CHOICES.map(|n| view! { <option value=n.to_string() selected=move || max_series.get() == n>{n}</option> }).collect_view()}
+                    <select
+                        id="ul-series-count"
+                        on:change=move |ev| {
+                            if let Ok(n) = event_target_value(&ev).parse() {
+                                max_series.set(n)
+                            }
+                        }
+                    >
+                        {SERIES_CHOICES
+                            .map(|n| {
+                                view! {
+                                    <option
+                                        value=n.to_string()
+                                        selected=move || max_series.get() == n
+                                    >
+                                        {n}
+                                    </option>
+                                }
+                            })
+                            .collect_view()}
                     </select>
                     <Show when=move || before_zoom.with(|z| z.is_some())>
-                        <button type="button" class="ul-button" data-testid="chart-reset-zoom" on:click=reset_zoom>"Reset zoom"</button>
+                        <button
+                            type="button"
+                            class="ul-button"
+                            data-testid="chart-reset-zoom"
+                            on:click=reset_zoom
+                        >
+                            "Reset zoom"
+                        </button>
                     </Show>
                 </div>
             </div>
             {period_note}
             <Show
                 when=move || !series.with(|s| s.is_empty())
-                fallback=move || view! { <p class="ul-empty-note">{move || title.get()}". Try another service or clear filters."</p> }
+                fallback=move || {
+                    view! {
+                        <p class="ul-empty-note">
+                            {move || title.get()}". Try another service or clear filters."
+                        </p>
+                    }
+                }
             >
-                <UsageChart series=series format=format format_bucket=format_bucket events=events title=title format_span=format_span on_zoom=on_zoom />
+                <UsageChart
+                    series=series
+                    format=format
+                    format_bucket=format_bucket
+                    events=events
+                    title=title
+                    format_span=format_span
+                    on_zoom=on_zoom
+                />
             </Show>
         </section>
     }

@@ -49,13 +49,27 @@ pub fn DataBar(
                 <span class="ul-data-bar-carriers">{names}</span>
             </span>
             <span class="ul-data-bar-actions">
-                <button class="ul-button" type="button" data-testid="data-add"
-                    aria-expanded=move || open.get().to_string() aria-controls=controls
-                    on:click=move |_| show.run(!open.get_untracked())>
+                <button
+                    class="ul-button"
+                    type="button"
+                    data-testid="data-add"
+                    aria-expanded=move || open.get().to_string()
+                    aria-controls=controls
+                    on:click=move |_| show.run(!open.get_untracked())
+                >
                     {move || if open.get() { "Hide import" } else { "Add data" }}
                 </button>
-                <button class="ul-button ul-ghost" type="button" data-testid="data-clear"
-                    on:click=move |_| { state.clear(); show.run(false) }>"Clear"</button>
+                <button
+                    class="ul-button ul-ghost"
+                    type="button"
+                    data-testid="data-clear"
+                    on:click=move |_| {
+                        state.clear();
+                        show.run(false)
+                    }
+                >
+                    "Clear"
+                </button>
             </span>
         </section>
     }

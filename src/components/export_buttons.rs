@@ -31,8 +31,22 @@ pub fn ExportButtons() -> impl IntoView {
     };
     view! {
         <div class="ul-export">
-            <button type="button" class="ul-button" data-testid="export-csv" on:click=move |_| export("csv")>"Export CSV"</button>
-            <button type="button" class="ul-button" data-testid="export-json" on:click=move |_| export("json")>"Export JSON"</button>
+            <button
+                type="button"
+                class="ul-button"
+                data-testid="export-csv"
+                on:click=move |_| export("csv")
+            >
+                "Export CSV"
+            </button>
+            <button
+                type="button"
+                class="ul-button"
+                data-testid="export-json"
+                on:click=move |_| export("json")
+            >
+                "Export JSON"
+            </button>
         </div>
     }
 }

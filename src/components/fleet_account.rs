@@ -119,69 +119,191 @@ pub fn FleetAccount(
     view! {
         <details class="ul-fleet-account" data-testid="fleet-account">
             <summary>"Load devices from the account"</summary>
-            <p class="ul-hint">"Lists the account's devices page by page (Control Center or ThingSpace, with the credentials below), then fetches their usage."</p>
+            <p class="ul-hint">
+                "Lists the account's devices page by page (Control Center or ThingSpace, with the credentials below), then fetches their usage."
+            </p>
             <div class="ul-fleet-grid">
                 <label class="ul-field">
                     <span>"Account of"</span>
-                    <select data-testid="fleet-account-carrier" disabled=busy
-                        on:change=move |ev| { status.set(String::new()); found.set(None); carrier.set(Carrier::parse(&event_target_value(&ev))) }>
+                    <select
+                        data-testid="fleet-account-carrier"
+                        disabled=busy
+                        on:change=move |ev| {
+                            status.set(String::new());
+                            found.set(None);
+                            carrier.set(Carrier::parse(&event_target_value(&ev)))
+                        }
+                    >
                         <option value="">"(choose)"</option>
-                        {listed.into_iter().map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                        {listed
+                            .into_iter()
+                            .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
+                            .collect_view()}
                     </select>
                 </label>
                 <Show when=move || fields().is_some_and(|f| f.since)>
                     <label class="ul-field">
                         <span>"Changed since"</span>
-                        <input type="date" data-testid="fleet-account-since" disabled=busy prop:value=move || since.get() on:change=move |ev| since.set(event_target_value(&ev)) />
+                        <input
+                            type="date"
+                            data-testid="fleet-account-since"
+                            disabled=busy
+                            prop:value=move || since.get()
+                            on:change=move |ev| since.set(event_target_value(&ev))
+                        />
                     </label>
                 </Show>
                 <Show when=move || fields().is_some_and(|f| f.account_name)>
                     <label class="ul-field">
                         <span>"Account name"</span>
-                        <input autocomplete="off" data-testid="fleet-account-name" placeholder="0000123456-00001" disabled=busy prop:value=move || account_name.get() on:input=move |ev| account_name.set(event_target_value(&ev)) />
+                        <input
+                            autocomplete="off"
+                            data-testid="fleet-account-name"
+                            placeholder="0000123456-00001"
+                            disabled=busy
+                            prop:value=move || account_name.get()
+                            on:input=move |ev| account_name.set(event_target_value(&ev))
+                        />
                     </label>
                 </Show>
                 <label class="ul-field">
                     <span>"Status"</span>
-                    <select data-testid="fleet-account-status" disabled=busy prop:value=move || status.get() on:change=move |ev| status.set(event_target_value(&ev))>
+                    <select
+                        data-testid="fleet-account-status"
+                        disabled=busy
+                        prop:value=move || status.get()
+                        on:change=move |ev| status.set(event_target_value(&ev))
+                    >
                         <option value="">"(any)"</option>
-                        {move || fields().map_or(&[][..], |f| f.statuses).iter().map(|s| view! { <option value=*s>{*s}</option> }).collect_view()}
+                        {move || {
+                            fields()
+                                .map_or(&[][..], |f| f.statuses)
+                                .iter()
+                                .map(|s| view! { <option value=*s>{*s}</option> })
+                                .collect_view()
+                        }}
                     </select>
                 </label>
             </div>
             <div class="ul-actions">
-                <button class="ul-button" type="button" data-testid="fleet-account-list" disabled=busy on:click=list_devices>"List devices"</button>
+                <button
+                    class="ul-button"
+                    type="button"
+                    data-testid="fleet-account-list"
+                    disabled=busy
+                    on:click=list_devices
+                >
+                    "List devices"
+                </button>
                 <Show when=move || listing.get().is_some()>
-                    <button class="ul-button ul-ghost" type="button" data-testid="fleet-account-cancel" on:click=move |_| cancel.with_value(|c| c.cancel())>"Cancel"</button>
+                    <button
+                        class="ul-button ul-ghost"
+                        type="button"
+                        data-testid="fleet-account-cancel"
+                        on:click=move |_| cancel.with_value(|c| c.cancel())
+                    >
+                        "Cancel"
+                    </button>
                     <span class="ul-progress" role="status" data-testid="fleet-account-progress">
                         <span class="ul-spinner" aria-hidden="true"></span>
-                        {move || listing.get().map(|(pages, n)| format!("Listing devices: {} page{} read, {} devices so far", pages, plural(pages as usize), format_count(n as u64)))}
+                        {move || {
+                            listing
+                                .get()
+                                .map(|(pages, n)| {
+                                    format!(
+                                        "Listing devices: {} page{} read, {} devices so far",
+                                        pages,
+                                        plural(pages as usize),
+                                        format_count(n as u64),
+                                    )
+                                })
+                        }}
                     </span>
                 </Show>
             </div>
-            {move || error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
-            {move || found.with(|f| f.as_ref().map(|f| {
-                let n = f.devices.len();
-                let mut notes = Vec::new();
-                if f.filtered_out > 0 {
-                    notes.push(format!("{} left out by the status filter", format_count(f.filtered_out as u64)));
-                }
-                if f.invalid > 0 {
-                    notes.push(format!("{} without a valid identifier, not taken", f.invalid));
-                }
-                let stopped = f.stopped.clone();
-                view! {
-                    <div class="ul-note" role="status" data-testid="fleet-account-found" data-count=n>
-                        <strong>{format!("{} device{} found", format_count(n as u64), plural(n))}</strong>
-                        {(!notes.is_empty()).then(|| format!(" ({})", notes.join("; ")))}
-                        {stopped.map(|s| view! { <p class="ul-warning">{format!("The listing stopped early, the devices found so far are kept: {s}")}</p> })}
-                        {(n > 0).then(|| view! {
-                            " — "
-                            <button class="ul-button ul-primary" type="button" data-testid="fleet-account-fetch" disabled=move || running.get() on:click=fetch_found>"Fetch usage for them"</button>
-                        })}
-                    </div>
-                }
-            }))}
+            {move || {
+                error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="ul-error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
+            {move || {
+                found
+                    .with(|f| {
+                        f.as_ref()
+                            .map(|f| {
+                                let n = f.devices.len();
+                                let mut notes = Vec::new();
+                                if f.filtered_out > 0 {
+                                    notes
+                                        .push(
+                                            format!(
+                                                "{} left out by the status filter",
+                                                format_count(f.filtered_out as u64),
+                                            ),
+                                        );
+                                }
+                                if f.invalid > 0 {
+                                    notes
+                                        .push(
+                                            format!(
+                                                "{} without a valid identifier, not taken",
+                                                f.invalid,
+                                            ),
+                                        );
+                                }
+                                let stopped = f.stopped.clone();
+                                view! {
+                                    <div
+                                        class="ul-note"
+                                        role="status"
+                                        data-testid="fleet-account-found"
+                                        data-count=n
+                                    >
+                                        <strong>
+                                            {format!(
+                                                "{} device{} found",
+                                                format_count(n as u64),
+                                                plural(n),
+                                            )}
+                                        </strong>
+                                        {(!notes.is_empty())
+                                            .then(|| format!(" ({})", notes.join("; ")))}
+                                        {stopped
+                                            .map(|s| {
+                                                view! {
+                                                    <p class="ul-warning">
+                                                        {format!(
+                                                            "The listing stopped early, the devices found so far are kept: {s}",
+                                                        )}
+                                                    </p>
+                                                }
+                                            })}
+                                        {(n > 0)
+                                            .then(|| {
+                                                view! {
+                                                    " — "
+                                                    <button
+                                                        class="ul-button ul-primary"
+                                                        type="button"
+                                                        data-testid="fleet-account-fetch"
+                                                        disabled=move || running.get()
+                                                        on:click=fetch_found
+                                                    >
+                                                        "Fetch usage for them"
+                                                    </button>
+                                                }
+                                            })}
+                                    </div>
+                                }
+                            })
+                    })
+            }}
         </details>
     }
 }

@@ -59,15 +59,45 @@ pub fn FleetCredentials(
             <fieldset class="ul-fleet-carrier" data-carrier=c.as_str()>
                 <legend>{c.label()}</legend>
                 <CredentialFields carrier=c inputs=s.inputs id_prefix=prefix disabled=running />
-                {cycles.then(|| view! {
-                    {control_center_endpoint("ul-fleet-cc-endpoint", cc_cycle_to_date, "fleet-cc-endpoint")}
-                    <Show when=move || cc_cycle_to_date.get()>
-                        <label class="ul-field"><span>"Billing day (cycle starts)"</span><input type="number" min="1" max="31" data-testid="fleet-billing-day" disabled=move || running.get() prop:value=move || cc_billing_day.get() on:input=move |ev| cc_billing_day.set(event_target_value(&ev)) /></label>
-                    </Show>
-                })}
+                {cycles
+                    .then(|| {
+                        view! {
+                            {control_center_endpoint(
+                                "ul-fleet-cc-endpoint",
+                                cc_cycle_to_date,
+                                "fleet-cc-endpoint",
+                            )}
+                            <Show when=move || cc_cycle_to_date.get()>
+                                <label class="ul-field">
+                                    <span>"Billing day (cycle starts)"</span>
+                                    <input
+                                        type="number"
+                                        min="1"
+                                        max="31"
+                                        data-testid="fleet-billing-day"
+                                        disabled=move || running.get()
+                                        prop:value=move || cc_billing_day.get()
+                                        on:input=move |ev| {
+                                            cc_billing_day.set(event_target_value(&ev))
+                                        }
+                                    />
+                                </label>
+                            </Show>
+                        }
+                    })}
                 <div class="ul-field">
                     <label for=rate_id.clone()>"Requests per second (empty: no limit)"</label>
-                    <input id=rate_id type="number" min="1" data-field="rate" prop:value=move || s.rate.get() on:input=move |ev| { s.rate.set(event_target_value(&ev)); on_rate.run(()) } />
+                    <input
+                        id=rate_id
+                        type="number"
+                        min="1"
+                        data-field="rate"
+                        prop:value=move || s.rate.get()
+                        on:input=move |ev| {
+                            s.rate.set(event_target_value(&ev));
+                            on_rate.run(())
+                        }
+                    />
                 </div>
             </fieldset>
         }
@@ -75,8 +105,16 @@ pub fn FleetCredentials(
     view! {
         <fieldset class="ul-fieldset" data-testid="fieldset-credentials">
             <legend>"Credentials"</legend>
-            <Show when=move || !carriers.with(Vec::is_empty)
-                fallback=|| view! { <p class="ul-field-note">"Each carrier in the list asks for its credentials here."</p> }>
+            <Show
+                when=move || !carriers.with(Vec::is_empty)
+                fallback=|| {
+                    view! {
+                        <p class="ul-field-note">
+                            "Each carrier in the list asks for its credentials here."
+                        </p>
+                    }
+                }
+            >
                 {move || carriers.get().into_iter().map(group).collect_view()}
             </Show>
         </fieldset>

@@ -24,22 +24,47 @@ pub fn FleetFailures(fleet: UseFleetFetch) -> impl IntoView {
         (!groups.is_empty()).then(|| view! {
             <details class="ul-note ul-warning" data-testid="fleet-failures">
                 <summary>{format!("{} failed, {} partial", p.failed, p.partial)}</summary>
-                <button type="button" class="ul-button ul-ghost" data-testid="fleet-failures-download" on:click=download_problems>
+                <button
+                    type="button"
+                    class="ul-button ul-ghost"
+                    data-testid="fleet-failures-download"
+                    on:click=download_problems
+                >
                     "Download the list (CSV)"
                 </button>
                 <ul class="ul-failure-groups">
-                    {groups.into_iter().map(|g| {
-                        let more = g.count - g.who.len();
-                        view! {
-                            <li data-testid="fleet-failure-group" data-count=g.count>
-                                <strong>{format!("{} subject{}", g.count, if g.count == 1 { "" } else { "s" })}</strong>": "{g.why}
-                                <ul class="ul-failure-subjects">
-                                    {g.who.into_iter().map(|w| view! { <li>{w}</li> }).collect_view()}
-                                    {(more > 0).then(|| view! { <li>{format!("and {more} more (in the download)")}</li> })}
-                                </ul>
-                            </li>
-                        }
-                    }).collect_view()}
+                    {groups
+                        .into_iter()
+                        .map(|g| {
+                            let more = g.count - g.who.len();
+                            view! {
+                                <li data-testid="fleet-failure-group" data-count=g.count>
+                                    <strong>
+                                        {format!(
+                                            "{} subject{}",
+                                            g.count,
+                                            if g.count == 1 { "" } else { "s" },
+                                        )}
+                                    </strong>
+                                    ": "
+                                    {g.why}
+                                    <ul class="ul-failure-subjects">
+                                        {g
+                                            .who
+                                            .into_iter()
+                                            .map(|w| view! { <li>{w}</li> })
+                                            .collect_view()}
+                                        {(more > 0)
+                                            .then(|| {
+                                                view! {
+                                                    <li>{format!("and {more} more (in the download)")}</li>
+                                                }
+                                            })}
+                                    </ul>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
             </details>
         })

@@ -220,49 +220,137 @@ pub fn FleetFetch() -> impl IntoView {
     view! {
         <div class="ul-fleet-fetch" data-testid="fleet-fetch">
             <p class="ul-hint">
-                "One identifier per line, or CSV with a header naming "<code>"identifier"</code>", "<code>"carrier"</code>
-                " and optionally "<code>"kind"</code>". Every identifier is checked before anything is sent."
+                "One identifier per line, or CSV with a header naming "<code>"identifier"</code>", "
+                <code>"carrier"</code> " and optionally "<code>"kind"</code>
+                ". Every identifier is checked before anything is sent."
             </p>
-            <FleetAccount carrier=account_carrier running=running setup=Callback::new(move |()| read_setup()) fetch=fetch_found />
-            <FleetSubjects list=list default_carrier=default_carrier parsed=parsed running=running form_error=form_error />
+            <FleetAccount
+                carrier=account_carrier
+                running=running
+                setup=Callback::new(move |()| read_setup())
+                fetch=fetch_found
+            />
+            <FleetSubjects
+                list=list
+                default_carrier=default_carrier
+                parsed=parsed
+                running=running
+                form_error=form_error
+            />
             <fieldset class="ul-fieldset" data-testid="fieldset-period">
                 <legend>"Period"</legend>
                 <label class="ul-field">
                     <span>"First day"</span>
-                    <input type="date" disabled=move || running.get() prop:value=move || from.get() on:change=move |ev| from.set(event_target_value(&ev)) />
+                    <input
+                        type="date"
+                        disabled=move || running.get()
+                        prop:value=move || from.get()
+                        on:change=move |ev| from.set(event_target_value(&ev))
+                    />
                 </label>
                 <label class="ul-field">
                     <span>"Last day"</span>
-                    <input type="date" disabled=move || running.get() prop:value=move || to.get() on:change=move |ev| to.set(event_target_value(&ev)) />
+                    <input
+                        type="date"
+                        disabled=move || running.get()
+                        prop:value=move || to.get()
+                        on:change=move |ev| to.set(event_target_value(&ev))
+                    />
                 </label>
             </fieldset>
-            <FleetCredentials carriers=carriers_in_list secrets=secrets running=running cc_cycle_to_date=cc_cycle_to_date cc_billing_day=cc_billing_day on_rate=Callback::new(move |()| apply_live()) />
+            <FleetCredentials
+                carriers=carriers_in_list
+                secrets=secrets
+                running=running
+                cc_cycle_to_date=cc_cycle_to_date
+                cc_billing_day=cc_billing_day
+                on_rate=Callback::new(move |()| apply_live())
+            />
             <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
                 <legend>"Proxy"</legend>
                 <label class="ul-field ul-wide">
                     <span>"Proxy base URL"</span>
-                    <input type="url" data-testid="fleet-proxy" disabled=move || running.get() prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                    <input
+                        type="url"
+                        data-testid="fleet-proxy"
+                        disabled=move || running.get()
+                        prop:value=move || proxy.get()
+                        on:input=move |ev| proxy.set(event_target_value(&ev))
+                    />
                 </label>
                 <label class="ul-field">
                     <span>"Parallel fetches"</span>
-                    <input type="number" min="1" max="64" data-testid="fleet-concurrency" prop:value=move || concurrency.get() on:input=move |ev| { concurrency.set(event_target_value(&ev)); apply_live() } />
+                    <input
+                        type="number"
+                        min="1"
+                        max="64"
+                        data-testid="fleet-concurrency"
+                        prop:value=move || concurrency.get()
+                        on:input=move |ev| {
+                            concurrency.set(event_target_value(&ev));
+                            apply_live()
+                        }
+                    />
                 </label>
             </fieldset>
             <div class="ul-field ul-check ul-remember">
-                <label><input type="checkbox" data-testid="fleet-remember" prop:checked=move || remember.get()
-                    on:change=move |ev| remember.set(event_target_checked(&ev)) />
-                    " Remember these settings (default carrier, proxy, parallel fetches, rate limits) in this browser; credentials are never stored"</label>
+                <label>
+                    <input
+                        type="checkbox"
+                        data-testid="fleet-remember"
+                        prop:checked=move || remember.get()
+                        on:change=move |ev| remember.set(event_target_checked(&ev))
+                    />
+                    " Remember these settings (default carrier, proxy, parallel fetches, rate limits) in this browser; credentials are never stored"
+                </label>
             </div>
-            {move || form_error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
+            {move || {
+                form_error
+                    .get()
+                    .map(|e| {
+                        view! {
+                            <p class="ul-error" role="alert">
+                                {e}
+                            </p>
+                        }
+                    })
+            }}
             <div class="ul-actions">
-                <button class="ul-button" type="button" data-testid="fleet-start" disabled=move || running.get() on:click=move |_| start_fetch()>"Fetch fleet"</button>
-                <button class="ul-button ul-ghost" type="button" disabled=move || !running.get() on:click=toggle_pause>
+                <button
+                    class="ul-button"
+                    type="button"
+                    data-testid="fleet-start"
+                    disabled=move || running.get()
+                    on:click=move |_| start_fetch()
+                >
+                    "Fetch fleet"
+                </button>
+                <button
+                    class="ul-button ul-ghost"
+                    type="button"
+                    disabled=move || !running.get()
+                    on:click=toggle_pause
+                >
                     {move || if fleet.paused.get() { "Resume" } else { "Pause" }}
                 </button>
-                <button class="ul-button ul-ghost" type="button" disabled=move || !running.get() on:click=move |_| fleet.cancel()>"Cancel"</button>
-                <button class="ul-button ul-ghost" type="button" data-testid="fleet-retry"
+                <button
+                    class="ul-button ul-ghost"
+                    type="button"
+                    disabled=move || !running.get()
+                    on:click=move |_| fleet.cancel()
+                >
+                    "Cancel"
+                </button>
+                <button
+                    class="ul-button ul-ghost"
+                    type="button"
+                    data-testid="fleet-retry"
                     title="Fetches the failed and partial subjects again, with the credentials, limits and proxy the form has now"
-                    disabled=retry_disabled on:click=retry>"Retry failed"</button>
+                    disabled=retry_disabled
+                    on:click=retry
+                >
+                    "Retry failed"
+                </button>
             </div>
             <FleetProgressLine fleet=fleet />
             <FleetFailures fleet=fleet />

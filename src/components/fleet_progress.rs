@@ -47,17 +47,39 @@ pub fn FleetProgressLine(fleet: UseFleetFetch) -> impl IntoView {
             .join(" ")
     };
     view! {
-        {move || started.get().then(|| view! {
-            <div class="ul-fleet-progress" role="status" data-testid="fleet-progress"
-                data-done=move || progress.get().done data-failed=move || progress.get().failed data-total=move || progress.get().total
-                data-running=move || fleet.running.get().to_string()>
-                <progress max="100" value=move || format!("{:.1}", percent())></progress>
-                <span>{move || progress_text(&progress.get())}</span>
-            </div>
-        })}
+        {move || {
+            started
+                .get()
+                .then(|| {
+                    view! {
+                        <div
+                            class="ul-fleet-progress"
+                            role="status"
+                            data-testid="fleet-progress"
+                            data-done=move || progress.get().done
+                            data-failed=move || progress.get().failed
+                            data-total=move || progress.get().total
+                            data-running=move || fleet.running.get().to_string()
+                        >
+                            <progress
+                                max="100"
+                                value=move || format!("{:.1}", percent())
+                            ></progress>
+                            <span>{move || progress_text(&progress.get())}</span>
+                        </div>
+                    }
+                })
+        }}
         {move || {
             let text = learned();
-            (!text.is_empty()).then(|| view! { <p class="ul-hint" data-testid="fleet-learned-limits">{text}</p> })
+            (!text.is_empty())
+                .then(|| {
+                    view! {
+                        <p class="ul-hint" data-testid="fleet-learned-limits">
+                            {text}
+                        </p>
+                    }
+                })
         }}
     }
 }

@@ -46,36 +46,73 @@ pub fn FleetSubjects(
             <legend>"Subject"</legend>
             <label class="ul-field ul-wide">
                 <span>"Subjects"</span>
-                <textarea rows="6" spellcheck="false" data-testid="fleet-list" disabled=move || running.get()
+                <textarea
+                    rows="6"
+                    spellcheck="false"
+                    data-testid="fleet-list"
+                    disabled=move || running.get()
                     placeholder="identifier,carrier\n89148000000000000019,thingspace\n8988216716970004973,control-center"
                     prop:value=move || list.get()
-                    on:input=move |ev| list.set(event_target_value(&ev))></textarea>
+                    on:input=move |ev| list.set(event_target_value(&ev))
+                ></textarea>
             </label>
             <label class="ul-field">
                 <span>"Import a CSV list"</span>
-                <input type="file" accept=".csv,.txt,text/csv,text/plain" disabled=move || running.get() node_ref=file_input on:change=on_file />
+                <input
+                    type="file"
+                    accept=".csv,.txt,text/csv,text/plain"
+                    disabled=move || running.get()
+                    node_ref=file_input
+                    on:change=on_file
+                />
             </label>
             <label class="ul-field">
                 <span>"Carrier for rows without one"</span>
-                <select disabled=move || running.get() prop:value=move || default_carrier.get() on:change=move |ev| default_carrier.set(event_target_value(&ev))>
+                <select
+                    disabled=move || running.get()
+                    prop:value=move || default_carrier.get()
+                    on:change=move |ev| default_carrier.set(event_target_value(&ev))
+                >
                     <option value="">"(none: the list says)"</option>
-                    {Carrier::ALL.map(|c| view! { <option value=c.as_str()>{c.label()}</option> }).collect_view()}
+                    {Carrier::ALL
+                        .map(|c| view! { <option value=c.as_str()>{c.label()}</option> })
+                        .collect_view()}
                 </select>
             </label>
         </fieldset>
         {move || {
             let p: Vec<String> = problems();
             let n = p.len();
-            (n > 0).then(|| view! {
-                <details class="ul-note ul-warning" open=n <= 5 data-testid="fleet-problems">
-                    <summary>{format!("{n} line(s) not taken")}</summary>
-                    <ul>{p.into_iter().take(50).map(|m| view! { <li>{m}</li> }).collect_view()}</ul>
-                </details>
-            })
+            (n > 0)
+                .then(|| {
+                    view! {
+                        <details
+                            class="ul-note ul-warning"
+                            open=n <= 5
+                            data-testid="fleet-problems"
+                        >
+                            <summary>{format!("{n} line(s) not taken")}</summary>
+                            <ul>
+                                {p
+                                    .into_iter()
+                                    .take(50)
+                                    .map(|m| view! { <li>{m}</li> })
+                                    .collect_view()}
+                            </ul>
+                        </details>
+                    }
+                })
         }}
         {move || {
             let count = parsed.with(|p| p.as_ref().map_or(0, |l| l.entries.len()));
-            (count > 0).then(|| view! { <p class="ul-hint" data-testid="fleet-count">{format!("{count} subjects ready")}</p> })
+            (count > 0)
+                .then(|| {
+                    view! {
+                        <p class="ul-hint" data-testid="fleet-count">
+                            {format!("{count} subjects ready")}
+                        </p>
+                    }
+                })
         }}
     }
 }

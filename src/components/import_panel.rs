@@ -123,13 +123,18 @@ pub fn ImportPanel() -> impl IntoView {
             <h2 id="ul-import-title">"Get usage in"</h2>
             <div class="ul-import-grid">
                 <Show when=move || config.with(|c| c.demo)>
-                <div class="ul-import-way">
-                    <h3>"Demo"</h3>
-                    <p>"One sample response from each of the four carriers."</p>
-                    <button class="ul-button ul-primary" type="button" data-testid="load-demo" on:click=load_demo>
-                        "Load demo data"
-                    </button>
-                </div>
+                    <div class="ul-import-way">
+                        <h3>"Demo"</h3>
+                        <p>"One sample response from each of the four carriers."</p>
+                        <button
+                            class="ul-button ul-primary"
+                            type="button"
+                            data-testid="load-demo"
+                            on:click=load_demo
+                        >
+                            "Load demo data"
+                        </button>
+                    </div>
                 </Show>
                 <div class="ul-import-way">
                     <h3>"Files"</h3>
@@ -147,7 +152,9 @@ pub fn ImportPanel() -> impl IntoView {
                     </label>
                 </div>
                 <div class="ul-import-way ul-import-paste">
-                    <h3><label for="ul-paste">"Paste"</label></h3>
+                    <h3>
+                        <label for="ul-paste">"Paste"</label>
+                    </h3>
                     <textarea
                         id="ul-paste"
                         data-testid="import-paste"
@@ -156,7 +163,12 @@ pub fn ImportPanel() -> impl IntoView {
                         prop:value=move || paste.get()
                         on:input=move |ev| paste.set(event_target_value(&ev))
                     ></textarea>
-                    <button class="ul-button" type="button" data-testid="import-paste-submit" on:click=submit_paste>
+                    <button
+                        class="ul-button"
+                        type="button"
+                        data-testid="import-paste-submit"
+                        on:click=submit_paste
+                    >
                         "Read pasted text"
                     </button>
                 </div>

@@ -64,9 +64,14 @@ fn text_input(
     view! {
         <div class="ul-field">
             <label for=id>{label}</label>
-            <input id=id type=kind data-testid=testid autocomplete="off"
+            <input
+                id=id
+                type=kind
+                data-testid=testid
+                autocomplete="off"
                 prop:value=move || value.get()
-                on:input=move |ev| value.set(event_target_value(&ev)) />
+                on:input=move |ev| value.set(event_target_value(&ev))
+            />
         </div>
     }
 }
@@ -360,36 +365,81 @@ pub fn LiveFetch() -> impl IntoView {
         start_fetch();
     };
 
-    let range_fields = move || {
-        match carrier.get().spec().period_input() {
+    let range_fields = move || match carrier.get().spec().period_input() {
         PeriodInput::Months { csv: takes_csv } => view! {
             {text_input("ul-from-month", "First month", from, "month", "fetch-from")}
             {text_input("ul-to-month", "Last month", to, "month", "fetch-to")}
-            {takes_csv.then(|| view! {
-                <div class="ul-field ul-check">
-                    <label><input type="checkbox" prop:checked=move || csv.get() on:change=move |ev| csv.set(event_target_checked(&ev)) />" As CSV"</label>
-                </div>
-            })}
-        }.into_any(),
+            {takes_csv
+                .then(|| {
+                    view! {
+                        <div class="ul-field ul-check">
+                            <label>
+                                <input
+                                    type="checkbox"
+                                    prop:checked=move || csv.get()
+                                    on:change=move |ev| csv.set(event_target_checked(&ev))
+                                />
+                                " As CSV"
+                            </label>
+                        </div>
+                    }
+                })}
+        }
+        .into_any(),
         PeriodInput::Days => view! {
             {text_input("ul-from-day", "First day", from, "date", "fetch-from")}
             {text_input("ul-to-day", "Last day", to, "date", "fetch-to")}
-        }.into_any(),
+        }
+        .into_any(),
         PeriodInput::Cycle => view! {
             {control_center_endpoint("ul-cc-endpoint", cycle_to_date, "fetch-cc-endpoint")}
-            <Show when=move || cycle_to_date.get()
-                fallback=move || view! {
-                    {text_input("ul-cycle", "Cycle start (optional)", from, "date", "fetch-from")}
-                    {text_input("ul-rate-plan", "Rate plan (optional)", rate_plan, "text", "fetch-rate-plan")}
-                    {text_input("ul-zone-filter", "Zone (optional)", zone, "text", "fetch-zone")}
-                }>
-                {text_input("ul-billing-day", "Billing day (cycle starts)", billing_day, "number", "fetch-billing-day")}
+            <Show
+                when=move || cycle_to_date.get()
+                fallback=move || {
+                    view! {
+                        {text_input(
+                            "ul-cycle",
+                            "Cycle start (optional)",
+                            from,
+                            "date",
+                            "fetch-from",
+                        )}
+                        {text_input(
+                            "ul-rate-plan",
+                            "Rate plan (optional)",
+                            rate_plan,
+                            "text",
+                            "fetch-rate-plan",
+                        )}
+                        {text_input(
+                            "ul-zone-filter",
+                            "Zone (optional)",
+                            zone,
+                            "text",
+                            "fetch-zone",
+                        )}
+                    }
+                }
+            >
+                {text_input(
+                    "ul-billing-day",
+                    "Billing day (cycle starts)",
+                    billing_day,
+                    "number",
+                    "fetch-billing-day",
+                )}
             </Show>
-        }.into_any(),
+        }
+        .into_any(),
         PeriodInput::Latest => view! {
-            <p class="ul-field-note">{format!("{} answers with its latest usage; there is no period to choose.", carrier.get().label())}</p>
-        }.into_any(),
-    }
+            <p class="ul-field-note">
+                {format!(
+                    "{} answers with its latest usage; there is no period to choose.",
+                    carrier.get().label(),
+                )}
+            </p>
+        }
+        .into_any(),
     };
 
     view! {
@@ -401,28 +451,79 @@ pub fn LiveFetch() -> impl IntoView {
                     <legend>"Subject"</legend>
                     <div class="ul-field">
                         <label for="ul-carrier-live">"Carrier"</label>
-                        <select id="ul-carrier-live" data-testid="fetch-carrier"
-                            on:change=move |ev| if let Some(c) = Carrier::parse(&event_target_value(&ev)) { carrier.set(c); form_error.set(None) }>
-                            {move || carriers().into_iter().map(|c| view! { <option value=c.as_str() selected=move || carrier.get() == c>{c.label()}</option> }).collect_view()}
+                        <select
+                            id="ul-carrier-live"
+                            data-testid="fetch-carrier"
+                            on:change=move |ev| {
+                                if let Some(c) = Carrier::parse(&event_target_value(&ev)) {
+                                    carrier.set(c);
+                                    form_error.set(None)
+                                }
+                            }
+                        >
+                            {move || {
+                                carriers()
+                                    .into_iter()
+                                    .map(|c| {
+                                        view! {
+                                            <option
+                                                value=c.as_str()
+                                                selected=move || carrier.get() == c
+                                            >
+                                                {c.label()}
+                                            </option>
+                                        }
+                                    })
+                                    .collect_view()
+                            }}
                         </select>
                     </div>
                     <Show when=move || { kind_choices().len() > 1 }>
                         <div class="ul-field">
                             <label for="ul-device-kind">"Device id kind"</label>
-                            <select id="ul-device-kind" on:change=move |ev| if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) { device_kind.set(k) }>
-                                {move || kind_choices().into_iter()
-                                    .map(|k| view! { <option value=k.as_str() selected=move || subject_kind() == k>{k.as_str().to_uppercase()}</option> }).collect_view()}
+                            <select
+                                id="ul-device-kind"
+                                on:change=move |ev| {
+                                    if let Some(k) = SubjectKind::parse(&event_target_value(&ev)) {
+                                        device_kind.set(k)
+                                    }
+                                }
+                            >
+                                {move || {
+                                    kind_choices()
+                                        .into_iter()
+                                        .map(|k| {
+                                            view! {
+                                                <option
+                                                    value=k.as_str()
+                                                    selected=move || subject_kind() == k
+                                                >
+                                                    {k.as_str().to_uppercase()}
+                                                </option>
+                                            }
+                                        })
+                                        .collect_view()
+                                }}
                             </select>
                         </div>
                     </Show>
                     <div class="ul-field ul-wide">
-                        <label for="ul-ident">{move || format!("{} ", subject_kind().as_str().to_uppercase())}</label>
-                        <input id="ul-ident" data-testid="fetch-id" autocomplete="off" spellcheck="false"
+                        <label for="ul-ident">
+                            {move || format!("{} ", subject_kind().as_str().to_uppercase())}
+                        </label>
+                        <input
+                            id="ul-ident"
+                            data-testid="fetch-id"
+                            autocomplete="off"
+                            spellcheck="false"
                             aria-invalid=move || id_error().is_some().to_string()
                             aria-describedby="ul-ident-error"
                             prop:value=move || id.get()
-                            on:input=move |ev| id.set(event_target_value(&ev)) />
-                        <span id="ul-ident-error" class="ul-field-error" aria-live="polite">{id_error}</span>
+                            on:input=move |ev| id.set(event_target_value(&ev))
+                        />
+                        <span id="ul-ident-error" class="ul-field-error" aria-live="polite">
+                            {id_error}
+                        </span>
                     </div>
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-period">
@@ -431,17 +532,35 @@ pub fn LiveFetch() -> impl IntoView {
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-credentials">
                     <legend>"Credentials"</legend>
-                    <Show when=move || !asks_host() fallback=|| view! { <p class="ul-field-note">"Credentials come from the page this viewer is embedded in."</p> }>
-                        <CredentialFields carrier=carrier inputs=inputs id_prefix="ul-" testid_prefix="fetch-" />
+                    <Show
+                        when=move || !asks_host()
+                        fallback=|| {
+                            view! {
+                                <p class="ul-field-note">
+                                    "Credentials come from the page this viewer is embedded in."
+                                </p>
+                            }
+                        }
+                    >
+                        <CredentialFields
+                            carrier=carrier
+                            inputs=inputs
+                            id_prefix="ul-"
+                            testid_prefix="fetch-"
+                        />
                     </Show>
                 </fieldset>
                 <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
                     <legend>"Proxy"</legend>
                     <div class="ul-field">
                         <label for="ul-proxy-mode">"Proxy"</label>
-                        <select id="ul-proxy-mode"
+                        <select
+                            id="ul-proxy-mode"
                             prop:value=move || proxy_mode_name(proxy_mode.get())
-                            on:change=move |ev| proxy_mode.set(proxy_mode_named(&event_target_value(&ev)))>
+                            on:change=move |ev| {
+                                proxy_mode.set(proxy_mode_named(&event_target_value(&ev)))
+                            }
+                        >
                             <option value="carrier">"Base URL + /carrier"</option>
                             <option value="prefix">"Prefix + full URL"</option>
                             <option value="template">"Template with {url}"</option>
@@ -449,26 +568,71 @@ pub fn LiveFetch() -> impl IntoView {
                     </div>
                     <div class="ul-field ul-wide">
                         <label for="ul-proxy">"Proxy URL"</label>
-                        <input id="ul-proxy" data-testid="fetch-proxy" prop:value=move || proxy.get() on:input=move |ev| proxy.set(event_target_value(&ev)) />
+                        <input
+                            id="ul-proxy"
+                            data-testid="fetch-proxy"
+                            prop:value=move || proxy.get()
+                            on:input=move |ev| proxy.set(event_target_value(&ev))
+                        />
                     </div>
                     {text_input("ul-timeout", "Timeout (s)", timeout_s, "number", "fetch-timeout")}
                 </fieldset>
                 <div class="ul-field ul-check ul-remember">
-                    <label><input type="checkbox" data-testid="fetch-remember" prop:checked=move || remember.get()
-                        on:change=move |ev| remember.set(event_target_checked(&ev)) />
-                        " Remember these settings (carrier, proxy, timeout) in this browser; credentials are never stored"</label>
+                    <label>
+                        <input
+                            type="checkbox"
+                            data-testid="fetch-remember"
+                            prop:checked=move || remember.get()
+                            on:change=move |ev| remember.set(event_target_checked(&ev))
+                        />
+                        " Remember these settings (carrier, proxy, timeout) in this browser; credentials are never stored"
+                    </label>
                 </div>
                 <div class="ul-live-actions">
-                    <button class="ul-button ul-primary" type="submit" data-testid="fetch-submit" disabled=move || progress.get().is_some()>"Fetch usage"</button>
+                    <button
+                        class="ul-button ul-primary"
+                        type="submit"
+                        data-testid="fetch-submit"
+                        disabled=move || progress.get().is_some()
+                    >
+                        "Fetch usage"
+                    </button>
                     <Show when=move || progress.get().is_some()>
-                        <button class="ul-button" type="button" data-testid="fetch-cancel" on:click=move |_| cancel.with_value(|c| c.cancel())>"Cancel"</button>
+                        <button
+                            class="ul-button"
+                            type="button"
+                            data-testid="fetch-cancel"
+                            on:click=move |_| cancel.with_value(|c| c.cancel())
+                        >
+                            "Cancel"
+                        </button>
                         <span class="ul-progress" role="status">
                             <span class="ul-spinner" aria-hidden="true"></span>
-                            {move || progress.get().map(|p| if p.pages > 0 { format!("{} · {} page(s) read", p.step, p.pages) } else { p.step })}
+                            {move || {
+                                progress
+                                    .get()
+                                    .map(|p| {
+                                        if p.pages > 0 {
+                                            format!("{} · {} page(s) read", p.step, p.pages)
+                                        } else {
+                                            p.step
+                                        }
+                                    })
+                            }}
                         </span>
                     </Show>
                 </div>
-                {move || form_error.get().map(|e| view! { <p class="ul-error" role="alert" data-testid="error">{e}</p> })}
+                {move || {
+                    form_error
+                        .get()
+                        .map(|e| {
+                            view! {
+                                <p class="ul-error" role="alert" data-testid="error">
+                                    {e}
+                                </p>
+                            }
+                        })
+                }}
             </form>
         </section>
     }
@@ -489,9 +653,12 @@ pub fn control_center_endpoint(
     view! {
         <div class="ul-field">
             <label for=id>"Control Center usage"</label>
-            <select id=id data-testid=testid
+            <select
+                id=id
+                data-testid=testid
                 prop:value=move || if cycle_to_date.get() { "ctd" } else { "zone" }
-                on:change=move |ev| cycle_to_date.set(event_target_value(&ev) == "ctd")>
+                on:change=move |ev| cycle_to_date.set(event_target_value(&ev) == "ctd")
+            >
                 <option value="zone">"Usage in zone per cycle"</option>
                 <option value="ctd">"Cycle to date"</option>
             </select>

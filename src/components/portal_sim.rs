@@ -65,73 +65,152 @@ pub fn PortalSim(sim: SimSlot, #[prop(into)] period: Signal<Option<Period>>) -> 
     };
     let status = slot.status;
     view! {
-        <section class="ul-card ul-sim" aria-labelledby=labelled_by data-testid="portal-sim"
-            data-status=move || match status.get() { SimStatus::Idle => "idle", SimStatus::Loading(_) => "loading", SimStatus::Ready => "ready", SimStatus::Failed { .. } => "failed" }>
+        <section
+            class="ul-card ul-sim"
+            aria-labelledby=labelled_by
+            data-testid="portal-sim"
+            data-status=move || match status.get() {
+                SimStatus::Idle => "idle",
+                SimStatus::Loading(_) => "loading",
+                SimStatus::Ready => "ready",
+                SimStatus::Failed { .. } => "failed",
+            }
+        >
             <div class="ul-card-head">
                 <div>
                     <h3 id=heading_id>{title}</h3>
                     <p class="ul-sim-id">{format!("{carrier} · {id}")}</p>
                 </div>
                 {move || match status.get() {
-                    SimStatus::Loading(step) => view! {
-                        <span class="ul-progress" role="status"><span class="ul-spinner" aria-hidden="true"></span>{format!("Updating: {step}…")}</span>
-                    }.into_any(),
+                    SimStatus::Loading(step) => {
+                        view! {
+                            <span class="ul-progress" role="status">
+                                <span class="ul-spinner" aria-hidden="true"></span>
+                                {format!("Updating: {step}…")}
+                            </span>
+                        }
+                            .into_any()
+                    }
                     _ => ().into_any(),
                 }}
             </div>
             {move || match status.get() {
-                SimStatus::Failed { message, partial } => view! {
-                    <p class="ul-error" role="alert" data-testid="portal-error">
-                        {message}{partial.then_some(" What your carrier sent before that is shown.")}
-                    </p>
-                }.into_any(),
+                SimStatus::Failed { message, partial } => {
+                    view! {
+                        <p class="ul-error" role="alert" data-testid="portal-error">
+                            {message}
+                            {partial.then_some(" What your carrier sent before that is shown.")}
+                        </p>
+                    }
+                        .into_any()
+                }
                 _ => ().into_any(),
             }}
-            {move || summary.get().filter(|s| s.records > 0 || matches!(status.get(), SimStatus::Ready)).map(|s| {
-                let share = s.roaming_share.map(|r| format!("{:.0}%", r * 100.0));
-                let places = s.places.clone();
-                view! {
-                    <div class="ul-sim-body">
-                        <div class="ul-sim-allowances">
-                            <h4>"Use this period"</h4>
-                            <ul class="ul-gauges">
-                                {s.gauges.into_iter().map(|g| view! { <UsageGauge gauge=g base=base period_end=period_end /> }).collect_view()}
-                            </ul>
-                        </div>
-                        <div class="ul-sim-roaming" data-testid="portal-roaming">
-                            <h4>"Roaming"</h4>
-                            {match share {
-                                Some(share) => view! {
-                                    <p class="ul-roaming-share"><strong>{share}</strong>{format!(" of your data was used abroad ({} of {}).", format_bytes(s.roaming_data_bytes, base.get_untracked()), format_bytes(s.data_bytes, base.get_untracked()))}</p>
-                                }.into_any(),
-                                None => view! { <p>"No data used this period."</p> }.into_any(),
-                            }}
-                            {if places.is_empty() {
-                                view! { <p class="ul-hint">"No roaming this period."</p> }.into_any()
-                            } else {
-                                view! {
-                                    <ul class="ul-places">
-                                        {places.into_iter().map(|p| {
-                                            let mut parts = Vec::new();
-                                            if p.data_bytes > 0 { parts.push(format_bytes(p.data_bytes, base.get_untracked())); }
-                                            if p.voice_seconds > 0 { parts.push(format!("{} of calls", format_duration(p.voice_seconds))); }
-                                            if p.messages > 0 { parts.push(format!("{} messages", format_count(p.messages))); }
-                                            view! { <li><span>{p.name}</span><span class="ul-num">{parts.join(" · ")}</span></li> }
-                                        }).collect_view()}
+            {move || {
+                summary
+                    .get()
+                    .filter(|s| s.records > 0 || matches!(status.get(), SimStatus::Ready))
+                    .map(|s| {
+                        let share = s.roaming_share.map(|r| format!("{:.0}%", r * 100.0));
+                        let places = s.places.clone();
+                        view! {
+                            <div class="ul-sim-body">
+                                <div class="ul-sim-allowances">
+                                    <h4>"Use this period"</h4>
+                                    <ul class="ul-gauges">
+                                        {s
+                                            .gauges
+                                            .into_iter()
+                                            .map(|g| {
+                                                view! {
+                                                    <UsageGauge gauge=g base=base period_end=period_end />
+                                                }
+                                            })
+                                            .collect_view()}
                                     </ul>
-                                }.into_any()
-                            }}
-                        </div>
-                    </div>
-                }
-            })}
+                                </div>
+                                <div class="ul-sim-roaming" data-testid="portal-roaming">
+                                    <h4>"Roaming"</h4>
+                                    {match share {
+                                        Some(share) => {
+                                            view! {
+                                                <p class="ul-roaming-share">
+                                                    <strong>{share}</strong>
+                                                    {format!(
+                                                        " of your data was used abroad ({} of {}).",
+                                                        format_bytes(s.roaming_data_bytes, base.get_untracked()),
+                                                        format_bytes(s.data_bytes, base.get_untracked()),
+                                                    )}
+                                                </p>
+                                            }
+                                                .into_any()
+                                        }
+                                        None => {
+                                            view! { <p>"No data used this period."</p> }.into_any()
+                                        }
+                                    }}
+                                    {if places.is_empty() {
+                                        view! { <p class="ul-hint">"No roaming this period."</p> }
+                                            .into_any()
+                                    } else {
+                                        view! {
+                                            <ul class="ul-places">
+                                                {places
+                                                    .into_iter()
+                                                    .map(|p| {
+                                                        let mut parts = Vec::new();
+                                                        if p.data_bytes > 0 {
+                                                            parts
+                                                                .push(format_bytes(p.data_bytes, base.get_untracked()));
+                                                        }
+                                                        if p.voice_seconds > 0 {
+                                                            parts
+                                                                .push(
+                                                                    format!("{} of calls", format_duration(p.voice_seconds)),
+                                                                );
+                                                        }
+                                                        if p.messages > 0 {
+                                                            parts
+                                                                .push(format!("{} messages", format_count(p.messages)));
+                                                        }
+                                                        view! {
+                                                            <li>
+                                                                <span>{p.name}</span>
+                                                                <span class="ul-num">{parts.join(" · ")}</span>
+                                                            </li>
+                                                        }
+                                                    })
+                                                    .collect_view()}
+                                            </ul>
+                                        }
+                                            .into_any()
+                                    }}
+                                </div>
+                            </div>
+                        }
+                    })
+            }}
             <Show when=move || summary.with(|s| s.as_ref().is_some_and(|s| s.records > 0))>
                 <div class="ul-sim-chart">
                     <h4>"Data per day"</h4>
-                    <Show when=has_chart fallback=|| view! {
-                        <p class="ul-hint">"Your carrier reports this period as one total, not day by day."</p>
-                    }>
-                        <UsageChart series=series format=chart_format format_bucket=chart_day events=no_events title=chart_title format_span=chart_span />
+                    <Show
+                        when=has_chart
+                        fallback=|| {
+                            view! {
+                                <p class="ul-hint">
+                                    "Your carrier reports this period as one total, not day by day."
+                                </p>
+                            }
+                        }
+                    >
+                        <UsageChart
+                            series=series
+                            format=chart_format
+                            format_bucket=chart_day
+                            events=no_events
+                            title=chart_title
+                            format_span=chart_span
+                        />
                     </Show>
                 </div>
             </Show>

@@ -152,38 +152,86 @@ pub fn PortalView(
                 <section class="ul-card ul-portal-bar" aria-labelledby="ul-portal-title">
                     <div class="ul-portal-heading">
                         <h2 id="ul-portal-title">"Your mobile usage"</h2>
-                        <p class="ul-portal-period" data-testid="portal-period">{period_text}</p>
+                        <p class="ul-portal-period" data-testid="portal-period">
+                            {period_text}
+                        </p>
                     </div>
                     <div class="ul-portal-controls">
                         <div class="ul-field">
                             <label for="ul-portal-choice">"Period"</label>
-                            <select id="ul-portal-choice" data-testid="portal-choice" prop:value=choice_name on:change=on_choice>
+                            <select
+                                id="ul-portal-choice"
+                                data-testid="portal-choice"
+                                prop:value=choice_name
+                                on:change=on_choice
+                            >
                                 <option value="this">"This period"</option>
                                 <option value="last">"Last period"</option>
                                 <option value="custom">"Custom"</option>
                             </select>
                         </div>
-                        <span class="ul-portal-updated" data-testid="portal-updated" aria-live="polite">{updated}</span>
-                        <button class="ul-button ul-primary" type="button" data-testid="portal-refresh"
+                        <span
+                            class="ul-portal-updated"
+                            data-testid="portal-updated"
+                            aria-live="polite"
+                        >
+                            {updated}
+                        </span>
+                        <button
+                            class="ul-button ul-primary"
+                            type="button"
+                            data-testid="portal-refresh"
                             disabled=move || controller.loading()
-                            on:click=move |_| refresh()>"Refresh"</button>
+                            on:click=move |_| refresh()
+                        >
+                            "Refresh"
+                        </button>
                     </div>
                     <Show when=move || show_custom.get()>
                         <form class="ul-portal-custom" on:submit=apply_custom novalidate>
                             <div class="ul-field">
                                 <label for="ul-portal-first">"First day"</label>
-                                <input id="ul-portal-first" type="date" data-testid="portal-first" prop:value=move || custom_first.get() on:input=move |ev| custom_first.set(event_target_value(&ev)) />
+                                <input
+                                    id="ul-portal-first"
+                                    type="date"
+                                    data-testid="portal-first"
+                                    prop:value=move || custom_first.get()
+                                    on:input=move |ev| custom_first.set(event_target_value(&ev))
+                                />
                             </div>
                             <div class="ul-field">
                                 <label for="ul-portal-last">"Last day"</label>
-                                <input id="ul-portal-last" type="date" data-testid="portal-last" prop:value=move || custom_last.get() on:input=move |ev| custom_last.set(event_target_value(&ev)) />
+                                <input
+                                    id="ul-portal-last"
+                                    type="date"
+                                    data-testid="portal-last"
+                                    prop:value=move || custom_last.get()
+                                    on:input=move |ev| custom_last.set(event_target_value(&ev))
+                                />
                             </div>
-                            <button class="ul-button" type="submit" data-testid="portal-apply">"Show"</button>
+                            <button class="ul-button" type="submit" data-testid="portal-apply">
+                                "Show"
+                            </button>
                         </form>
                     </Show>
-                    {move || controller.period_error.get().map(|e| view! { <p class="ul-error" role="alert">{e}</p> })}
+                    {move || {
+                        controller
+                            .period_error
+                            .get()
+                            .map(|e| {
+                                view! {
+                                    <p class="ul-error" role="alert">
+                                        {e}
+                                    </p>
+                                }
+                            })
+                    }}
                 </section>
-                <For each=move || controller.slots.get() key=|s| (s.index, s.subject.with_value(|p| p.subject.id.clone())) let:sim>
+                <For
+                    each=move || controller.slots.get()
+                    key=|s| (s.index, s.subject.with_value(|p| p.subject.id.clone()))
+                    let:sim
+                >
                     <PortalSim sim=sim period=period_signal />
                 </For>
             </div>

@@ -37,7 +37,13 @@ pub fn RecordsTable() -> impl IntoView {
         };
         view! {
             <th scope="col" aria-sort=aria class:ul-num=numeric>
-                <button type="button" class="ul-sort" on:click=move |_| sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, false) })>
+                <button
+                    type="button"
+                    class="ul-sort"
+                    on:click=move |_| {
+                        sort.update(|s| *s = if s.0 == key { (key, !s.1) } else { (key, false) })
+                    }
+                >
                     {label}
                 </button>
             </th>
@@ -83,18 +89,36 @@ pub fn RecordsTable() -> impl IntoView {
         view! {
             <For each=move || 0..row_count.get() key=|row| *row let:row>
                 {
-                    // One memo per row, so `page_cells` has one subscriber per row rather than
-                    // per cell: the reactive graph re-subscribes readers on every change at a
-                    // cost that grows with the square of their number (profile of a redraw).
                     let row_cells = Memo::new(move |_| page_cells.with(|c| c.get(row).cloned()));
                     let record_at = move || row_cells.with(|r| r.as_ref().map(|(i, _)| *i));
                     let cell = move |column: usize| {
-                        move || row_cells.with(|r| r.as_ref().map(|(_, cells)| cells[column].clone()).unwrap_or_default())
+                        move || {
+                            row_cells
+                                .with(|r| {
+                                    r.as_ref()
+                                        .map(|(_, cells)| cells[column].clone())
+                                        .unwrap_or_default()
+                                })
+                        }
                     };
+                    // One memo per row, so `page_cells` has one subscriber per row rather than
+                    // per cell: the reactive graph re-subscribes readers on every change at a
+                    // cost that grows with the square of their number (profile of a redraw).
                     view! {
-                        <tr class:ul-selected=move || { let at = record_at(); at.is_some() && state.selected.get() == at } tabindex="0"
+                        <tr
+                            class:ul-selected=move || {
+                                let at = record_at();
+                                at.is_some() && state.selected.get() == at
+                            }
+                            tabindex="0"
                             on:click=move |_| state.selected.set(record_at())
-                            on:keydown=move |ev: web_sys::KeyboardEvent| if ev.key() == "Enter" || ev.key() == " " { ev.prevent_default(); state.selected.set(record_at()) }>
+                            on:keydown=move |ev: web_sys::KeyboardEvent| {
+                                if ev.key() == "Enter" || ev.key() == " " {
+                                    ev.prevent_default();
+                                    state.selected.set(record_at())
+                                }
+                            }
+                        >
                             <td>{cell(0)}</td>
                             <td>{cell(1)}</td>
                             <td class="ul-mono">{cell(2)}</td>
@@ -112,7 +136,9 @@ pub fn RecordsTable() -> impl IntoView {
     view! {
         <div class="ul-table-wrap">
             <table class="ul-table" data-testid="records-table">
-                <caption class="ul-visually-hidden">"Usage records for the current filters; select a row to see all its fields"</caption>
+                <caption class="ul-visually-hidden">
+                    "Usage records for the current filters; select a row to see all its fields"
+                </caption>
                 <thead>
                     <tr>
                         {header("Period start", SortKey::Start, false)}
@@ -120,18 +146,22 @@ pub fn RecordsTable() -> impl IntoView {
                         {header("Subject", SortKey::Subject, false)}
                         {header("Service", SortKey::Service, false)}
                         {header("Direction", SortKey::Direction, false)}
-                        {header("Zone", SortKey::Zone, false)}
-                        <th scope="col">"Roaming"</th>
+                        {header("Zone", SortKey::Zone, false)} <th scope="col">"Roaming"</th>
                         {header("Quantity", SortKey::Quantity, true)}
                     </tr>
                 </thead>
                 <tbody>
-                    {rows}
-                    <Show when=move || indices.with(|i| i.is_empty())>
+                    {rows} <Show when=move || indices.with(|i| i.is_empty())>
                         <tr class="ul-no-rows">
                             <td colspan="8">
                                 "No records match the current filters. "
-                                <button type="button" class="ul-button ul-ghost" on:click=move |_| state.filter.set(Default::default())>"Clear filters"</button>
+                                <button
+                                    type="button"
+                                    class="ul-button ul-ghost"
+                                    on:click=move |_| state.filter.set(Default::default())
+                                >
+                                    "Clear filters"
+                                </button>
                             </td>
                         </tr>
                     </Show>
@@ -139,9 +169,32 @@ pub fn RecordsTable() -> impl IntoView {
             </table>
         </div>
         <nav class="ul-pager" aria-label="Record pages">
-            <button type="button" class="ul-button ul-ghost" disabled=move || page.get() == 0 on:click=move |_| page.update(|p| *p = p.saturating_sub(1))>"Previous"</button>
-            <span aria-live="polite">{move || format!("Page {} of {} · {} records", page.get() + 1, pages(), indices.with(|i| i.len()))}</span>
-            <button type="button" class="ul-button ul-ghost" disabled=on_last_page on:click=move |_| page.update(|p| *p += 1)>"Next"</button>
+            <button
+                type="button"
+                class="ul-button ul-ghost"
+                disabled=move || page.get() == 0
+                on:click=move |_| page.update(|p| *p = p.saturating_sub(1))
+            >
+                "Previous"
+            </button>
+            <span aria-live="polite">
+                {move || {
+                    format!(
+                        "Page {} of {} · {} records",
+                        page.get() + 1,
+                        pages(),
+                        indices.with(|i| i.len()),
+                    )
+                }}
+            </span>
+            <button
+                type="button"
+                class="ul-button ul-ghost"
+                disabled=on_last_page
+                on:click=move |_| page.update(|p| *p += 1)
+            >
+                "Next"
+            </button>
         </nav>
     }
 }

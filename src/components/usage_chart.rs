@@ -126,10 +126,12 @@ pub fn UsageChart(
         view! {
             <For each=move || 0..path_count.get() key=|i| *i let:i>
                 {
+                    let path = Memo::new(move |_| {
+                        geometry.with(|g| g.1.get(i).cloned()).unwrap_or_default()
+                    });
                     // One memo per path, so the geometry has one subscriber per path: the
                     // reactive graph re-subscribes every reader on each change, at a cost that
                     // grows with the square of a source's readers (profile: a tenth of a redraw).
-                    let path = Memo::new(move |_| geometry.with(|g| g.1.get(i).cloned()).unwrap_or_default());
                     view! {
                         <path
                             d=move || path.with(|p| p.1.clone())
@@ -207,7 +209,14 @@ pub fn UsageChart(
         ((a - b).abs() >= BRUSH_MIN).then(|| {
             let (lo, hi) = (a.min(b).max(LEFT), a.max(b).min(LEFT + PLOT_WIDTH));
             view! {
-                <rect class="ul-brush" data-testid="chart-brush" x=format!("{lo:.1}") y=TOP width=format!("{:.1}", (hi - lo).max(0.0)) height=HEIGHT - TOP - BOTTOM />
+                <rect
+                    class="ul-brush"
+                    data-testid="chart-brush"
+                    x=format!("{lo:.1}")
+                    y=TOP
+                    width=format!("{:.1}", (hi - lo).max(0.0))
+                    height=HEIGHT - TOP - BOTTOM
+                />
             }
         })
     };
@@ -222,8 +231,20 @@ pub fn UsageChart(
         let mid = x + slot / 2.0;
         Some(view! {
             <g class="ul-readout" aria-hidden="true" pointer-events="none">
-                <rect class="ul-readout-column" x=format!("{x:.1}") y=TOP width=format!("{:.1}", slot.max(1.0)) height=HEIGHT - TOP - BOTTOM />
-                <line class="ul-crosshair" x1=format!("{mid:.1}") x2=format!("{mid:.1}") y1=TOP y2=HEIGHT - BOTTOM />
+                <rect
+                    class="ul-readout-column"
+                    x=format!("{x:.1}")
+                    y=TOP
+                    width=format!("{:.1}", slot.max(1.0))
+                    height=HEIGHT - TOP - BOTTOM
+                />
+                <line
+                    class="ul-crosshair"
+                    x1=format!("{mid:.1}")
+                    x2=format!("{mid:.1}")
+                    y1=TOP
+                    y2=HEIGHT - BOTTOM
+                />
             </g>
         })
     };
@@ -285,16 +306,33 @@ pub fn UsageChart(
             >
                 <div class="ul-tooltip-title">{title}</div>
                 <ul>
-                    {lines.into_iter().map(|(v, color, key)| view! {
-                        <li><span class=format!("ul-swatch ul-series-{color}") aria-hidden="true"></span>{key}<span class="ul-tooltip-value">{format.run(v)}</span></li>
-                    }).collect_view()}
+                    {lines
+                        .into_iter()
+                        .map(|(v, color, key)| {
+                            view! {
+                                <li>
+                                    <span
+                                        class=format!("ul-swatch ul-series-{color}")
+                                        aria-hidden="true"
+                                    ></span>
+                                    {key}
+                                    <span class="ul-tooltip-value">{format.run(v)}</span>
+                                </li>
+                            }
+                        })
+                        .collect_view()}
                 </ul>
-                <div class="ul-tooltip-total">"Total"<span class="ul-tooltip-value">{format.run(total)}</span></div>
-                {(!periods.is_empty()).then(|| view! {
-                    <ul class="ul-tooltip-periods">
-                        {periods.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
-                    </ul>
-                })}
+                <div class="ul-tooltip-total">
+                    "Total"<span class="ul-tooltip-value">{format.run(total)}</span>
+                </div>
+                {(!periods.is_empty())
+                    .then(|| {
+                        view! {
+                            <ul class="ul-tooltip-periods">
+                                {periods.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}
+                            </ul>
+                        }
+                    })}
             </div>
         })
     };
@@ -366,9 +404,32 @@ pub fn UsageChart(
                 .map(|p| {
                     let y = HEIGHT + 2.0 + p.lane as f64 * LANE;
                     view! {
-                        <g class=format!("ul-period ul-period-{}", p.granularity.as_str()) data-granularity=p.granularity.as_str() data-total=p.total.to_string() data-testid="chart-period">
-                            <rect x=format!("{:.1}", p.x) y=format!("{y:.1}") width=format!("{:.1}", p.width) height=LANE - 3.0 rx="3" />
-                            {p.text.clone().map(|t| view! { <text x=format!("{:.1}", p.x + 4.0) y=format!("{:.1}", y + 11.5)>{t}</text> })}
+                        <g
+                            class=format!("ul-period ul-period-{}", p.granularity.as_str())
+                            data-granularity=p.granularity.as_str()
+                            data-total=p.total.to_string()
+                            data-testid="chart-period"
+                        >
+                            <rect
+                                x=format!("{:.1}", p.x)
+                                y=format!("{y:.1}")
+                                width=format!("{:.1}", p.width)
+                                height=LANE - 3.0
+                                rx="3"
+                            />
+                            {p
+                                .text
+                                .clone()
+                                .map(|t| {
+                                    view! {
+                                        <text
+                                            x=format!("{:.1}", p.x + 4.0)
+                                            y=format!("{:.1}", y + 11.5)
+                                        >
+                                            {t}
+                                        </text>
+                                    }
+                                })}
                             <title>{p.title.clone()}</title>
                         </g>
                     }
@@ -414,22 +475,35 @@ pub fn UsageChart(
         view! {
             <For each=|| 0..5usize key=|i| *i let:i>
                 {
-                    let tick = Memo::new(move |_| axis_model.with(|a| a.0.get(i).cloned()).unwrap_or_default());
+                    let tick = Memo::new(move |_| {
+                        axis_model.with(|a| a.0.get(i).cloned()).unwrap_or_default()
+                    });
                     let y = move || tick.with(|t| t.0.clone());
                     let text_y = move || tick.with(|t| t.1.clone());
                     view! {
                         <g class="ul-tick">
                             <line x1=LEFT x2=WIDTH - 8.0 y1=y y2=y />
-                            <text x=LEFT - 6.0 y=text_y text-anchor="end">{move || tick.with(|t| t.2.clone())}</text>
+                            <text x=LEFT - 6.0 y=text_y text-anchor="end">
+                                {move || tick.with(|t| t.2.clone())}
+                            </text>
                         </g>
                     }
                 }
             </For>
             <For each=move || 0..label_count.get() key=|i| *i let:i>
                 {
-                    let label = Memo::new(move |_| axis_model.with(|a| a.1.get(i).cloned()).unwrap_or_default());
+                    let label = Memo::new(move |_| {
+                        axis_model.with(|a| a.1.get(i).cloned()).unwrap_or_default()
+                    });
                     view! {
-                        <text class="ul-xlabel" x=move || label.with(|l| l.0.clone()) y=HEIGHT - 8.0 text-anchor="middle">{move || label.with(|l| l.1.clone())}</text>
+                        <text
+                            class="ul-xlabel"
+                            x=move || label.with(|l| l.0.clone())
+                            y=HEIGHT - 8.0
+                            text-anchor="middle"
+                        >
+                            {move || label.with(|l| l.1.clone())}
+                        </text>
                     }
                 }
             </For>
@@ -453,12 +527,18 @@ pub fn UsageChart(
             .into_iter()
             .filter(|(t, _)| *t >= first && *t <= last + 86_400 * 31)
             .map(|(t, label)| {
-                let x = if n == 1 { LEFT + slot / 2.0 } else { LEFT + slot / 2.0 + (t - first) as f64 / span * (slot * (n - 1) as f64) };
+                let x = if n == 1 {
+                    LEFT + slot / 2.0
+                } else {
+                    LEFT + slot / 2.0 + (t - first) as f64 / span * (slot * (n - 1) as f64)
+                };
                 let x = x.min(WIDTH - 10.0);
                 view! {
                     <g class="ul-event">
                         <line x1=format!("{x:.1}") x2=format!("{x:.1}") y1=TOP y2=HEIGHT - BOTTOM />
-                        <circle cx=format!("{x:.1}") cy=TOP + 4.0 r="4"><title>{label}</title></circle>
+                        <circle cx=format!("{x:.1}") cy=TOP + 4.0 r="4">
+                            <title>{label}</title>
+                        </circle>
                     </g>
                 }
             })
@@ -466,7 +546,11 @@ pub fn UsageChart(
     };
     let max_stack = Memo::new(move |_| visible.with(|ts| ts.max_stack()));
     view! {
-        <figure class="ul-chart" data-testid="chart" data-interval=move || series.with(|ts| ts.bucket.as_str())>
+        <figure
+            class="ul-chart"
+            data-testid="chart"
+            data-interval=move || series.with(|ts| ts.bucket.as_str())
+        >
             <svg
                 node_ref=svg_ref
                 viewBox=move || format!("0 0 {WIDTH} {}", HEIGHT + band_height())
@@ -475,10 +559,25 @@ pub fn UsageChart(
                 xmlns="http://www.w3.org/2000/svg"
             >
                 {axis}
-                <g class="ul-bars" data-max=move || max_stack.get().to_string()
-                    on:mousemove=on_move on:mouseleave=move |_| { hover.set(None); brush.set(None); }
-                    on:mousedown=on_down on:mouseup=on_up>
-                    <rect class="ul-hit" x=LEFT y=TOP width=PLOT_WIDTH height=HEIGHT - TOP - BOTTOM fill="transparent" />
+                <g
+                    class="ul-bars"
+                    data-max=move || max_stack.get().to_string()
+                    on:mousemove=on_move
+                    on:mouseleave=move |_| {
+                        hover.set(None);
+                        brush.set(None);
+                    }
+                    on:mousedown=on_down
+                    on:mouseup=on_up
+                >
+                    <rect
+                        class="ul-hit"
+                        x=LEFT
+                        y=TOP
+                        width=PLOT_WIDTH
+                        height=HEIGHT - TOP - BOTTOM
+                        fill="transparent"
+                    />
                     <g transform="scale(0.1)">{bars}</g>
                     {crosshair}
                     {brush_rect}
@@ -492,20 +591,40 @@ pub fn UsageChart(
                 // and totals in place instead of rebuilding (or reordering) every button.
                 <For each=move || 0..series_count.get() key=|i| *i let:i>
                     {
-                        // (key, formatted total) at this position; one subscriber of `series` per button.
-                        let item = Memo::new(move |_| series.with(|ts| ts.series.get(i).map(|s| (s.key.clone(), format.run(s.total)))).unwrap_or_default());
+                        let item = Memo::new(move |_| {
+                            series
+                                .with(|ts| {
+                                    ts.series.get(i).map(|s| (s.key.clone(), format.run(s.total)))
+                                })
+                                .unwrap_or_default()
+                        });
                         let key_at = move || item.with(|(k, _)| k.clone());
                         let total = move || item.with(|(_, t)| t.clone());
-                        let pressed = move || item.with(|(key, _)| !hidden.with(|h| h.contains(key)));
+                        let pressed = move || {
+                            item.with(|(key, _)| !hidden.with(|h| h.contains(key)))
+                        };
+                        // (key, formatted total) at this position; one subscriber of `series` per button.
                         view! {
-                            <button type="button" class="ul-legend-item" aria-pressed=move || pressed().to_string()
+                            <button
+                                type="button"
+                                class="ul-legend-item"
+                                aria-pressed=move || pressed().to_string()
                                 on:click=move |_| {
                                     let key = item.with_untracked(|(k, _)| k.clone());
-                                    hidden.update(|h| {
-                                        if let Some(p) = h.iter().position(|k| *k == key) { h.remove(p); } else { h.push(key); }
-                                    })
-                                }>
-                                <span class=format!("ul-swatch ul-series-{}", i % PALETTE) aria-hidden="true"></span>
+                                    hidden
+                                        .update(|h| {
+                                            if let Some(p) = h.iter().position(|k| *k == key) {
+                                                h.remove(p);
+                                            } else {
+                                                h.push(key);
+                                            }
+                                        })
+                                }
+                            >
+                                <span
+                                    class=format!("ul-swatch ul-series-{}", i % PALETTE)
+                                    aria-hidden="true"
+                                ></span>
                                 {key_at}
                                 <span class="ul-legend-total">{total}</span>
                             </button>

@@ -77,28 +77,49 @@ pub fn UsageGauge(
     let projection_text = move || text().1;
     let testid = format!("gauge-{}", gauge.service.as_str());
     view! {
-        <li class="ul-gauge" class:ul-gauge-over=over class:ul-gauge-heading-over=heading_over
-            data-testid=testid data-used=gauge.used.to_string()
+        <li
+            class="ul-gauge"
+            class:ul-gauge-over=over
+            class:ul-gauge-heading-over=heading_over
+            data-testid=testid
+            data-used=gauge.used.to_string()
             data-allowance=gauge.allowance.map(|a| a.to_string()).unwrap_or_default()
-            data-projected=gauge.projected.map(|p| p.to_string()).unwrap_or_default()>
+            data-projected=gauge.projected.map(|p| p.to_string()).unwrap_or_default()
+        >
             <div class="ul-gauge-head">
                 <span class="ul-gauge-name">{name.clone()}</span>
                 <span class="ul-gauge-used">{used_text.clone()}</span>
                 {percent.map(|p| view! { <span class="ul-gauge-pct">{format!("{p}%")}</span> })}
             </div>
-            {fraction.map(|f| {
-                let label = format!("{name} used");
-                view! {
-                    <div class="ul-gauge-track" role="meter" aria-label=label
-                        aria-valuemin="0" aria-valuemax="100" aria-valuenow=(f * 100.0).round().min(100.0).to_string()
-                        aria-valuetext=used_text.clone()>
-                        {projected_share.map(|p| view! {
-                            <span class="ul-gauge-projected" style:width=format!("{:.1}%", p * 100.0)></span>
-                        })}
-                        <span class="ul-gauge-fill" style:width=format!("{:.1}%", f.min(1.0) * 100.0)></span>
-                    </div>
-                }
-            })}
+            {fraction
+                .map(|f| {
+                    let label = format!("{name} used");
+                    view! {
+                        <div
+                            class="ul-gauge-track"
+                            role="meter"
+                            aria-label=label
+                            aria-valuemin="0"
+                            aria-valuemax="100"
+                            aria-valuenow=(f * 100.0).round().min(100.0).to_string()
+                            aria-valuetext=used_text.clone()
+                        >
+                            {projected_share
+                                .map(|p| {
+                                    view! {
+                                        <span
+                                            class="ul-gauge-projected"
+                                            style:width=format!("{:.1}%", p * 100.0)
+                                        ></span>
+                                    }
+                                })}
+                            <span
+                                class="ul-gauge-fill"
+                                style:width=format!("{:.1}%", f.min(1.0) * 100.0)
+                            ></span>
+                        </div>
+                    }
+                })}
             {move || projection_text().map(|p| view! { <p class="ul-gauge-projection">{p}</p> })}
         </li>
     }
