@@ -8,11 +8,14 @@ use usagelens_core::units::parse_day;
 use usagelens_core::Carrier;
 
 use super::fleet_account::FleetAccount;
+use super::fleet_actions::FleetActions;
 use super::fleet_credentials::{CarrierSecrets, FleetCredentials};
 use super::fleet_failures::FleetFailures;
+use super::fleet_period::FleetPeriodFields;
 use super::fleet_progress::FleetProgressLine;
+use super::fleet_proxy::FleetProxyFields;
 use super::fleet_subjects::FleetSubjects;
-use super::live_fetch::{parse_billing_day, prefix};
+use super::live_fetch::parse_billing_day;
 use crate::remember::{FleetSettings, FLEET_KEY};
 use crate::use_fleet_fetch::use_fleet_fetch;
 
@@ -126,12 +129,8 @@ pub fn FleetFetch() -> impl IntoView {
             .trim()
             .trim_end_matches('/')
             .to_owned();
-        let bases = Carrier::ALL
-            .iter()
-            .map(|c| (*c, format!("{base}/{}", prefix(*c))))
-            .collect();
         let config = FetchConfig {
-            proxy: ProxyConfig::PerCarrierBase(bases),
+            proxy: ProxyConfig::per_carrier(&base),
             today: Some(chrono::Utc::now().date_naive()),
             ..FetchConfig::default()
         };
@@ -191,14 +190,7 @@ pub fn FleetFetch() -> impl IntoView {
             form_error.set(setup.err());
         }
     };
-    let toggle_pause = move |_| {
-        if fleet.paused.get_untracked() {
-            fleet.resume()
-        } else {
-            fleet.pause()
-        }
-    };
-    let retry = move |_| {
+    let retry = move |()| {
         let setup = read_setup();
         form_error.set(setup.as_ref().err().cloned());
         if let Ok(setup) = setup {
@@ -237,27 +229,7 @@ pub fn FleetFetch() -> impl IntoView {
                 running=running
                 form_error=form_error
             />
-            <fieldset class="ul-fieldset" data-testid="fieldset-period">
-                <legend>"Period"</legend>
-                <label class="ul-field">
-                    <span>"First day"</span>
-                    <input
-                        type="date"
-                        disabled=move || running.get()
-                        prop:value=move || from.get()
-                        on:change=move |ev| from.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="ul-field">
-                    <span>"Last day"</span>
-                    <input
-                        type="date"
-                        disabled=move || running.get()
-                        prop:value=move || to.get()
-                        on:change=move |ev| to.set(event_target_value(&ev))
-                    />
-                </label>
-            </fieldset>
+            <FleetPeriodFields from=from to=to running=running />
             <FleetCredentials
                 carriers=carriers_in_list
                 secrets=secrets
@@ -266,33 +238,12 @@ pub fn FleetFetch() -> impl IntoView {
                 cc_billing_day=cc_billing_day
                 on_rate=Callback::new(move |()| apply_live())
             />
-            <fieldset class="ul-fieldset" data-testid="fieldset-proxy">
-                <legend>"Proxy"</legend>
-                <label class="ul-field ul-wide">
-                    <span>"Proxy base URL"</span>
-                    <input
-                        type="url"
-                        data-testid="fleet-proxy"
-                        disabled=move || running.get()
-                        prop:value=move || proxy.get()
-                        on:input=move |ev| proxy.set(event_target_value(&ev))
-                    />
-                </label>
-                <label class="ul-field">
-                    <span>"Parallel fetches"</span>
-                    <input
-                        type="number"
-                        min="1"
-                        max="64"
-                        data-testid="fleet-concurrency"
-                        prop:value=move || concurrency.get()
-                        on:input=move |ev| {
-                            concurrency.set(event_target_value(&ev));
-                            apply_live()
-                        }
-                    />
-                </label>
-            </fieldset>
+            <FleetProxyFields
+                proxy=proxy
+                concurrency=concurrency
+                running=running
+                on_concurrency=Callback::new(move |()| apply_live())
+            />
             <div class="ul-field ul-check ul-remember">
                 <label>
                     <input
@@ -315,43 +266,12 @@ pub fn FleetFetch() -> impl IntoView {
                         }
                     })
             }}
-            <div class="ul-actions">
-                <button
-                    class="ul-button"
-                    type="button"
-                    data-testid="fleet-start"
-                    disabled=move || running.get()
-                    on:click=move |_| start_fetch()
-                >
-                    "Fetch fleet"
-                </button>
-                <button
-                    class="ul-button ul-ghost"
-                    type="button"
-                    disabled=move || !running.get()
-                    on:click=toggle_pause
-                >
-                    {move || if fleet.paused.get() { "Resume" } else { "Pause" }}
-                </button>
-                <button
-                    class="ul-button ul-ghost"
-                    type="button"
-                    disabled=move || !running.get()
-                    on:click=move |_| fleet.cancel()
-                >
-                    "Cancel"
-                </button>
-                <button
-                    class="ul-button ul-ghost"
-                    type="button"
-                    data-testid="fleet-retry"
-                    title="Fetches the failed and partial subjects again, with the credentials, limits and proxy the form has now"
-                    disabled=retry_disabled
-                    on:click=retry
-                >
-                    "Retry failed"
-                </button>
-            </div>
+            <FleetActions
+                fleet=fleet
+                on_start=Callback::new(move |()| start_fetch())
+                on_retry=Callback::new(move |()| retry(()))
+                retry_disabled=Signal::derive(retry_disabled)
+            />
             <FleetProgressLine fleet=fleet />
             <FleetFailures fleet=fleet />
         </div>
