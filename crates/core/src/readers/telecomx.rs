@@ -1027,10 +1027,8 @@ struct ContextCache {
 
 impl ContextCache {
     fn get(&mut self, set: &mut UsageSet, plan: &str, msisdn: &str, name: &str) -> Sym {
-        use std::hash::{BuildHasher, Hash, Hasher};
-        let mut hasher = rustc_hash::FxBuildHasher.build_hasher();
-        (plan, msisdn, name).hash(&mut hasher);
-        let hash = hasher.finish();
+        use std::hash::BuildHasher;
+        let hash = rustc_hash::FxBuildHasher.hash_one((plan, msisdn, name));
         if let Some(&sym) = self.known.get(&hash) {
             if Self::made_from(set.context(sym), plan, msisdn, name) {
                 return sym;
@@ -1275,7 +1273,7 @@ fn csv_error(err: &csv::Error, what: &str, body: &str, delimiter: u8) -> ParseEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::hash::{BuildHasher, Hash, Hasher};
+    use std::hash::BuildHasher;
 
     #[test]
     fn the_context_cache_gives_each_triple_its_own_context_once() {
@@ -1288,9 +1286,8 @@ mod tests {
         assert_eq!(cache.get(&mut set, "Plan 1", "+4511", "Ann"), a);
         assert_eq!(set.context(b).map(|c| c.attributes.len()), Some(1));
         // A triple whose hash finds another triple's context gets its own.
-        let mut hasher = rustc_hash::FxBuildHasher.build_hasher();
-        ("Plan 2", "+4513", "Bo").hash(&mut hasher);
-        cache.known.insert(hasher.finish(), a);
+        let hash = rustc_hash::FxBuildHasher.hash_one(("Plan 2", "+4513", "Bo"));
+        cache.known.insert(hash, a);
         let c = cache.get(&mut set, "Plan 2", "+4513", "Bo");
         assert_ne!(c, a);
         assert_eq!(
