@@ -207,7 +207,11 @@ fn object_form_columns_and_the_previous_path_give_the_same_records_on_every_fixt
     // 300 accounts: the attributes' index needs 16 bits.
     let mut accounts = String::from("number,name,ratePlan,year,month,Data Homeland bytes\n");
     for i in 0..300 {
-        accounts.push_str(&format!("+45{i:08},Account {i},Plan,2024,{},{}\n", i % 12 + 1, i));
+        accounts.push_str(&format!(
+            "+45{i:08},Account {i},Plan,2024,{},{}\n",
+            i % 12 + 1,
+            i
+        ));
     }
     let bodies = FIXTURES.iter().copied().chain([
         ("non-ASCII CSV", non_ascii.as_str()),
