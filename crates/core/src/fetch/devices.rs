@@ -233,36 +233,32 @@ impl DeviceListJob {
         let carrier = self.carrier();
         let spec = carrier.spec();
         let token = self.token.as_ref().map(|t| t.value.as_str());
-        let (planned, purpose) = match self.phase {
-            Phase::Token => (spec.token_request(&self.credentials), Purpose::Token),
-            Phase::Login => (
-                spec.login_request(&self.credentials, token.unwrap_or_default()),
-                Purpose::Login,
+        let auth = match self.phase {
+            Phase::Token | Phase::Login => super::auth_request(
+                carrier,
+                &self.credentials,
+                token,
+                self.phase == Phase::Login,
             ),
-            Phase::List | Phase::Done => (None, Purpose::Usage(self.outcome.pages + 1)),
+            Phase::List | Phase::Done => None,
         };
-        let planned = planned.or_else(|| {
-            spec.device_listing().map(|listing| {
-                listing.page_request(&DeviceListPage {
-                    query: &self.query,
-                    credentials: &self.credentials,
-                    token,
-                    session: self.session.as_ref().map(|s| s.value.as_str()),
-                    number: self.page + 1,
-                    last_seen: self.last_seen.as_deref(),
-                })
-            })
+        let (planned, purpose) = auth.unwrap_or_else(|| {
+            let page = DeviceListPage {
+                query: &self.query,
+                credentials: &self.credentials,
+                token,
+                session: self.session.as_ref().map(|s| s.value.as_str()),
+                number: self.page + 1,
+                last_seen: self.last_seen.as_deref(),
+            };
+            // `new` checked that the carrier lists devices.
+            let planned = spec.device_listing().map_or_else(
+                || PlannedRequest::get(String::new()),
+                |l| l.page_request(&page),
+            );
+            (planned, Purpose::Usage(self.outcome.pages + 1))
         });
-        // `new` checked that the carrier lists devices: `planned` is always there.
-        let planned = planned.unwrap_or_else(|| PlannedRequest::get(String::new()));
-        RequestPlan {
-            method: planned.method,
-            url: self.config.proxy.route(carrier, &planned.path),
-            headers: planned.headers,
-            body: planned.body,
-            purpose,
-            timeout_ms: self.config.timeout_ms,
-        }
+        RequestPlan::routed(planned, carrier, &self.config, purpose)
     }
 
     /// Feeds back the answer to the last `Send`.

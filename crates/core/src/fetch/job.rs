@@ -353,36 +353,27 @@ impl FetchJob {
         let carrier = self.carrier();
         let spec = carrier.spec();
         let token = self.token.as_ref().map(|t| t.value.as_str());
-        let (planned, purpose) = match self.phase {
-            Phase::Token => (spec.token_request(&self.credentials), Purpose::Token),
-            Phase::Login => (
-                spec.login_request(&self.credentials, token.unwrap_or_default()),
-                Purpose::Login,
+        let auth = match self.phase {
+            Phase::Token | Phase::Login => super::auth_request(
+                carrier,
+                &self.credentials,
+                token,
+                self.phase == Phase::Login,
             ),
-            Phase::Usage | Phase::Done => (None, Purpose::Usage(self.page + 1)),
+            Phase::Usage | Phase::Done => None,
         };
-        let (planned, purpose) = match planned {
-            Some(planned) => (planned, purpose),
-            None => (
-                spec.usage_request(&UsagePage {
-                    query: &self.query,
-                    credentials: &self.credentials,
-                    token,
-                    session: self.session.as_ref().map(|s| s.value.as_str()),
-                    window: (self.earliest, self.window_latest),
-                    random,
-                }),
-                Purpose::Usage(self.page + 1),
-            ),
-        };
-        RequestPlan {
-            method: planned.method,
-            url: self.config.proxy.route(carrier, &planned.path),
-            headers: planned.headers,
-            body: planned.body,
-            purpose,
-            timeout_ms: self.config.timeout_ms,
-        }
+        let (planned, purpose) = auth.unwrap_or_else(|| {
+            let page = UsagePage {
+                query: &self.query,
+                credentials: &self.credentials,
+                token,
+                session: self.session.as_ref().map(|s| s.value.as_str()),
+                window: (self.earliest, self.window_latest),
+                random,
+            };
+            (spec.usage_request(&page), Purpose::Usage(self.page + 1))
+        });
+        RequestPlan::routed(planned, carrier, &self.config, purpose)
     }
 
     /// Feeds back the answer to the last `Send`.

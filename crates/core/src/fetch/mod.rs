@@ -71,6 +71,23 @@ pub struct RequestPlan {
 const SECRET_HEADERS: [&str; 2] = ["authorization", "vz-m2m-token"];
 
 impl RequestPlan {
+    /// A carrier's planned request, routed through the configured proxy.
+    pub(crate) fn routed(
+        planned: crate::carriers::PlannedRequest,
+        carrier: Carrier,
+        config: &FetchConfig,
+        purpose: Purpose,
+    ) -> RequestPlan {
+        RequestPlan {
+            method: planned.method,
+            url: config.proxy.route(carrier, &planned.path),
+            headers: planned.headers,
+            body: planned.body,
+            purpose,
+            timeout_ms: config.timeout_ms,
+        }
+    }
+
     /// A one-line description for logs: secrets in headers and bodies are replaced by `***`.
     #[must_use]
     pub fn describe(&self) -> String {
@@ -426,3 +443,21 @@ pub struct FetchOutcome {
 }
 
 pub use job::FetchJob;
+
+/// The request of an authentication phase, shared by the usage fetch and the device listing:
+/// the access token (`login` false) or the session login with `token`; `None` when the
+/// carrier's credentials have no such step.
+pub(crate) fn auth_request(
+    carrier: Carrier,
+    credentials: &Credentials,
+    token: Option<&str>,
+    login: bool,
+) -> Option<(crate::carriers::PlannedRequest, Purpose)> {
+    let spec = carrier.spec();
+    if login {
+        spec.login_request(credentials, token.unwrap_or_default())
+            .map(|p| (p, Purpose::Login))
+    } else {
+        spec.token_request(credentials).map(|p| (p, Purpose::Token))
+    }
+}
