@@ -2,6 +2,8 @@
 //! aggregation. Nothing here touches the browser, so all of
 //! it runs under native `cargo test`.
 
+#![warn(missing_docs)]
+
 pub mod aggregate;
 #[cfg(feature = "bench")]
 pub mod bench;

@@ -21,8 +21,11 @@ pub const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// A quantity or allowance a JS number cannot hold exactly.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnsafeNumber {
+    /// Index of the record in the set.
     pub record: usize,
+    /// The field: `quantity` or `allowance`.
     pub field: &'static str,
+    /// The value.
     pub value: u64,
 }
 
@@ -119,6 +122,7 @@ pub enum TimeForm {
 /// The records as columns.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecordColumns {
+    /// How many records.
     pub len: usize,
     /// `len` numbers a column, one column after the other: with [`TimeForm::Millis`] `start`,
     /// `end`, `quantity`, `allowance`; with [`TimeForm::Text`] `quantity`, `allowance`. `NaN` is

@@ -50,6 +50,7 @@ fn count_within(times: &VecDeque<u64>, from: u64, to: u64) -> usize {
 }
 
 impl RateLimiter {
+    /// A limiter with no limits set and nothing learned.
     pub fn new() -> RateLimiter {
         RateLimiter::default()
     }

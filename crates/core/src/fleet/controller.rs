@@ -35,7 +35,9 @@ pub struct FleetSetup {
     pub concurrency: usize,
     /// Requests per second per carrier; `None` for none (then one is learned from 429s).
     pub limits: Vec<(Carrier, Option<u32>)>,
+    /// Each carrier's credentials.
     pub credentials: HashMap<Carrier, Credentials>,
+    /// Proxy, timeout, retries and paging of every request.
     pub config: FetchConfig,
 }
 
@@ -58,10 +60,18 @@ pub struct Ticket(u64);
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum FleetPoll {
     /// Send this request, then hand its answer (or transport error) back with the ticket.
-    Send { ticket: Ticket, plan: RequestPlan },
+    Send {
+        /// Names the request; hand it back with the answer.
+        ticket: Ticket,
+        /// The request to send.
+        plan: RequestPlan,
+    },
     /// Nothing to send before `until_ms` (a backoff, a `Retry-After`, a rate limit), unless an
     /// answer comes first: ask again then.
-    Wait { until_ms: u64 },
+    Wait {
+        /// Milliseconds (the executor's clock) to wait until.
+        until_ms: u64,
+    },
     /// Nothing to send until an answer comes back (or the run resumes, or may run more at once).
     Idle,
     /// Nothing is in flight and nothing will start: the run is over (or cancelled).
@@ -71,12 +81,14 @@ pub enum FleetPoll {
 /// Records fetched since the last [`FleetController::take_results`], for the view.
 #[derive(Clone, Debug, Default)]
 pub struct FleetResults {
+    /// The records.
     pub set: UsageSet,
     /// Subjects fetched again after a partial fetch: what the view holds of them goes first.
     pub replacing: Vec<Subject>,
 }
 
 impl FleetResults {
+    /// Whether there is nothing new for the view.
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.replacing.is_empty()
     }
@@ -139,6 +151,8 @@ pub struct FleetController {
 }
 
 impl FleetController {
+    /// A fleet fetch of `entries` over `period`, set up by `setup`; nothing is sent until
+    /// [`FleetController::poll`].
     pub fn new(entries: Vec<FleetEntry>, setup: FleetSetup, period: FleetPeriod) -> Self {
         let mut controller = FleetController {
             run: FleetRun::new(entries, setup.concurrency),
@@ -164,10 +178,12 @@ impl FleetController {
         &self.run
     }
 
+    /// The run's counts and ETA at `now_ms` (milliseconds).
     pub fn progress(&self, now_ms: u64) -> FleetProgress {
         self.run.progress(now_ms)
     }
 
+    /// The per-carrier rate limiter every request goes through.
     pub fn limiter(&self) -> &RateLimiter {
         &self.limiter
     }
@@ -205,15 +221,18 @@ impl FleetController {
         self.config = setup.config;
     }
 
+    /// Stops starting new subjects until [`FleetController::resume`]; jobs running go on.
     pub fn pause(&mut self) {
         self.run.pause();
     }
 
+    /// Lets a paused fetch start subjects again; the ETA counts from `now_ms`.
     pub fn resume(&mut self, now_ms: u64) {
         self.run.resume(now_ms);
         self.blocked = false;
     }
 
+    /// Whether the fetch is paused.
     pub fn is_paused(&self) -> bool {
         self.run.is_paused()
     }

@@ -28,6 +28,7 @@ impl FlushPacer {
         }
     }
 
+    /// Whether the next move is due at `now_ms` (milliseconds).
     pub fn due(&self, now_ms: u64) -> bool {
         now_ms >= self.next_ms
     }

@@ -11,7 +11,9 @@ use crate::readers::default_subject_kind;
 /// One subject of a fleet list.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct FleetEntry {
+    /// The carrier to fetch it from.
     pub carrier: Carrier,
+    /// The identifier, with its kind.
     pub subject: Subject,
     /// 1-based line in the list, for messages.
     pub line: u64,
@@ -20,7 +22,9 @@ pub struct FleetEntry {
 /// A line of the list that was not taken, and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ListProblem {
+    /// 1-based line in the list.
     pub line: u64,
+    /// Why the line was not taken.
     pub message: String,
 }
 
@@ -28,7 +32,9 @@ pub struct ListProblem {
 /// the other 9 999.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SubjectList {
+    /// The subjects taken, in list order.
     pub entries: Vec<FleetEntry>,
+    /// The lines not taken.
     pub problems: Vec<ListProblem>,
 }
 

@@ -11,19 +11,25 @@ use crate::sorting::sort_by_shared;
 /// Where one subject of a run is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EntryState {
+    /// Waiting to be fetched.
     Pending,
+    /// Being fetched now.
     Running,
     /// Fetched; `partial` holds the error that cut it short (the records read so far are kept).
     Done {
+        /// Records read.
         records: usize,
+        /// The error that cut the fetch short; `None` when it completed.
         partial: Option<String>,
     },
+    /// Fetched nothing: the error that stopped it.
     Failed(String),
 }
 
 /// A subject whose last fetch failed or came back partial.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Problem<'a> {
+    /// The subject.
     pub entry: &'a FleetEntry,
     /// Records kept in the view when partial; `None` when it failed with nothing read.
     pub kept: Option<usize>,
@@ -34,7 +40,9 @@ pub struct Problem<'a> {
 /// Problems that share a message.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ProblemGroup<'a> {
+    /// The error message the problems share.
     pub message: &'a str,
+    /// How many problems have it.
     pub count: usize,
     /// The first few, in list order.
     pub first: Vec<Problem<'a>>,
@@ -67,12 +75,19 @@ pub enum FleetStep {
 /// Counts for the progress bar.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct FleetProgress {
+    /// Subjects in the run.
     pub total: usize,
+    /// Subjects fetched, partial ones included.
     pub done: usize,
+    /// Of `done`, those that came back partial.
     pub partial: usize,
+    /// Subjects whose fetch failed with nothing read.
     pub failed: usize,
+    /// Subjects being fetched now.
     pub running: usize,
+    /// Subjects still waiting to start.
     pub remaining: usize,
+    /// Records read by the fetched subjects (partial ones included).
     pub records: usize,
     /// Estimated milliseconds to go, from the pace so far; `None` until something finished.
     pub eta_ms: Option<u64>,
@@ -81,6 +96,7 @@ pub struct FleetProgress {
 /// The scheduler of one fleet fetch.
 #[derive(Clone, Debug)]
 pub struct FleetRun {
+    /// The subjects, in list order; an entry's index is its place here.
     pub entries: Vec<FleetEntry>,
     states: Vec<EntryState>,
     queue: VecDeque<usize>,
@@ -96,6 +112,7 @@ pub struct FleetRun {
 }
 
 impl FleetRun {
+    /// A run over `entries`, all pending, fetching at most `concurrency` at once (at least 1).
     pub fn new(entries: Vec<FleetEntry>, concurrency: usize) -> FleetRun {
         let n = entries.len();
         FleetRun {
@@ -112,30 +129,37 @@ impl FleetRun {
         }
     }
 
+    /// Where entry `index` is; `None` when out of range.
     pub fn state(&self, index: usize) -> Option<&EntryState> {
         self.states.get(index)
     }
 
+    /// How many subjects may be fetched at once.
     pub fn concurrency(&self) -> usize {
         self.concurrency
     }
 
+    /// Sets how many subjects may be fetched at once (at least 1).
     pub fn set_concurrency(&mut self, concurrency: usize) {
         self.concurrency = concurrency.max(1);
     }
 
+    /// Whether the run is paused.
     pub fn is_paused(&self) -> bool {
         self.paused
     }
 
+    /// Whether the run was cancelled (and not retried since).
     pub fn is_cancelled(&self) -> bool {
         self.cancelled
     }
 
+    /// Stops starting new fetches until [`FleetRun::resume`]; running ones go on.
     pub fn pause(&mut self) {
         self.paused = true;
     }
 
+    /// Lets a paused run start fetches again; the ETA counts from `now_ms`.
     pub fn resume(&mut self, now_ms: u64) {
         if self.paused {
             self.paused = false;
@@ -383,6 +407,7 @@ impl FleetRun {
         n
     }
 
+    /// Counts and ETA at `now_ms` (milliseconds, the executor's clock).
     pub fn progress(&self, now_ms: u64) -> FleetProgress {
         let mut p = FleetProgress {
             total: self.states.len(),

@@ -10,27 +10,39 @@ use crate::sorting::sort_by_shared;
 /// One subject's total for the service in view.
 #[derive(Clone, Debug, PartialEq)]
 pub struct SubjectTotal {
+    /// The subject.
     pub subject: Subject,
+    /// The carrier of its first record in view.
     pub carrier: Option<Carrier>,
+    /// Total used, in the service's unit.
     pub quantity: u64,
+    /// How many records make it up.
     pub records: usize,
 }
 
 /// A distribution bar: how many subjects used between `low` (inclusive) and `high` (exclusive).
 #[derive(Clone, Debug, PartialEq)]
 pub struct DistributionBin {
+    /// Lower bound, in the service's unit, inclusive.
     pub low: u64,
+    /// Upper bound, in the service's unit, exclusive.
     pub high: u64,
+    /// How many subjects' totals fall in it.
     pub subjects: usize,
 }
 
 /// A subject over an allowance in one period.
 #[derive(Clone, Debug, PartialEq)]
 pub struct OverAllowance {
+    /// The subject.
     pub subject: Subject,
+    /// Unix seconds (UTC) of the period's start, inclusive.
     pub period_start: i64,
+    /// Unix seconds (UTC) of the period's end, exclusive.
     pub period_end: i64,
+    /// Used in the period, in the service's unit.
     pub used: u64,
+    /// The allowance it went over, in the service's unit.
     pub allowance: u64,
     /// True when the allowance is the carrier's (TelecomX packages), false for the user's cap.
     pub from_carrier: bool,
@@ -41,9 +53,11 @@ pub struct OverAllowance {
 pub struct FleetSummary {
     /// Every subject with records in view, largest first.
     pub subjects: Vec<SubjectTotal>,
+    /// Equal-width bars of subject totals, from 0 up.
     pub distribution: Vec<DistributionBin>,
     /// Largest overshoot first.
     pub over: Vec<OverAllowance>,
+    /// Sum of every subject's total, in the service's unit.
     pub total: u64,
 }
 

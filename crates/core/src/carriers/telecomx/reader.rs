@@ -254,6 +254,7 @@ fn optional<'a>(entry: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
     get_ci(entry, key)
 }
 
+/// Reads a TelecomX usage JSON body into `set` by the module's rules.
 pub fn read_json(
     text_body: &str,
     options: &ParseOptions,
@@ -687,6 +688,7 @@ fn classify(header: &str) -> Column {
     category(rest).map_or(Column::Unknown, Column::VoiceCategory)
 }
 
+/// Reads a TelecomX usage CSV into `set` by the module's rules.
 pub fn read_csv(
     text_body: &str,
     options: &ParseOptions,
