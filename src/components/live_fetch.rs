@@ -638,11 +638,6 @@ pub fn LiveFetch() -> impl IntoView {
     }
 }
 
-/// The path prefix each carrier has behind a per-carrier proxy (deploy/nginx, the sandbox).
-pub fn prefix(carrier: Carrier) -> &'static str {
-    carrier.spec().proxy_prefix()
-}
-
 /// The Control Center endpoint choice: usage in zone per billing cycle (`usageInZone`), or the
 /// current cycle to date (`ctdUsages`).
 pub fn control_center_endpoint(

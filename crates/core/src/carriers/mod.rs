@@ -355,26 +355,6 @@ impl Credentials {
             Credentials::ControlCenter { .. } => Carrier::ControlCenter,
         }
     }
-
-    /// Every secret these credentials hold (for checks that none leaks into a URL or a log).
-    #[must_use]
-    pub fn secrets(&self) -> Vec<&str> {
-        match self {
-            Credentials::VodafoneClient {
-                client_id,
-                client_secret,
-            } => vec![client_id, client_secret],
-            Credentials::VodafoneBearer(t) | Credentials::TelecomxBearer(t) => vec![t],
-            Credentials::TelecomxBasic { user, password } => vec![user, password],
-            Credentials::Thingspace {
-                key,
-                secret,
-                username,
-                password,
-            } => vec![key, secret, username, password],
-            Credentials::ControlCenter { username, api_key } => vec![username, api_key],
-        }
-    }
 }
 
 /// Where a credential field's value goes: the five slots every form and host page use
